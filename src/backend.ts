@@ -1,0 +1,66 @@
+// The contract between the modules / functional API and whatever runs the numbers: the
+// wasm kernels (SIMD or scalar build) or the pure-JS reference. Everything here works on
+// Regions, blocks of the backend's own memory, so the layers above never branch on which
+// backend they drive.
+
+export type BackendKind = "simd" | "scalar" | "reference";
+export type Layout = "NCHW" | "NHWC";
+
+/** An (N, C, *spatial) tensor seen as N samples, C channels and S spatial positions. */
+export interface Dims {
+  readonly N: number;
+  readonly C: number;
+  readonly S: number;
+  /** True for NHWC (channels last). */
+  readonly channelsLast: boolean;
+}
+
+/** A block of a backend's memory. */
+export interface Region {
+  /** Byte offset in the backend's linear memory (0 for the reference backend). */
+  readonly ptr: number;
+  readonly byteLength: number;
+  /** A view of the block, valid until the backend next allocates (the memory may grow). */
+  f32(): Float32Array;
+  f64(): Float64Array;
+  free(): void;
+}
+
+/** Per-channel f64 statistics and work areas sized for C channels; see Workspace. */
+export interface ChannelBuffers {
+  readonly mean: Region; // f64 C
+  readonly var: Region; // f64 C, biased
+  readonly invstd: Region; // f64 C
+  readonly sumDy: Region; // f64 C
+  readonly sumDyXmu: Region; // f64 C
+  readonly coef: Region; // f32 4C
+  readonly scratch: Region; // f32 3C + f64 C
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Allocates `bytes` bytes (64-byte aligned); throws RangeError past the memory limit. */
+  alloc(bytes: number): Region;
+  /** Allocation statistics of this backend's memory. */
+  memoryStats(): import("./memory.js").MemoryStats;
+
+  /** Batch statistics into ch.mean / ch.var / ch.invstd, and y = (x - mean) * invstd * w + b. */
+  trainForward(x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void;
+  /** y with the running statistics; leaves them (and invstd) in ch for a frozen backward. */
+  evalForward(
+    x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null,
+    runMean: Region, runVar: Region, ch: ChannelBuffers,
+  ): void;
+  /**
+   * Gradients given ch.mean / ch.invstd of the forward. training: through the batch
+   * statistics; otherwise with them frozen. dx, dweight, dbias may be null.
+   */
+  backward(
+    dy: Region, x: Region, dx: Region | null, d: Dims, training: boolean, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers,
+  ): void;
+  /** running = (1 - momentum) * running + momentum * batch, batch variance times varFactor. */
+  updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void;
+  /** memory.copy of `bytes` bytes between regions: the benchmarks' floor. */
+  copy(dst: Region, src: Region, bytes: number): void;
+}

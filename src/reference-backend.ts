@@ -1,0 +1,108 @@
+// The pure-JS reference as a Backend: regions are plain ArrayBuffers, so every module and
+// functional op can run on it unchanged (the tests run one body against all backends).
+
+import type { Backend, ChannelBuffers, Dims, Region } from "./backend.js";
+import type { MemoryStats } from "./memory.js";
+import {
+  referenceAffineGrads, referenceApply, referenceBackwardElemt, referenceBackwardReduce,
+  referenceChannelStats, referenceInvstd, referenceUpdateRunningStats,
+} from "./reference.js";
+
+class HeapRegion implements Region {
+  readonly ptr = 0;
+  private readonly buffer: ArrayBuffer;
+  private readonly view32: Float32Array;
+  private view64: Float64Array | undefined;
+
+  constructor(readonly byteLength: number, private readonly owner: ReferenceBackend) {
+    this.buffer = new ArrayBuffer(Math.ceil(byteLength / 8) * 8);
+    this.view32 = new Float32Array(this.buffer, 0, byteLength >>> 2);
+  }
+
+  f32(): Float32Array {
+    return this.view32;
+  }
+
+  f64(): Float64Array {
+    return (this.view64 ??= new Float64Array(this.buffer, 0, this.byteLength >>> 3));
+  }
+
+  free(): void {
+    this.owner.released(this);
+  }
+}
+
+const f32Of = (r: Region | null) => (r === null ? null : r.f32());
+
+class ReferenceBackend implements Backend {
+  readonly kind = "reference" as const;
+  private readonly live = new Set<Region>();
+  private liveBytes = 0;
+  private highWater = 0;
+
+  alloc(bytes: number): Region {
+    const region = new HeapRegion(bytes, this);
+    this.live.add(region);
+    this.liveBytes += bytes;
+    this.highWater = Math.max(this.highWater, this.liveBytes);
+    return region;
+  }
+
+  released(region: Region): void {
+    if (this.live.delete(region)) this.liveBytes -= region.byteLength;
+  }
+
+  memoryStats(): MemoryStats {
+    return {
+      liveBytes: this.liveBytes,
+      highWaterBytes: this.highWater,
+      memoryBytes: this.liveBytes,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      liveBlocks: this.live.size,
+    };
+  }
+
+  trainForward(x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void {
+    referenceChannelStats(x.f32(), d, ch.mean.f64(), ch.var.f64());
+    referenceInvstd(ch.var.f64(), eps, ch.invstd.f64());
+    referenceApply(x.f32(), y.f32(), d, ch.mean.f64(), ch.invstd.f64(), f32Of(weight), f32Of(bias));
+  }
+
+  evalForward(
+    x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null,
+    runMean: Region, runVar: Region, ch: ChannelBuffers,
+  ): void {
+    const C = d.C;
+    ch.mean.f64().set(runMean.f32().subarray(0, C));
+    ch.var.f64().set(runVar.f32().subarray(0, C));
+    referenceInvstd(ch.var.f64(), eps, ch.invstd.f64());
+    referenceApply(x.f32(), y.f32(), d, ch.mean.f64(), ch.invstd.f64(), f32Of(weight), f32Of(bias));
+  }
+
+  backward(
+    dy: Region, x: Region, dx: Region | null, d: Dims, training: boolean, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers,
+  ): void {
+    const mean = ch.mean.f64(), invstd = ch.invstd.f64(), sumDy = ch.sumDy.f64(), sumDyXmu = ch.sumDyXmu.f64();
+    referenceBackwardReduce(dy.f32(), x.f32(), d, mean, sumDy, sumDyXmu);
+    if (dx) {
+      referenceBackwardElemt(dy.f32(), x.f32(), dx.f32(), d, training, mean, invstd, f32Of(weight), sumDy, sumDyXmu, d.N * d.S);
+    }
+    referenceAffineGrads(sumDy, sumDyXmu, invstd, f32Of(dweight), f32Of(dbias));
+  }
+
+  updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void {
+    referenceUpdateRunningStats(
+      runMean.f32().subarray(0, C), runVar.f32().subarray(0, C), ch.mean.f64(), ch.var.f64(), momentum, varFactor,
+    );
+  }
+
+  copy(dst: Region, src: Region, bytes: number): void {
+    new Uint8Array(dst.f32().buffer, dst.f32().byteOffset, bytes).set(new Uint8Array(src.f32().buffer, src.f32().byteOffset, bytes));
+  }
+}
+
+/** A backend that runs the pure-JS reference (float64 accumulation). */
+export function createReferenceBackend(): Backend {
+  return new ReferenceBackend();
+}
