@@ -1,0 +1,37 @@
+// Typed access to the PyTorch fixtures (test/fixtures/make_batchnorm_fixtures.py).
+import data from "../fixtures/batchnorm.json";
+import type { BatchNormStateDict, Layout } from "../../src/index.js";
+
+export interface FixtureStep {
+  mode: "train" | "eval";
+  shape: number[];
+  x: number[];
+  y: number[];
+  dy?: number[];
+  dx?: number[];
+  dweight?: number[];
+  dbias?: number[];
+  running_mean?: number[];
+  running_var?: number[];
+  num_batches_tracked?: number;
+}
+
+export interface FixtureCase {
+  name: string;
+  module: "BatchNorm1d" | "BatchNorm2d" | "BatchNorm3d";
+  numFeatures: number;
+  options: { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean; layout: Layout };
+  init: Record<string, number[] | number>;
+  steps: FixtureStep[];
+  torchFloat32?: { maxAbsErrY: number };
+}
+
+export const fixtureCases = (data as { cases: FixtureCase[] }).cases;
+export const torchVersion = (data as { torch: string }).torch;
+
+/** The case's initial state as a state dict of Float32Arrays. */
+export function initialState(c: FixtureCase): BatchNormStateDict {
+  const sd: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(c.init)) sd[key] = typeof value === "number" ? value : Float32Array.from(value);
+  return sd as BatchNormStateDict;
+}
