@@ -191,3 +191,42 @@ export function backwardElemtChannels(
     for (let c = 0; c < C; c++) planeElemt(dy, x, dx, N, C, S, c, coef);
   }
 }
+
+/**
+ * The training backward straight from the definition, reductions included, in f64: for
+ * channels of very few values. With two values per channel the exact dx is about
+ * eps / var times dy, a difference of O(1) terms, and f32 sums or coefficients would lose
+ * most of its digits. Small by construction, so per-element index arithmetic is fine.
+ */
+export function exactBackward(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32,
+  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize,
+): void {
+  const count = <f64>N * <f64>S;
+  for (let c = 0; c < C; c++) {
+    const o8 = <usize>c << 3;
+    const mean = load<f64>(mean64 + o8);
+    let g: f64 = 0, h: f64 = 0;
+    for (let n = 0; n < N; n++) {
+      for (let s = 0; s < S; s++) {
+        const q = <usize>(channelsLast ? (n * S + s) * C + c : (n * C + c) * S + s) << 2;
+        const d = <f64>load<f32>(dy + q);
+        g += d;
+        h += d * (<f64>load<f32>(x + q) - mean);
+      }
+    }
+    store<f64>(sumDy64 + o8, g);
+    store<f64>(sumDyXmu64 + o8, h);
+    if (!dx) continue;
+    const invstd = load<f64>(invstd64 + o8);
+    const a = (weight ? <f64>load<f32>(weight + (<usize>c << 2)) : 1.0) * invstd;
+    const gm = g / count;
+    const hm = invstd * invstd * h / count;
+    for (let n = 0; n < N; n++) {
+      for (let s = 0; s < S; s++) {
+        const q = <usize>(channelsLast ? (n * S + s) * C + c : (n * C + c) * S + s) << 2;
+        store<f32>(dx + q, <f32>(a * (<f64>load<f32>(dy + q) - gm - (<f64>load<f32>(x + q) - mean) * hm)));
+      }
+    }
+  }
+}

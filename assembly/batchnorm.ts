@@ -5,7 +5,10 @@
 import { isInterleaved } from "./layout";
 import { planeStats, rowStats } from "./stats";
 import { planeApply, rowApply, applyChannels } from "./apply";
-import { planeReduce, planeElemt, rowReduce, rowElemt } from "./backward";
+import { planeReduce, planeElemt, rowReduce, rowElemt, exactBackward } from "./backward";
+
+/** Channels with at most this many values take the all-f64 backward (exactBackward). */
+const EXACT_BACKWARD_COUNT: f64 = 8;
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
   affineGrads, widenStats, frozenCoefficients,
@@ -60,7 +63,9 @@ export function batchNormBackward(
 ): void {
   const count = <f64>N * <f64>S;
   const needSums = training != 0 || dweight != 0 || dbias != 0;
-  if (isInterleaved(S, channelsLast)) {
+  if (training && count <= EXACT_BACKWARD_COUNT) {
+    exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64);
+  } else if (isInterleaved(S, channelsLast)) {
     const R = N * S;
     if (needSums) rowReduce(dy, x, R, C, mean64, sumDy64, sumDyXmu64, scratch);
     if (dx && training) {
