@@ -48,7 +48,8 @@ export function planeApply(x: usize, y: usize, N: i32, C: i32, S: i32, c: i32, c
 /**
  * Rows per chunk when an interleaved tensor is walked back to front. A pass that follows a
  * front-to-back reduction over the same tensor starts where that reduction ended, on the
- * rows still in cache.
+ * rows most likely still in the last-level cache. (On this project's shared 2-core test
+ * machine, whose L3 other tenants use too, the gain was within the noise.)
  */
 export function rowsPerBackwardChunk(C: i32): i32 {
   return max(1, BACKWARD_WALK_BYTES / (C << 2));

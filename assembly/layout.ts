@@ -15,6 +15,12 @@ export const CHUNK: i32 = 2048;
 /** Rows per chunk of an interleaved tensor: the length of each channel's f32 partial sums. */
 export const ROW_CHUNK: i32 = 128;
 
+/**
+ * Rows read twice at the start of an interleaved tensor for exact first centers. Later
+ * chunks are centered on the running mean, so this only has to start them well.
+ */
+export const FIRST_ROWS: i32 = 32;
+
 /** True when the kernel should treat the tensor as rows of C channels. */
 // @ts-ignore: decorator
 @inline export function isInterleaved(S: i32, channelsLast: i32): bool {

@@ -3,8 +3,11 @@
 // Stability: each channel is cut into chunks (CHUNK floats of a planar channel, ROW_CHUNK
 // rows of an interleaved tensor). A chunk is summed in f32 lanes as d = x - center, with
 // center the channel's running mean so far, and merged into the running (count, mean, M2)
-// in f64 with Chan's formula. The first chunk has no running mean yet, so it is read twice
-// (its own mean first; it is still in L1). Shifting by a mean that is already close keeps
+// in f64 with Chan's formula. The first chunk (FIRST_ROWS rows of an interleaved tensor)
+// has no running mean yet, so it is read twice: its own mean first, while it is in L1.
+// A center that is off by g adds about n * g^2 to a chunk's f32 sum of squares, but the
+// merge adds a term of the same size from the same g, so the error stays relative to the
+// channel's variance. Shifting by a mean that is already close keeps
 // x - center exact and the squares small: a channel with mean 1e4 and std 1e-2 keeps every
 // digit its f32 input has, and x is read from memory once.
 //
@@ -13,7 +16,7 @@
 // right statistics, and only truly non-finite data give NaN or Infinity.
 
 import {
-  ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  FIRST_ROWS, ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { hsum64 } from "./simd";
 
@@ -156,8 +159,9 @@ export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, 
   const m2 = squares + rowBytes;
   memory.fill(mean64, 0, <usize>C << 3);
   memory.fill(m2, 0, <usize>C << 3);
-  // Chunk 0: its column sums (around 0) give the first centers.
-  const first = min(ROW_CHUNK, R);
+  // The first rows, summed around 0, give the first centers; then every chunk from row 0
+  // on is summed around the running mean.
+  const first = min(FIRST_ROWS, R);
   memory.fill(centers, 0, rowBytes);
   shiftedColumnSums(x, first, C, centers, sums, squares);
   for (let c = 0; c < C; c++) {
@@ -169,11 +173,12 @@ export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, 
     }
     store<f32>(centers + o, <f32>(s / <f64>first));
   }
-  for (let r0 = 0; r0 < R; r0 += ROW_CHUNK) {
-    const rows = min(ROW_CHUNK, R - r0);
+  for (let r0 = 0; r0 < R;) {
+    const rows = min(r0 == 0 ? first : ROW_CHUNK, R - r0);
     const chunk = x + <usize>r0 * rowBytes;
     shiftedColumnSums(chunk, rows, C, centers, sums, squares);
     mergeColumns(chunk, rows, C, <f64>r0, centers, sums, squares, mean64, m2);
+    r0 += rows;
   }
   const invR = 1.0 / <f64>R;
   for (let c = 0; c < C; c++) {
