@@ -3,16 +3,17 @@
 // Partial sums run in f32 lanes over one chunk (see layout.ts) and are widened to f64; a
 // chunk whose f32 sums overflowed is summed again in f64.
 //
-// With `relu` set (batchNormRelu), dy is first masked by the ReLU of the forward: kept where
-// (x - shift) * fscale + foffset > 0, with the forward's own f32 coefficients, so the mask
-// is bit for bit the forward's y > 0 and y itself never has to be read. The flag is tested
-// inside the loops rather than duplicating them; see the closing note of the speed issue.
+// In a kernel's Relu instance (mask.ts), dy is first masked by the ReLU of the forward (the
+// fused batchNormRelu): kept where (x - shift) * fscale + foffset > 0, with the forward's own
+// f32 coefficients, so the mask is bit for bit the forward's y > 0 and y is never read.
+// The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
   ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
+import { masked, Plain } from "./mask";
 
 // sum(dy) and sum(dy * (x - center)) of the last chunk reduced.
 let partDy: f64 = 0;
@@ -39,10 +40,10 @@ let partDyX: f64 = 0;
 
 /**
  * sum(dy) and sum(dy * (x - center)) over `blocks` runs of `len` floats, `stride` bytes
- * apart; dy masked by the ReLU when relu (the forward's shift is center).
+ * apart; dy masked by the ReLU in the Relu instance (the forward's shift is center).
  */
-function reduceRuns(
-  dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32, relu: bool, fscale: f32, foffset: f32,
+function reduceRuns<M>(
+  dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32, fscale: f32, foffset: f32,
 ): void {
   let sdy: f64 = 0, sdx: f64 = 0;
   for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride) {
@@ -54,7 +55,7 @@ function reduceRuns(
         const q = <usize>i << 2;
         const d = f32x4.sub(v128.load(x + q), m), e = f32x4.sub(v128.load(x + q, 16), m);
         let u = v128.load(dy + q), v = v128.load(dy + q, 16);
-        if (relu) {
+        if (masked<M>()) {
           u = v128.and(u, reluMask(d, fs, fo));
           v = v128.and(v, reluMask(e, fs, fo));
         }
@@ -67,7 +68,7 @@ function reduceRuns(
         const q = <usize>i << 2;
         const d = f32x4.sub(v128.load(x + q), m);
         let u = v128.load(dy + q);
-        if (relu) u = v128.and(u, reluMask(d, fs, fo));
+        if (masked<M>()) u = v128.and(u, reluMask(d, fs, fo));
         g0 = f32x4.add(g0, u);
         h0 = f32x4.add(h0, f32x4.mul(u, d));
         i += 4;
@@ -79,7 +80,7 @@ function reduceRuns(
     for (; i < len; i++) {
       const q = <usize>i << 2;
       const d = load<f32>(x + q) - center;
-      const g = relu ? maskedGrad(load<f32>(dy + q), d, fscale, foffset) : load<f32>(dy + q);
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, fscale, foffset) : load<f32>(dy + q);
       s += g;
       t += g * d;
     }
@@ -143,15 +144,15 @@ export function storeChannelSums(c: i32, mean64: usize, center: f32, sumDy64: us
 }
 
 /**
- * Reductions of channel c of a planar tensor into sumDy64[c], sumDyXmu64[c]; with relu,
+ * Reductions of channel c of a planar tensor into sumDy64[c], sumDyXmu64[c]; when masked,
  * fcoef holds the forward's coefficients (shift, scale, offset; see coefficients.ts).
  */
-export function planeReduce(
+export function planeReduce<M>(
   dy: usize, x: usize, N: i32, C: i32, S: i32, c: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize, relu: bool, fcoef: usize,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, fcoef: usize,
 ): void {
   const center = <f32>load<f64>(mean64 + (<usize>c << 3));
-  const fscale = relu ? forwardScale(fcoef, C, c) : 0, foffset = relu ? forwardOffset(fcoef, C, c) : 0;
+  const fscale: f32 = masked<M>() ? forwardScale(fcoef, C, c) : 0, foffset: f32 = masked<M>() ? forwardOffset(fcoef, C, c) : 0;
   const stride = planeStride(C, S);
   const pdy = planeBase(dy, C, S, c), px = planeBase(x, C, S, c);
   const chunks = planeChunks(N, S);
@@ -159,8 +160,8 @@ export function planeReduce(
   for (let k = 0; k < chunks; k++) {
     planeChunk(k, N, S, stride);
     const p = pdy + chunkOffset, q = px + chunkOffset;
-    reduceRuns(p, q, chunkBlocks, chunkLen, stride, center, relu, fscale, foffset);
-    checkPartSums(p, q, chunkBlocks, chunkLen, stride, center, relu, fscale, foffset);
+    reduceRuns<M>(p, q, chunkBlocks, chunkLen, stride, center, fscale, foffset);
+    checkPartSums(p, q, chunkBlocks, chunkLen, stride, center, masked<M>(), fscale, foffset);
     addPartSums();
   }
   storeChannelSums(c, mean64, center, sumDy64, sumDyXmu64);
@@ -180,11 +181,11 @@ export function planeReduce(
 
 /**
  * Reductions over R rows of C channels. scratch: 3 * C f32 (centers, chunk sums of dy,
- * chunk sums of dy * (x - center)). With relu, fcoef holds the forward's coefficients.
+ * chunk sums of dy * (x - center)). When masked, fcoef holds the forward's coefficients.
  */
-export function rowReduce(
+export function rowReduce<M>(
   dy: usize, x: usize, R: i32, C: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, relu: bool, fcoef: usize,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
 ): void {
   const rowBytes = <usize>C << 2;
   const centers = scratch, gs = scratch + rowBytes, hs = gs + rowBytes;
@@ -195,13 +196,13 @@ export function rowReduce(
   for (let r0 = 0; r0 < R; r0 += ROW_CHUNK) {
     const rows = min(ROW_CHUNK, R - r0);
     const at = <usize>r0 * rowBytes;
-    rowReduceChunk(dy + at, x + at, rows, C, centers, gs, hs, relu, fscales, foffsets);
+    rowReduceChunk<M>(dy + at, x + at, rows, C, centers, gs, hs, fscales, foffsets);
     for (let c = 0; c < C; c++) {
       const q = <usize>c << 2, o8 = <usize>c << 3;
       partDy = <f64>load<f32>(gs + q);
       partDyX = <f64>load<f32>(hs + q);
-      const fscale = relu ? load<f32>(fscales + q) : 0, foffset = relu ? load<f32>(foffsets + q) : 0;
-      checkPartSums(dy + at + q, x + at + q, rows, 1, rowBytes, load<f32>(centers + q), relu, fscale, foffset);
+      const fscale: f32 = masked<M>() ? load<f32>(fscales + q) : 0, foffset: f32 = masked<M>() ? load<f32>(foffsets + q) : 0;
+      checkPartSums(dy + at + q, x + at + q, rows, 1, rowBytes, load<f32>(centers + q), masked<M>(), fscale, foffset);
       store<f64>(sumDy64 + o8, load<f64>(sumDy64 + o8) + partDy);
       store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) + partDyX);
     }
@@ -214,8 +215,8 @@ export function rowReduce(
 }
 
 /** gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32; one row at a time (see stats.ts). */
-function rowReduceChunk(
-  dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize, relu: bool, fscales: usize, foffsets: usize,
+function rowReduceChunk<M>(
+  dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
 ): void {
   const rowBytes = <usize>C << 2;
   memory.fill(gs, 0, rowBytes);
@@ -227,7 +228,7 @@ function rowReduceChunk(
         const o = <usize>c << 2;
         const d = f32x4.sub(v128.load(x + o), v128.load(centers + o));
         let g = v128.load(dy + o);
-        if (relu) g = v128.and(g, reluMask(d, v128.load(fscales + o), v128.load(foffsets + o)));
+        if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(fscales + o), v128.load(foffsets + o)));
         v128.store(gs + o, f32x4.add(v128.load(gs + o), g));
         v128.store(hs + o, f32x4.add(v128.load(hs + o), f32x4.mul(g, d)));
       }
@@ -235,17 +236,17 @@ function rowReduceChunk(
     for (; c < C; c++) {
       const o = <usize>c << 2;
       const d = load<f32>(x + o) - load<f32>(centers + o);
-      const g = relu ? maskedGrad(load<f32>(dy + o), d, load<f32>(fscales + o), load<f32>(foffsets + o)) : load<f32>(dy + o);
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + o), d, load<f32>(fscales + o), load<f32>(foffsets + o)) : load<f32>(dy + o);
       store<f32>(gs + o, load<f32>(gs + o) + g);
       store<f32>(hs + o, load<f32>(hs + o) + g * d);
     }
   }
 }
 
-/** dx = a * (dy + h * (x - shift) + k) over `blocks` runs of `len` floats, `stride` bytes apart; dy masked when relu. */
-export function elemtRuns(
+/** dx = a * (dy + h * (x - shift) + k) over `blocks` runs of `len` floats, `stride` bytes apart; dy masked in the Relu instance. */
+export function elemtRuns<M>(
   dy: usize, x: usize, dx: usize, blocks: i32, len: i32, stride: usize, shift: f32, a: f32, h: f32, k: f32,
-  relu: bool, fscale: f32, foffset: f32,
+  fscale: f32, foffset: f32,
 ): void {
   for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride, dx += stride) {
     let i = 0;
@@ -256,43 +257,43 @@ export function elemtRuns(
         const q = <usize>i << 2;
         const d = f32x4.sub(v128.load(x + q), vs);
         let g = v128.load(dy + q);
-        if (relu) g = v128.and(g, reluMask(d, fs, fo));
+        if (masked<M>()) g = v128.and(g, reluMask(d, fs, fo));
         v128.store(dx + q, f32x4.mul(va, f32x4.add(f32x4.add(g, f32x4.mul(vh, d)), vk)));
       }
     }
     for (; i < len; i++) {
       const q = <usize>i << 2;
       const d = load<f32>(x + q) - shift;
-      const g = relu ? maskedGrad(load<f32>(dy + q), d, fscale, foffset) : load<f32>(dy + q);
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, fscale, foffset) : load<f32>(dy + q);
       store<f32>(dx + q, a * (g + h * d + k));
     }
   }
 }
 
 /** dx = a * (dy + h * (x - shift) + k) for channel c of a planar tensor. */
-export function planeElemt(
-  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, c: i32, coef: usize, relu: bool, fcoef: usize,
+export function planeElemt<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, c: i32, coef: usize, fcoef: usize,
 ): void {
   const o = <usize>c << 2, cb = <usize>C << 2;
-  elemtRuns(
+  elemtRuns<M>(
     planeBase(dy, C, S, c), planeBase(x, C, S, c), planeBase(dx, C, S, c), N, S, planeStride(C, S),
     load<f32>(coef + o), load<f32>(coef + cb + o), load<f32>(coef + 2 * cb + o), load<f32>(coef + 3 * cb + o),
-    relu, relu ? forwardScale(fcoef, C, c) : 0, relu ? forwardOffset(fcoef, C, c) : 0,
+    masked<M>() ? forwardScale(fcoef, C, c) : <f32>0, masked<M>() ? forwardOffset(fcoef, C, c) : <f32>0,
   );
 }
 
 /** dx = a * (dy + h * (x - shift) + k) over R rows of C channels, from the last rows to the first. */
-export function rowElemt(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, relu: bool, fcoef: usize): void {
+export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    rowElemtRange(dy + at, x + at, dx + at, r1 - r0, C, coef, relu, fcoef);
+    rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
   }
 }
 
-function rowElemtRange(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, relu: bool, fcoef: usize): void {
+function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
   const cb = <usize>C << 2;
   const shifts = coef, as = coef + cb, hs = coef + 2 * cb, ks = coef + 3 * cb;
   const fscales = fcoef + cb, foffsets = fcoef + 2 * cb;
@@ -303,7 +304,7 @@ function rowElemtRange(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usi
         const q = <usize>c << 2;
         const d = f32x4.sub(v128.load(x + q), v128.load(shifts + q));
         let g = v128.load(dy + q);
-        if (relu) g = v128.and(g, reluMask(d, v128.load(fscales + q), v128.load(foffsets + q)));
+        if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(fscales + q), v128.load(foffsets + q)));
         const t = f32x4.add(g, f32x4.mul(v128.load(hs + q), d));
         v128.store(dx + q, f32x4.mul(v128.load(as + q), f32x4.add(t, v128.load(ks + q))));
       }
@@ -311,7 +312,7 @@ function rowElemtRange(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usi
     for (; c < C; c++) {
       const q = <usize>c << 2;
       const d = load<f32>(x + q) - load<f32>(shifts + q);
-      const g = relu ? maskedGrad(load<f32>(dy + q), d, load<f32>(fscales + q), load<f32>(foffsets + q)) : load<f32>(dy + q);
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, load<f32>(fscales + q), load<f32>(foffsets + q)) : load<f32>(dy + q);
       store<f32>(dx + q, load<f32>(as + q) * (g + load<f32>(hs + q) * d + load<f32>(ks + q)));
     }
   }
@@ -323,9 +324,9 @@ export function backwardReduce(
   mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowReduce(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, false, 0);
+    rowReduce<Plain>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, 0);
   } else {
-    for (let c = 0; c < C; c++) planeReduce(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, false, 0);
+    for (let c = 0; c < C; c++) planeReduce<Plain>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, 0);
   }
 }
 
@@ -334,9 +335,9 @@ export function backwardElemtChannels(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowElemt(dy, x, dx, N * S, C, coef, false, 0);
+    rowElemt<Plain>(dy, x, dx, N * S, C, coef, 0);
   } else {
-    for (let c = 0; c < C; c++) planeElemt(dy, x, dx, N, C, S, c, coef, false, 0);
+    for (let c = 0; c < C; c++) planeElemt<Plain>(dy, x, dx, N, C, S, c, coef, 0);
   }
 }
 

@@ -23,6 +23,7 @@ import {
   resetChannelSums, rowElemt, rowReduce, storeChannelSums,
 } from "./backward";
 import { applyWithSums, elemtWithReduce } from "./pipeline";
+import { masked, Plain, Relu } from "./mask";
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
   affineGrads, widenStats, frozenCoefficients,
@@ -109,64 +110,77 @@ export function batchNormBackward(
   mean64: usize, invstd64: usize, weight: usize, dweight: usize, dbias: usize,
   sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize, relu: i32,
 ): void {
-  const count = <f64>N * <f64>S;
-  const masked = relu != 0;
-  const bcoef = backwardCoef(coef, C);
-  const needSums = training != 0 || dweight != 0 || dbias != 0;
-  if (training && count <= EXACT_BACKWARD_COUNT) {
-    exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64, masked, coef);
-  } else if (isInterleaved(S, channelsLast)) {
-    const R = N * S;
-    if (needSums) rowReduce(dy, x, R, C, mean64, sumDy64, sumDyXmu64, scratch, masked, coef);
-    if (dx && (training || masked)) {
-      backwardCoefficients(C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
-      rowElemt(dy, x, dx, R, C, bcoef, masked, coef);
-    }
-  } else if (dx && training) {
-    planeTrainBackward(dy, x, dx, N, C, S, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef, masked);
+  if (relu) {
+    backward<Relu>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
   } else {
-    if (needSums) for (let c = 0; c < C; c++) planeReduce(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, masked, coef);
-    if (dx && masked) {
-      backwardCoefficients(C, 0, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
-      for (let c = 0; c < C; c++) planeElemt(dy, x, dx, N, C, S, c, bcoef, true, coef);
-    }
-  }
-  if (dx && !training && !masked) {
-    // Frozen statistics without a mask: dx is the apply map of dy alone, x is not read.
-    frozenCoefficients(C, invstd64, weight, bcoef);
-    applyChannels(dy, dx, N, C, S, channelsLast, bcoef, -Infinity);
+    backward<Plain>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
   }
   affineGrads(C, sumDy64, sumDyXmu64, invstd64, dweight, dbias);
 }
 
+/** batchNormBackward without the parameter gradients, for one mask type (mask.ts). */
+function backward<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, training: i32,
+  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize,
+  paramGrads: bool,
+): void {
+  const count = <f64>N * <f64>S;
+  const bcoef = backwardCoef(coef, C);
+  const needSums = training != 0 || paramGrads;
+  if (training && count <= EXACT_BACKWARD_COUNT) {
+    exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64, masked<M>(), coef);
+  } else if (isInterleaved(S, channelsLast)) {
+    const R = N * S;
+    if (needSums) rowReduce<M>(dy, x, R, C, mean64, sumDy64, sumDyXmu64, scratch, coef);
+    if (dx && (training || masked<M>())) {
+      backwardCoefficients(C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
+      rowElemt<M>(dy, x, dx, R, C, bcoef, coef);
+    }
+  } else if (dx && training) {
+    planeTrainBackward<M>(dy, x, dx, N, C, S, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
+  } else {
+    if (needSums) for (let c = 0; c < C; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, coef);
+    if (dx && masked<M>()) {
+      backwardCoefficients(C, 0, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
+      for (let c = 0; c < C; c++) planeElemt<M>(dy, x, dx, N, C, S, c, bcoef, coef);
+    }
+  }
+  if (dx && !training && !masked<M>()) {
+    // Frozen statistics without a mask: dx is the apply map of dy alone, x is not read.
+    frozenCoefficients(C, invstd64, weight, bcoef);
+    applyChannels(dy, dx, N, C, S, channelsLast, bcoef, -Infinity);
+  }
+}
+
 /** The planar training backward, channel c's dx pipelined with channel c + 1's reductions. */
-function planeTrainBackward(
+function planeTrainBackward<M>(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, mean64: usize, invstd64: usize, weight: usize,
-  sumDy64: usize, sumDyXmu64: usize, count: f64, coef: usize, relu: bool,
+  sumDy64: usize, sumDyXmu64: usize, count: f64, coef: usize,
 ): void {
   const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
   const bcoef = backwardCoef(coef, C);
-  planeReduce(dy, x, N, C, S, 0, mean64, sumDy64, sumDyXmu64, relu, coef);
+  const relu = masked<M>();
+  planeReduce<M>(dy, x, N, C, S, 0, mean64, sumDy64, sumDyXmu64, coef);
   for (let c = 0; c < C; c++) {
     backwardCoefficient(c, C, 1, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
     const o = <usize>c << 2;
     const shift = load<f32>(bcoef + o), a = load<f32>(bcoef + cb + o);
     const h = load<f32>(bcoef + 2 * cb + o), k = load<f32>(bcoef + 3 * cb + o);
-    const fsA = relu ? forwardScale(coef, C, c) : 0, foA = relu ? forwardOffset(coef, C, c) : 0;
+    const fsA: f32 = relu ? forwardScale(coef, C, c) : 0, foA: f32 = relu ? forwardOffset(coef, C, c) : 0;
     const dyc = planeBase(dy, C, S, c), xc = planeBase(x, C, S, c), dxc = planeBase(dx, C, S, c);
     const next = c + 1 < C;
     const center = next ? <f32>load<f64>(mean64 + (<usize>(c + 1) << 3)) : 0;
-    const fsB = relu && next ? forwardScale(coef, C, c + 1) : 0, foB = relu && next ? forwardOffset(coef, C, c + 1) : 0;
+    const fsB: f32 = relu && next ? forwardScale(coef, C, c + 1) : 0, foB: f32 = relu && next ? forwardOffset(coef, C, c + 1) : 0;
     resetChannelSums();
     for (let j = 0; j < chunks; j++) {
       planeChunk(j, N, S, stride);
       const pdy = dyc + chunkOffset, px = xc + chunkOffset, pdx = dxc + chunkOffset;
       if (next) {
-        elemtWithReduce(pdy, px, pdx, gap, chunkBlocks, chunkLen, stride, shift, a, h, k, center, relu, fsA, foA, fsB, foB);
+        elemtWithReduce<M>(pdy, px, pdx, gap, chunkBlocks, chunkLen, stride, shift, a, h, k, center, fsA, foA, fsB, foB);
         checkPartSums(pdy + gap, px + gap, chunkBlocks, chunkLen, stride, center, relu, fsB, foB);
         addPartSums();
       } else {
-        elemtRuns(pdy, px, pdx, chunkBlocks, chunkLen, stride, shift, a, h, k, relu, fsA, foA);
+        elemtRuns<M>(pdy, px, pdx, chunkBlocks, chunkLen, stride, shift, a, h, k, fsA, foA);
       }
     }
     if (next) storeChannelSums(c + 1, mean64, center, sumDy64, sumDyXmu64);

@@ -9,6 +9,7 @@
 import { setChunkSums } from "./stats";
 import { maskedGrad, setPartSums } from "./backward";
 import { floorAt } from "./apply";
+import { masked } from "./mask";
 import { hsum64 } from "./simd";
 
 /** y = max((x - shift) * scale + offset, floor) on channel c's runs; shifted sums of channel c + 1's. */
@@ -29,14 +30,14 @@ export function applyWithSums(
         const u = f32x4.sub(v128.load(xb + q), m), v = f32x4.sub(v128.load(xb + q, 16), m);
         d0 = f32x4.add(d0, u); q0 = f32x4.add(q0, f32x4.mul(u, u));
         d1 = f32x4.add(d1, v); q1 = f32x4.add(q1, f32x4.mul(v, v));
-        v128.store(y + q, f32x4.max(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo), vf));
-        v128.store(y + q, f32x4.max(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q, 16), vs), vk), vo), vf), 16);
+        v128.store(y + q, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo), vf));
+        v128.store(y + q, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q, 16), vs), vk), vo), vf), 16);
       }
       if (i + 4 <= len) {
         const q = <usize>i << 2;
         const u = f32x4.sub(v128.load(xb + q), m);
         d0 = f32x4.add(d0, u); q0 = f32x4.add(q0, f32x4.mul(u, u));
-        v128.store(y + q, f32x4.max(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo), vf));
+        v128.store(y + q, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo), vf));
         i += 4;
       }
       sd += hsum64(f32x4.add(d0, d1));
@@ -56,12 +57,13 @@ export function applyWithSums(
 
 /**
  * dx = a * (dy + h * (x - shift) + k) on channel c's runs; sum(dy), sum(dy * (x - center))
- * of channel c + 1's. With relu, each channel's dy is masked by its own forward ReLU
- * (forward scale / offset: fsA, foA for channel c, fsB, foB for channel c + 1).
+ * of channel c + 1's. Masked, each channel's dy is masked by its own forward ReLU
+ * (forward scale / offset: fsA, foA for channel c, fsB, foB for channel c + 1) in the
+ * Relu instance (mask.ts).
  */
-export function elemtWithReduce(
+export function elemtWithReduce<M>(
   dy: usize, x: usize, dx: usize, gap: usize, blocks: i32, len: i32, stride: usize,
-  shift: f32, a: f32, h: f32, k: f32, center: f32, relu: bool, fsA: f32, foA: f32, fsB: f32, foB: f32,
+  shift: f32, a: f32, h: f32, k: f32, center: f32, fsA: f32, foA: f32, fsB: f32, foB: f32,
 ): void {
   let sdy: f64 = 0, sdx: f64 = 0;
   for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride, dx += stride) {
@@ -76,12 +78,12 @@ export function elemtWithReduce(
         const q = <usize>i << 2;
         const e = f32x4.sub(v128.load(xb + q), m);
         let g = v128.load(dyb + q);
-        if (relu) g = v128.and(g, f32x4.gt(f32x4.add(f32x4.mul(e, sB), oB), zero));
+        if (masked<M>()) g = v128.and(g, f32x4.gt(f32x4.add(f32x4.mul(e, sB), oB), zero));
         g0 = f32x4.add(g0, g);
         h0 = f32x4.add(h0, f32x4.mul(g, e));
         const d = f32x4.sub(v128.load(x + q), vs);
         let u = v128.load(dy + q);
-        if (relu) u = v128.and(u, f32x4.gt(f32x4.add(f32x4.mul(d, sA), oA), zero));
+        if (masked<M>()) u = v128.and(u, f32x4.gt(f32x4.add(f32x4.mul(d, sA), oA), zero));
         v128.store(dx + q, f32x4.mul(va, f32x4.add(f32x4.add(u, f32x4.mul(vh, d)), vk)));
       }
       sdy += hsum64(g0);
@@ -91,11 +93,11 @@ export function elemtWithReduce(
     for (; i < len; i++) {
       const q = <usize>i << 2;
       const e = load<f32>(xb + q) - center;
-      const g = relu ? maskedGrad(load<f32>(dyb + q), e, fsB, foB) : load<f32>(dyb + q);
+      const g = masked<M>() ? maskedGrad(load<f32>(dyb + q), e, fsB, foB) : load<f32>(dyb + q);
       s += g;
       t += g * e;
       const d = load<f32>(x + q) - shift;
-      const u = relu ? maskedGrad(load<f32>(dy + q), d, fsA, foA) : load<f32>(dy + q);
+      const u = masked<M>() ? maskedGrad(load<f32>(dy + q), d, fsA, foA) : load<f32>(dy + q);
       store<f32>(dx + q, a * (u + h * d + k));
     }
     sdy += <f64>s; sdx += <f64>t;
