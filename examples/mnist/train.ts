@@ -1,7 +1,9 @@
-// The training loop: both networks (plain and batch norm) from the same initial weights,
-// on the same minibatches in the same order, with the same learning rate. Every `every`
-// steps it records each network's held-out accuracy and the percentiles of one fixed
-// sigmoid's input over the held-out set (the fixed batch of Figure 1b/1c).
+// The training loop. Both networks (plain and batch norm) start from the same initial
+// weights and see the same minibatches in the same order at the same learning rate: each is
+// trained by trainNetwork() with the same seed, so they can run one after the other or on
+// two threads (see parallel.ts) with identical numbers. Every `every` steps a run records
+// held-out accuracy and the percentiles of one fixed sigmoid's input over the held-out set
+// (the fixed batch of Figure 1b/1c).
 
 import type { Backend } from "../../src/index.js";
 import { CLASSES, PIXELS, type Digits } from "./data.js";
@@ -21,9 +23,9 @@ export interface TrainOptions {
   /** The sigmoid whose input distribution is recorded: a unit of the last hidden layer. */
   probeUnit?: number;
   backend?: Backend;
-  /** Called after every step. */
-  onStep?: (step: number) => void;
 }
+
+export type Config = Required<Omit<TrainOptions, "backend">>;
 
 export interface NetworkRecord {
   testAcc: number[];
@@ -34,21 +36,40 @@ export interface NetworkRecord {
   /** Milliseconds of training steps (forward, backward, update), of which in BatchNorm1d. */
   trainMs: number;
   normMs: number;
+  /** Milliseconds of the held-out evaluations behind the records. */
+  evalMs: number;
+}
+
+/** One network's run: the recorded steps and what was recorded. */
+export interface NetworkRun extends NetworkRecord {
+  steps: number[];
+  /** Final held-out accuracy in training mode (batch statistics over minibatches of batchSize); null without batch norm. */
+  batchStatsTestAcc: number | null;
 }
 
 export interface RunResult {
   steps: number[];
-  bn: NetworkRecord & {
-    /** Final held-out accuracy in training mode (batch statistics over minibatches of batchSize). */
-    batchStatsTestAcc: number;
-  };
+  bn: NetworkRecord & { batchStatsTestAcc: number };
   plain: NetworkRecord;
-  /** Milliseconds spent recording (held-out forwards of both networks). */
-  evalMs: number;
-  config: Required<Omit<TrainOptions, "backend" | "onStep">> & { train: number; test: number };
+  config: Config & { train: number; test: number };
 }
 
 export const DEFAULTS = { batchSize: 60, initStd: 0.1, probeUnit: 0 };
+
+/** The options with defaults filled in, checked. */
+export function configOf(options: TrainOptions): Config {
+  const { backend: _, ...rest } = options;
+  const c = { ...DEFAULTS, ...rest };
+  const int = (name: string, v: number, lo: number, hi = Infinity) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`runExperiment: ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  };
+  int("steps", c.steps, 1);
+  int("every", c.every, 1);
+  int("batchSize", c.batchSize, 2);
+  int("probeUnit", c.probeUnit, 0, HIDDEN - 1);
+  if (!(c.lr > 0)) throw new Error(`runExperiment: lr must be a positive number, got ${c.lr}`);
+  return c;
+}
 
 /** Fraction of digits the network classifies correctly, in one forward over all of them. */
 export function accuracy(net: Network, data: Digits): number {
@@ -79,44 +100,14 @@ export function batchStatsAccuracy(net: Network, data: Digits, batchSize: number
   return right / data.count;
 }
 
-/** Trains both networks and returns what Figure 1 plots. */
-export function runExperiment(data: { train: Digits; test: Digits }, options: TrainOptions): RunResult {
-  const config = { ...DEFAULTS, ...options };
-  const { steps: total, every, lr, seed, batchSize, initStd, probeUnit } = config;
-  if (!Number.isInteger(total) || total < 1) throw new Error(`runExperiment: steps must be a positive integer, got ${total}`);
-  if (!Number.isInteger(every) || every < 1) throw new Error(`runExperiment: every must be a positive integer, got ${every}`);
-  if (!Number.isInteger(probeUnit) || probeUnit < 0 || probeUnit >= HIDDEN) throw new Error(`runExperiment: probeUnit must be an integer in [0, ${HIDDEN - 1}], got ${probeUnit}`);
-  const { train, test } = data;
-
-  const nets = {
-    plain: new Network({ batchNorm: false, seed, initStd, backend: options.backend }),
-    bn: new Network({ batchNorm: true, seed, initStd, backend: options.backend }),
-  };
-  const records = {
-    plain: { testAcc: [] as number[], percentiles: [] as Array<[number, number, number]>, trainMs: 0, normMs: 0 },
-    bn: { testAcc: [] as number[], percentiles: [] as Array<[number, number, number]>, trainMs: 0, normMs: 0 },
-  };
-  const steps: number[] = [];
-  const record = (step: number) => {
-    steps.push(step);
-    for (const key of ["plain", "bn"] as const) {
-      const net = nets[key].train(false);
-      records[key].testAcc.push(accuracy(net, test));
-      records[key].percentiles.push(figurePercentiles(net.sigmoidInput(HIDDEN_LAYERS - 1, probeUnit)));
-      net.train(true);
-    }
-  };
-
-  // Batch order: a fresh seeded shuffle of the training set each epoch, shared by both networks.
+/** Minibatches in a seeded order: a fresh shuffle of the training set every epoch. */
+function* minibatches(train: Digits, batchSize: number, seed: number) {
   const order = new Random(seed + 1);
   let perm = order.shuffle(Int32Array.from({ length: train.count }, (_, i) => i));
   let cursor = 0;
   const images = new Float32Array(batchSize * PIXELS);
   const labels = new Uint8Array(batchSize);
-
-  let evalMs = 0;
-  record(0);
-  for (let step = 1; step <= total; step++) {
+  for (;;) {
     if (cursor + batchSize > train.count) {
       perm = order.shuffle(perm);
       cursor = 0;
@@ -126,36 +117,65 @@ export function runExperiment(data: { train: Digits; test: Digits }, options: Tr
       images.set(train.images.subarray(i * PIXELS, (i + 1) * PIXELS), n * PIXELS);
       labels[n] = train.labels[i];
     }
-    for (const key of ["plain", "bn"] as const) {
-      const t = performance.now();
-      const norm0 = nets[key].normMs;
-      nets[key].trainStep(images, labels, batchSize, lr);
-      records[key].trainMs += performance.now() - t;
-      records[key].normMs += nets[key].normMs - norm0;
-    }
-    if (step % every === 0 || step === total) {
-      const t = performance.now();
-      record(step);
-      evalMs += performance.now() - t;
-    }
-    options.onStep?.(step);
+    yield { images, labels };
   }
+}
 
-  const stepsTo90 = (acc: number[]) => {
-    const k = acc.findIndex((a) => a >= 0.9);
-    return k < 0 ? null : steps[k];
+/** Trains one network, with or without batch norm; onStep is called after every step. */
+export function trainNetwork(
+  data: { train: Digits; test: Digits },
+  options: TrainOptions & { batchNorm: boolean },
+  onStep?: (step: number) => void,
+): NetworkRun {
+  const { steps: total, every, lr, seed, batchSize, initStd, probeUnit } = configOf(options);
+  const net = new Network({ batchNorm: options.batchNorm, seed, initStd, backend: options.backend });
+  const steps: number[] = [], testAcc: number[] = [], percentiles: Array<[number, number, number]> = [];
+  let trainMs = 0, normMs = 0, evalMs = 0;
+  const record = (step: number) => {
+    const t = performance.now();
+    net.train(false);
+    steps.push(step);
+    testAcc.push(accuracy(net, data.test));
+    percentiles.push(figurePercentiles(net.sigmoidInput(HIDDEN_LAYERS - 1, probeUnit)));
+    net.train(true);
+    evalMs += performance.now() - t;
   };
-  const result: RunResult = {
-    steps,
-    bn: {
-      ...records.bn, stepsTo90: stepsTo90(records.bn.testAcc),
-      batchStatsTestAcc: batchStatsAccuracy(nets.bn, test, batchSize),
-    },
-    plain: { ...records.plain, stepsTo90: stepsTo90(records.plain.testAcc) },
-    evalMs,
-    config: { steps: total, every, lr, seed, batchSize, initStd, probeUnit, train: train.count, test: test.count },
+
+  record(0);
+  const batches = minibatches(data.train, batchSize, seed);
+  for (let step = 1; step <= total; step++) {
+    const { images, labels } = batches.next().value!;
+    const t = performance.now(), norm0 = net.normMs;
+    net.trainStep(images, labels, batchSize, lr);
+    trainMs += performance.now() - t;
+    normMs += net.normMs - norm0;
+    if (step % every === 0 || step === total) record(step);
+    onStep?.(step);
+  }
+  const k = testAcc.findIndex((a) => a >= 0.9);
+  const batchStatsTestAcc = options.batchNorm ? batchStatsAccuracy(net, data.test, batchSize) : null;
+  net.dispose();
+  return { steps, testAcc, percentiles, stepsTo90: k < 0 ? null : steps[k], trainMs, normMs, evalMs, batchStatsTestAcc };
+}
+
+/** Puts the two networks' runs together (they record at the same steps). */
+export function combine(plain: NetworkRun, bn: NetworkRun, config: Config, data: { train: Digits; test: Digits }): RunResult {
+  const strip = ({ steps: _s, batchStatsTestAcc: _b, ...record }: NetworkRun): NetworkRecord => record;
+  return {
+    steps: plain.steps,
+    plain: strip(plain),
+    bn: { ...strip(bn), batchStatsTestAcc: bn.batchStatsTestAcc! },
+    config: { ...config, train: data.train.count, test: data.test.count },
   };
-  nets.plain.dispose();
-  nets.bn.dispose();
-  return result;
+}
+
+/**
+ * Trains both networks, one after the other, on this thread (what the tests use; `npm start`
+ * runs the same two calls on two threads). onProgress gets the fraction done in [0, 1].
+ */
+export function runExperiment(data: { train: Digits; test: Digits }, options: TrainOptions, onProgress?: (fraction: number) => void): RunResult {
+  const config = configOf(options);
+  const plain = trainNetwork(data, { ...options, batchNorm: false }, (s) => onProgress?.(s / (2 * config.steps)));
+  const bn = trainNetwork(data, { ...options, batchNorm: true }, (s) => onProgress?.(0.5 + s / (2 * config.steps)));
+  return combine(plain, bn, config, data);
 }
