@@ -20,7 +20,7 @@ const COLORS = { plain: "#d1495b", bn: "#2e6fba", band: 0.18 };
 const FONT = `font-family="Helvetica, Arial, sans-serif"`;
 
 /** Round tick values covering [lo, hi], about `count` of them. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
+export function niceTicks(lo: number, hi: number, count = 6): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -75,7 +75,7 @@ export function renderFigure(data: FigureData): string {
   const { steps } = data;
   const xMax = steps[steps.length - 1] || 1;
   const width = MARGIN.left + 3 * PANEL_W + 2 * (GAP + MARGIN.left) + MARGIN.right;
-  const height = MARGIN.top + PANEL_H + MARGIN.bottom + 24;
+  const height = MARGIN.top + PANEL_H + MARGIN.bottom;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`);
   out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
