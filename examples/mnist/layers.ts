@@ -18,7 +18,7 @@ export class Linear {
   private input: Float32Array | null = null;
   private rows = 0;
 
-  /** Weights from N(0, std^2); biases zero. hasBias false: a following batch norm's shift takes its place. */
+  /** Weights from N(0, std^2); biases zero. bias: false when a following batch norm's shift takes its place. */
   constructor(
     readonly inputs: number,
     readonly outputs: number,
