@@ -1,0 +1,16 @@
+// LayerNorm, GroupNorm, InstanceNorm and the batch-norm conventions on every backend: the
+// shared bodies run once per backend (SIMD, scalar, reference).
+import { afterAll, describe } from "vitest";
+import { BACKENDS, assertSimdAvailable } from "./helpers/backends.js";
+import { worstErrors } from "./helpers/compare.js";
+import { familyFixtureSuite } from "./bodies/family-fixtures.js";
+
+describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b) => {
+  if (name === "simd") assertSimdAvailable();
+  familyFixtureSuite(b.make);
+});
+
+afterAll(() => {
+  const rows = [...worstErrors].sort(([a], [b]) => a.localeCompare(b)).map(([q, e]) => `  ${q}: ${e.toExponential(2)}`);
+  if (rows.length) console.log(`worst relative error against the reference values (all backends):\n${rows.join("\n")}`);
+});
