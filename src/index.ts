@@ -29,3 +29,5 @@ export type {
 } from "./family-functional.js";
 export type { GroupDims } from "./backend.js";
 export * from "./reference-family.js";
+export { CONVENTIONS } from "./conventions.js";
+export type { Convention, ConventionRules } from "./conventions.js";

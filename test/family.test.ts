@@ -4,10 +4,12 @@ import { afterAll, describe } from "vitest";
 import { BACKENDS, assertSimdAvailable } from "./helpers/backends.js";
 import { worstErrors } from "./helpers/compare.js";
 import { familyFixtureSuite } from "./bodies/family-fixtures.js";
+import { conventionSuite } from "./bodies/conventions.js";
 
 describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b) => {
   if (name === "simd") assertSimdAvailable();
   familyFixtureSuite(b.make);
+  conventionSuite(b.make);
 });
 
 afterAll(() => {
