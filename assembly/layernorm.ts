@@ -45,6 +45,13 @@ function affineRow(x: usize, y: usize, L: i32, shift: f32, scale: f32, offset: f
   if (ASC_FEATURE_SIMD) {
     const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset);
     if (b) {
+      for (; i + 8 <= L; i += 8) {
+        const q = <usize>i << 2;
+        const h0 = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+        const h1 = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q, 16), vs), vk), vo);
+        v128.store(y + q, f32x4.add(f32x4.mul(h0, v128.load(w + q)), v128.load(b + q)));
+        v128.store(y + q, f32x4.add(f32x4.mul(h1, v128.load(w + q, 16)), v128.load(b + q, 16)), 16);
+      }
       for (; i + 4 <= L; i += 4) {
         const q = <usize>i << 2;
         const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
@@ -110,18 +117,23 @@ export function layerNormBackward(
       const invstd = load<f64>(invstd64 + (<usize>r << 3));
       const shift = <f32>mean;
       const resid = mean - <f64>shift;
+      const scale = <f32>invstd, offset = <f32>(-resid * invstd);
       if (dx) {
         runWeightedSums(dy + o, x + o, weight, L, shift);
         const sumG = dotSumDy();
         const sumGXmu = dotSumDyX() - resid * sumG;
         const b = -invstd * invstd * invstd * sumGXmu * invL;
         const k = -invstd * sumG * invL - b * resid;
-        gradRow(dy + o, x + o, dx + o, weight, L, shift, <f32>invstd, <f32>b, <f32>k);
+        if (params && weight) {
+          gradAccumulateRow(dy + o, x + o, dx + o, weight, L, shift, scale, <f32>b, <f32>k, offset, blockW, blockB);
+        } else {
+          gradRow(dy + o, x + o, dx + o, weight, L, shift, scale, <f32>b, <f32>k);
+          if (params) accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW, blockB);
+        }
+      } else if (params) {
+        accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW, blockB);
       }
-      if (params) {
-        accumulateRow(dy + o, x + o, L, shift, <f32>invstd, <f32>(-resid * invstd), blockW, blockB);
-        if ((r + 1) % FLUSH_ROWS == 0 || r == R - 1) flushBlock(L, blockW, blockB, totalW, totalB);
-      }
+      if (params && ((r + 1) % FLUSH_ROWS == 0 || r == R - 1)) flushBlock(L, blockW, blockB, totalW, totalB);
     }
   }
   for (let i = 0; params && i < L; i++) {
@@ -153,6 +165,38 @@ function gradRow(dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a
     const q = <usize>i << 2;
     const g = w ? load<f32>(dy + q) * load<f32>(w + q) : load<f32>(dy + q);
     store<f32>(dx + q, g * a + b * (load<f32>(x + q) - shift) + k);
+  }
+}
+
+/**
+ * gradRow and accumulateRow in one pass (the module's case: weight, dx and both parameter
+ * gradients): dy, x and x - shift are loaded and formed once. xhat = (x - shift) * a + offset.
+ */
+function gradAccumulateRow(
+  dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a: f32, b: f32, k: f32, offset: f32,
+  blockW: usize, blockB: usize,
+): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k), vo = f32x4.splat(offset);
+    for (; i + 4 <= L; i += 4) {
+      const q = <usize>i << 2;
+      const g = v128.load(dy + q);
+      const d = f32x4.sub(v128.load(x + q), vs);
+      const t = f32x4.add(f32x4.mul(f32x4.mul(g, v128.load(w + q)), va), f32x4.mul(vb, d));
+      v128.store(dx + q, f32x4.add(t, vk));
+      const h = f32x4.add(f32x4.mul(d, va), vo);
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g, h)));
+      v128.store(blockB + q, f32x4.add(v128.load(blockB + q), g));
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const g = load<f32>(dy + q);
+    const d = load<f32>(x + q) - shift;
+    store<f32>(dx + q, g * load<f32>(w + q) * a + b * d + k);
+    store<f32>(blockW + q, load<f32>(blockW + q) + g * (d * a + offset));
+    store<f32>(blockB + q, load<f32>(blockB + q) + g);
   }
 }
 

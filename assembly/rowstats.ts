@@ -2,10 +2,10 @@
 // layer-norm row, a group-norm group (C / G channels of one sample) and an instance-norm
 // plane are each one run of L floats.
 //
-// Same stability recipe as the batch-norm statistics: the run is cut into pieces of at
-// most RUN_CHUNK floats; each piece is summed in f32 lanes, its mean (rounded to f32) is the
-// shift of a second, L1-resident pass of centered sums, and the pieces are merged in f64
-// with Chan's formula. A run with mean 1e4 and std 1e-2 keeps every digit the input has.
+// Stability as in the batch-norm statistics: the run is cut into pieces of at most RUN_CHUNK
+// floats; each piece gets shifted sums in f32 lanes around a pilot close to its mean (a second,
+// L1-resident pass re-centers when the pilot was not close enough), and the pieces are merged
+// in f64 with Chan's formula. A run with mean 1e4 and std 1e-2 keeps every digit the input has.
 //
 // The backward sums (sum(dy), sum(dy * (x - center))) are chunked the same way: f32 lanes
 // over at most RUN_CHUNK floats, widened to f64 between chunks.
@@ -42,37 +42,30 @@ let sumB: f64 = 0;
 // @ts-ignore: decorator
 @inline export function dotSumDyX(): f64 { return sumB; }
 
-/** Sum of n floats at p, in f32 lanes (n <= RUN_CHUNK keeps the error small), widened. */
-function pieceSum(p: usize, n: i32): f64 {
-  let i = 0;
-  let total: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (; i + 16 <= n; i += 16) {
-      const q = p + (<usize>i << 2);
-      a0 = f32x4.add(a0, v128.load(q));
-      a1 = f32x4.add(a1, v128.load(q, 16));
-      a2 = f32x4.add(a2, v128.load(q, 32));
-      a3 = f32x4.add(a3, v128.load(q, 48));
-    }
-    for (; i + 4 <= n; i += 4) a0 = f32x4.add(a0, v128.load(p + (<usize>i << 2)));
-    total = hsum64(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+/**
+ * A piece's own mean and M2 into pieceMean / pieceM2, shifted by `pilot` (a guess of the
+ * mean): one pass of sums of d = x - pilot and d * d in f32 lanes, widened to f64. Their
+ * rounding error is about eps_f32 * (M2 + n * (mean - pilot)^2), so the pass is trusted only
+ * when the pilot lies within one standard deviation of the mean; otherwise a second,
+ * L1-resident pass centers on the mean just found (the classic two-pass result).
+ */
+function pieceMoments(p: usize, n: i32, pilot: f32): void {
+  centeredSums(p, n, pilot);
+  const nn = <f64>n;
+  let shift = sumA / nn;
+  let m2 = sumB - sumA * shift;
+  if (shift * shift * nn > m2) {
+    pilot = <f32>(<f64>pilot + shift);
+    centeredSums(p, n, pilot);
+    shift = sumA / nn;
+    m2 = sumB - sumA * shift;
   }
-  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-  for (; i + 4 <= n; i += 4) {
-    const q = p + (<usize>i << 2);
-    s0 += load<f32>(q); s1 += load<f32>(q, 4); s2 += load<f32>(q, 8); s3 += load<f32>(q, 12);
-  }
-  for (; i < n; i++) s0 += load<f32>(p + (<usize>i << 2));
-  return total + <f64>((s0 + s1) + (s2 + s3));
+  pieceMean = <f64>pilot + shift;
+  pieceM2 = max(m2, 0);
 }
 
-/**
- * Mean and M2 of one piece of n floats into pieceMean / pieceM2: its f32 mean is the shift
- * of a centered pass, whose sums correct it exactly in f64.
- */
-function pieceMoments(p: usize, n: i32): void {
-  const center = <f32>(pieceSum(p, n) / <f64>n);
+/** sum(x - center) and sum((x - center)^2) over n <= RUN_CHUNK floats into sumA / sumB. */
+function centeredSums(p: usize, n: i32, center: f32): void {
   let i = 0;
   let sd: f64 = 0, sdd: f64 = 0;
   if (ASC_FEATURE_SIMD) {
@@ -92,15 +85,27 @@ function pieceMoments(p: usize, n: i32): void {
     sd = hsum64(f32x4.add(d0, d1));
     sdd = hsum64(f32x4.add(q0, q1));
   }
-  let s: f32 = 0, ss: f32 = 0;
-  for (; i < n; i++) {
-    const d = load<f32>(p + (<usize>i << 2)) - center;
-    s += d; ss += d * d;
+  let s0: f32 = 0, s1: f32 = 0, t0: f32 = 0, t1: f32 = 0;
+  for (; i + 2 <= n; i += 2) {
+    const q = p + (<usize>i << 2);
+    const u = load<f32>(q) - center, v = load<f32>(q, 4) - center;
+    s0 += u; t0 += u * u;
+    s1 += v; t1 += v * v;
   }
-  sd += <f64>s; sdd += <f64>ss;
-  const shift = sd / <f64>n;
-  pieceMean = <f64>center + shift;
-  pieceM2 = max(sdd - sd * shift, 0);
+  if (i < n) {
+    const u = load<f32>(p + (<usize>i << 2)) - center;
+    s0 += u; t0 += u * u;
+  }
+  sumA = sd + <f64>(s0 + s1);
+  sumB = sdd + <f64>(t0 + t1);
+}
+
+/** Mean of the first (up to) 16 floats: the pilot of a run's first piece. */
+function firstPilot(p: usize, L: i32): f32 {
+  const n = min(L, 16);
+  let s: f32 = 0;
+  for (let i = 0; i < n; i++) s += load<f32>(p + (<usize>i << 2));
+  return s / <f32>n;
 }
 
 /** Mean and M2 (sum of squared deviations) of L contiguous floats; see momentMean / momentM2. */
@@ -110,24 +115,27 @@ export function runMoments(p: usize, L: i32): void {
     return;
   }
   if (L <= RUN_CHUNK) {
-    pieceMoments(p, L);
+    pieceMoments(p, L, firstPilot(p, L));
     runMean = pieceMean;
     runM2 = pieceM2;
     return;
   }
-  // Near-equal pieces, rounded to whole SIMD blocks.
+  // Near-equal pieces, rounded to whole SIMD blocks, merged with Chan's formula. Each
+  // piece's pilot is the mean so far.
   const pieces = (L + RUN_CHUNK - 1) / RUN_CHUNK;
   const len = (((L + pieces - 1) / pieces) + 15) & ~15;
   let count: f64 = 0, mean: f64 = 0, m2: f64 = 0;
+  let pilot = firstPilot(p, L);
   for (let off = 0; off < L; off += len) {
     const n = min(len, L - off);
-    pieceMoments(p + (<usize>off << 2), n);
+    pieceMoments(p + (<usize>off << 2), n, pilot);
     const nn = <f64>n;
     const total = count + nn;
     const delta = pieceMean - mean;
     mean += delta * (nn / total);
     m2 += pieceM2 + delta * delta * (count * nn / total);
     count = total;
+    pilot = <f32>mean;
   }
   runMean = mean;
   runM2 = m2;
