@@ -5,11 +5,13 @@ import { BACKENDS, assertSimdAvailable } from "./helpers/backends.js";
 import { worstErrors } from "./helpers/compare.js";
 import { familyFixtureSuite } from "./bodies/family-fixtures.js";
 import { conventionSuite } from "./bodies/conventions.js";
+import { familyBadInputSuite } from "./bodies/family-bad-input.js";
 
 describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b) => {
   if (name === "simd") assertSimdAvailable();
   familyFixtureSuite(b.make);
   conventionSuite(b.make);
+  familyBadInputSuite(b.make);
 });
 
 afterAll(() => {
