@@ -8,6 +8,7 @@ import { conventionSuite } from "./bodies/conventions.js";
 import { familyBadInputSuite } from "./bodies/family-bad-input.js";
 import { familyGradcheckSuite } from "./bodies/family-gradcheck.js";
 import { familyKernelSuite } from "./bodies/family-kernels.js";
+import { familyTensorSuite } from "./bodies/family-tensors.js";
 
 describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b) => {
   if (name === "simd") assertSimdAvailable();
@@ -16,6 +17,7 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b)
   familyBadInputSuite(b.make);
   familyGradcheckSuite(b.make);
   familyKernelSuite(b.make);
+  familyTensorSuite(b.make);
 });
 
 afterAll(() => {
