@@ -4,7 +4,7 @@
 import { describe, it, expect } from "vitest";
 import { BatchNorm1d, BatchNorm2d, BatchNorm3d, batchNorm, batchNormBackward, type Backend, type Layout } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
-import data from "../fixtures/conventions.json";
+import data from "../fixtures/conventions.json" with { type: "json" };
 
 const TOL = 1e-4;
 const TOL_RUNNING = 1e-5;

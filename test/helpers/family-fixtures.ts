@@ -1,6 +1,6 @@
 // Typed access to the PyTorch fixtures of the normalization family
 // (test/fixtures/make_family_fixtures.py).
-import data from "../fixtures/family.json";
+import data from "../fixtures/family.json" with { type: "json" };
 import type { NormStateDict } from "../../src/index.js";
 
 export interface FamilyStep {
