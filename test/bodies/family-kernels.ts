@@ -3,7 +3,7 @@
 // longer than a statistics piece, odd lengths, pilots far from the mean, constant rows.
 import { describe, it } from "vitest";
 import {
-  GroupNorm, InstanceNorm2d, LayerNorm, createReferenceBackend, type Backend,
+  GroupNorm, InstanceNorm2d, LayerNorm, createReferenceBackend, groupNorm, instanceNorm, layerNorm, type Backend,
 } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
 
@@ -89,6 +89,22 @@ export function familyKernelSuite(makeBackend: () => Backend): void {
       expectClose(got.dx, want.dx, tol, `${c.name} dx`, "kernels vs reference dx");
       if (want.dweight) expectClose(got.dweight, want.dweight, TOL, `${c.name} dweight`, "kernels vs reference dweight");
       if (want.dbias) expectClose(got.dbias, want.dbias, TOL, `${c.name} dbias`, "kernels vs reference dbias");
+    });
+
+    it("functional ops with a bias but no weight, or a weight but no bias", () => {
+      const size = 2 * 6 * 35;
+      const x = Float32Array.from(normals(3, size), (v, i) => 2 * v + (i % 7));
+      const bias35 = Float32Array.from({ length: 35 }, (_, i) => Math.sin(i));
+      const weight6 = Float32Array.from({ length: 6 }, (_, i) => 1 + 0.1 * i);
+      const run = (backend: Backend) => [
+        layerNorm(x, [2, 6, 35], 35, { bias: bias35, backend }).y,
+        layerNorm(x, [2, 6, 35], 35, { weight: bias35, backend }).y,
+        groupNorm(x, [2, 6, 35], 3, { weight: weight6, backend }).y,
+        groupNorm(x, [2, 6, 35], 3, { bias: weight6, backend }).y,
+        instanceNorm(x, [2, 6, 35], { weight: weight6, backend }).y,
+      ];
+      const got = run(makeBackend()), want = run(createReferenceBackend());
+      want.forEach((w, i) => expectClose(got[i], w, 1e-6, `functional variant ${i}`));
     });
   });
 }
