@@ -12,7 +12,7 @@
 
 import { hsum64 } from "./simd";
 
-/** Floats per piece: a piece is read twice, so it must stay in L1. A multiple of 16. */
+/** Floats per piece: a piece may be read twice (see pieceMoments), so it must stay in L1. A multiple of 16. */
 const RUN_CHUNK: i32 = 2048;
 /**
  * Runs of at most this many floats get their moments in f64 throughout: the backward of
