@@ -179,6 +179,20 @@ function gradAccumulateRow(
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k), vo = f32x4.splat(offset);
+    for (; i + 8 <= L; i += 8) {
+      const q = <usize>i << 2;
+      const g0 = v128.load(dy + q), g1 = v128.load(dy + q, 16);
+      const d0 = f32x4.sub(v128.load(x + q), vs), d1 = f32x4.sub(v128.load(x + q, 16), vs);
+      const t0 = f32x4.add(f32x4.mul(f32x4.mul(g0, v128.load(w + q)), va), f32x4.mul(vb, d0));
+      const t1 = f32x4.add(f32x4.mul(f32x4.mul(g1, v128.load(w + q, 16)), va), f32x4.mul(vb, d1));
+      v128.store(dx + q, f32x4.add(t0, vk));
+      v128.store(dx + q, f32x4.add(t1, vk), 16);
+      const h0 = f32x4.add(f32x4.mul(d0, va), vo), h1 = f32x4.add(f32x4.mul(d1, va), vo);
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g0, h0)));
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q, 16), f32x4.mul(g1, h1)), 16);
+      v128.store(blockB + q, f32x4.add(v128.load(blockB + q), g0));
+      v128.store(blockB + q, f32x4.add(v128.load(blockB + q, 16), g1), 16);
+    }
     for (; i + 4 <= L; i += 4) {
       const q = <usize>i << 2;
       const g = v128.load(dy + q);
