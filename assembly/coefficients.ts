@@ -3,8 +3,10 @@
 //
 // Forward coefficients (three f32 arrays of C at coef): shift, scale, offset, so that
 //   y = (x - shift) * scale + offset  ==  (x - mean) * invstd * weight + bias.
-// Backward coefficients (four f32 arrays of C at coef): shift, a, b, k, so that
-//   dx = a * dy + b * (x - shift) + k.
+// Backward coefficients (four f32 arrays of C at coef): shift, a, h, k, so that
+//   dx = a * (dy + h * (x - shift) + k).
+// h is about 1 / std and a about weight / std: a single coefficient for x, a * h, would be
+// about 1 / var, which leaves the f32 range once the std passes ~1e19.
 // shift is the mean rounded to f32; what the rounding dropped is folded into offset / k.
 
 // @ts-ignore: decorator
@@ -22,15 +24,29 @@ export function forwardCoefficient(
   c: i32, C: i32, mean64: usize, var64: usize, eps: f64,
   weight: usize, bias: usize, coef: usize, invstd64: usize,
 ): void {
-  const o8 = <usize>c << 3, o4 = <usize>c << 2, cb = <usize>C << 2;
-  const mean = load<f64>(mean64 + o8);
-  const invstd = 1.0 / Math.sqrt(load<f64>(var64 + o8) + eps);
+  const invstd = 1.0 / Math.sqrt(load<f64>(var64 + (<usize>c << 3)) + eps);
+  store<f64>(invstd64 + (<usize>c << 3), invstd);
+  storeApplyCoefficient(c, C, load<f64>(mean64 + (<usize>c << 3)), invstd, weight, bias, coef);
+}
+
+// @ts-ignore: decorator
+@inline function storeApplyCoefficient(c: i32, C: i32, mean: f64, invstd: f64, weight: usize, bias: usize, coef: usize): void {
+  const o4 = <usize>c << 2, cb = <usize>C << 2;
   const shift = <f32>mean;
   const scale = weightAt(weight, c) * invstd;
-  store<f64>(invstd64 + o8, invstd);
   store<f32>(coef + o4, shift);
   store<f32>(coef + cb + o4, <f32>scale);
   store<f32>(coef + 2 * cb + o4, <f32>(biasAt(bias, c) - (mean - <f64>shift) * scale));
+}
+
+/**
+ * Forward coefficients from mean64 and invstd64 as a forward left them: what a separate
+ * backward call of batchNormRelu needs to recompute the forward's ReLU mask exactly.
+ */
+export function applyCoefficients(C: i32, mean64: usize, invstd64: usize, weight: usize, bias: usize, coef: usize): void {
+  for (let c = 0; c < C; c++) {
+    storeApplyCoefficient(c, C, load<f64>(mean64 + (<usize>c << 3)), load<f64>(invstd64 + (<usize>c << 3)), weight, bias, coef);
+  }
 }
 
 export function forwardCoefficients(
@@ -53,16 +69,15 @@ export function backwardCoefficient(
   const o8 = <usize>c << 3, o4 = <usize>c << 2, cb = <usize>C << 2;
   const mean = load<f64>(mean64 + o8);
   const invstd = load<f64>(invstd64 + o8);
-  const a = weightAt(weight, c) * invstd;
   const shift = <f32>mean;
-  let b: f64 = 0, k: f64 = 0;
+  let h: f64 = 0, k: f64 = 0;
   if (training) {
-    b = -a * invstd * invstd * load<f64>(sumDyXmu64 + o8) / count;
-    k = -a * load<f64>(sumDy64 + o8) / count - b * (mean - <f64>shift);
+    h = -invstd * invstd * load<f64>(sumDyXmu64 + o8) / count;
+    k = -load<f64>(sumDy64 + o8) / count - h * (mean - <f64>shift);
   }
   store<f32>(coef + o4, shift);
-  store<f32>(coef + cb + o4, <f32>a);
-  store<f32>(coef + 2 * cb + o4, <f32>b);
+  store<f32>(coef + cb + o4, <f32>(weightAt(weight, c) * invstd));
+  store<f32>(coef + 2 * cb + o4, <f32>h);
   store<f32>(coef + 3 * cb + o4, <f32>k);
 }
 

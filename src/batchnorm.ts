@@ -28,6 +28,8 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
   /** "NCHW" (default, channels second) or "NHWC" (channels last: shape (N, *spatial, C)). */
   layout?: Layout;
+  /** "relu": a ReLU fused after the normalization, in the forward and the backward (default "none"). */
+  activation?: Activation;
   /** Kernels to run on (default: getDefaultBackend()). */
   backend?: Backend;
   /**
@@ -38,7 +40,9 @@ export interface BatchNormOptions {
   convention?: Convention;
 }
 
-const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "backend", "convention"] as const;
+const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "activation", "backend", "convention"] as const;
+
+export type Activation = "none" | "relu";
 const STATE_KEYS = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"] as const;
 
 /** PyTorch's state_dict keys; keys the module does not have are absent. */
@@ -59,6 +63,7 @@ export abstract class BatchNormBase {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly layout: Layout;
+  readonly activation: Activation;
   readonly backend: Backend;
   readonly convention: Convention;
   /** Learnable scale (ones at construction), or null without affine. Write into it freely. */
@@ -69,6 +74,8 @@ export abstract class BatchNormBase {
   readonly runningMean: Float32Array | null;
   /** Running variance, unbiased (ones), or null without trackRunningStats. */
   readonly runningVar: Float32Array | null;
+  /** Each method's name in error messages, built once rather than per call. */
+  private readonly at: Record<"forward" | "backward" | "train" | "stateDict" | "loadStateDict", string>;
   private batches = 0;
   private mode = true;
   private ws: Workspace | null;
@@ -84,6 +91,10 @@ export abstract class BatchNormBase {
     options: BatchNormOptions,
   ) {
     const where = kind;
+    this.at = {
+      forward: `${kind}.forward`, backward: `${kind}.backward`, train: `${kind}.train`,
+      stateDict: `${kind}.stateDict`, loadStateDict: `${kind}.loadStateDict`,
+    };
     checkOptionKeys(where, options, OPTION_KEYS);
     this.numFeatures = checkPositiveInteger(where, "numFeatures", numFeatures);
     this.convention = checkConvention(where, options.convention ?? "pytorch");
@@ -94,6 +105,9 @@ export abstract class BatchNormBase {
     this.affine = checkBoolean(where, "affine", options.affine ?? true);
     this.trackRunningStats = checkBoolean(where, "trackRunningStats", options.trackRunningStats ?? true);
     this.layout = checkLayout(where, options.layout ?? "NCHW");
+    const activation = options.activation ?? "none";
+    if (activation !== "none" && activation !== "relu") fail(where, `activation must be "none" or "relu", got ${describe(activation)}`);
+    this.activation = activation;
     const backend = options.backend ?? getDefaultBackend();
     if (!isBackend(backend)) fail(where, "backend must come from createBackend() or createReferenceBackend()");
     this.backend = backend;
@@ -120,8 +134,8 @@ export abstract class BatchNormBase {
   }
 
   train(mode = true): this {
-    this.live(`${this.kind}.train`);
-    this.mode = checkBoolean(`${this.kind}.train`, "mode", mode);
+    this.live(this.at.train);
+    this.mode = checkBoolean(this.at.train, "mode", mode);
     return this;
   }
 
@@ -136,7 +150,7 @@ export abstract class BatchNormBase {
   forward(x: Float32Array, shape: readonly number[]): Float32Array;
   forward(x: Tensor, shape?: readonly number[]): Tensor;
   forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    const where = `${this.kind}.forward`;
+    const where = this.at.forward;
     const ws = this.live(where);
     const input = resolveInput(where, "x", x, shape, this.backend);
     const d = this.dimsFor(where, input.shape);
@@ -157,6 +171,7 @@ export abstract class BatchNormBase {
     }
     const { y, context } = runForward(ws, {
       where, x: input, dims: d, eps: this.eps, batchStats, weight: this.weight, bias: this.bias, running,
+      relu: this.activation === "relu",
     });
     if (this.mode && this.trackRunningStats) this.batches++;
     this.context = context;
@@ -165,13 +180,14 @@ export abstract class BatchNormBase {
 
   /**
    * Gradients for the last forward, in that forward's mode: through the batch statistics
-   * after a training forward, with the running statistics frozen after an eval() forward.
-   * dx has dy's kind (Float32Array or Tensor); dweight / dbias are null without affine.
+   * after a training forward, with the running statistics frozen after an eval() forward,
+   * and with the weight and bias that forward used. dx has dy's kind (Float32Array or
+   * Tensor); dweight / dbias are null without affine.
    */
   backward(dy: Float32Array): Gradients<Float32Array>;
   backward(dy: Tensor): Gradients<Tensor>;
   backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const where = `${this.kind}.backward`;
+    const where = this.at.backward;
     const ws = this.live(where);
     const context = this.context;
     if (context === null) fail(where, "there is no forward to differentiate: call forward first");
@@ -179,12 +195,12 @@ export abstract class BatchNormBase {
       fail(where, `dy must have ${context.size} elements, the size of the last forward's x ${describe(context.shape)}, got length ${dy.length}`);
     }
     const input = resolveInput(where, "dy", dy, context.shape, this.backend);
-    return runBackward(ws, where, context, input, this.weight, this.affine);
+    return runBackward(ws, where, context, input, this.affine);
   }
 
   /** Copies of the state under PyTorch's keys. */
   stateDict(): BatchNormStateDict {
-    this.live(`${this.kind}.stateDict`);
+    this.live(this.at.stateDict);
     const sd: BatchNormStateDict = {};
     if (this.affine) {
       sd.weight = this.weight!.slice();
@@ -203,7 +219,7 @@ export abstract class BatchNormBase {
    * present and no other. Everything is checked before anything is written.
    */
   loadStateDict(stateDict: BatchNormStateDict, options: { strict?: boolean } = {}): void {
-    const where = `${this.kind}.loadStateDict`;
+    const where = this.at.loadStateDict;
     this.live(where);
     checkOptionKeys(where, options, ["strict"]);
     const strict = checkBoolean(where, "strict", options.strict ?? true);

@@ -127,8 +127,10 @@ function backward(
     } else {
       backend.groupNormForward(xRegion, ws.get("y"), geometry.d, eps, null, null, ws.get("mean"), ws.get("invstd"), null);
     }
-    const context: FamilyContext = { x: xRegion, xTensor: xIn.tensor, shape: xIn.shape, size: xIn.size, geometry };
-    return runFamilyBackward(ws, where, context, dyIn, weight, true, true);
+    const context: FamilyContext = {
+      x: xRegion, xTensor: xIn.tensor, shape: xIn.shape, size: xIn.size, geometry, weight: weight && Float32Array.from(weight),
+    };
+    return runFamilyBackward(ws, where, context, dyIn, true, true);
   } finally {
     ws.dispose();
   }
@@ -270,7 +272,7 @@ export function instanceNorm(
   try {
     const { y } = runForward(ws, {
       where, x: input, dims: d.channels, eps, batchStats: false, weight, bias,
-      running: { mean: running!.mean, var: running!.var, momentum: 0, varFactor: 1 },
+      running: { mean: running!.mean, var: running!.var, momentum: 0, varFactor: 1 }, relu: false,
     });
     return { y, saveMean: ws.ch.mean.f64().slice(0, C), saveInvstd: ws.ch.invstd.f64().slice(0, C) };
   } finally {
@@ -313,8 +315,9 @@ export function instanceNormBackward(
     ws.ch.invstd.f64().set(Array.from(running.var, (v) => 1 / Math.sqrt(v + eps)));
     const context: ForwardContext = {
       x: xRegion, xTensor: xIn.tensor, shape: xIn.shape, size: xIn.size, dims: d.channels, batchStats: false,
+      weight: weight && Float32Array.from(weight), bias: null, relu: false,
     };
-    return runBackward(ws, where, context, dyIn, weight, true);
+    return runBackward(ws, where, context, dyIn, true);
   } finally {
     ws.dispose();
   }

@@ -41,6 +41,8 @@ export interface FamilyContext {
   readonly shape: readonly number[];
   readonly size: number;
   readonly geometry: Geometry;
+  /** The weight the forward used (a copy), so its backward is of that forward. */
+  readonly weight: Float32Array | null;
 }
 
 /** The staging needs of an input: a copy in and a result out, or a fresh output region for a tensor. */
@@ -70,16 +72,18 @@ export function runFamilyForward(ws: FamilyWorkspace, req: FamilyForwardRequest)
     ws.backend.groupNormForward(xRegion, yRegion, g.d, req.eps, weight, bias, mean, invstd, req.variance ? ws.get("var") : null);
   }
   const y = x.tensor ? wrapRegion(ws.backend, x.shape, x.size, yRegion) : yRegion.f32().slice(0, x.size);
-  return { y, context: { x: xRegion, xTensor: x.tensor, shape: x.shape, size: x.size, geometry: g } };
+  const context = {
+    x: xRegion, xTensor: x.tensor, shape: x.shape, size: x.size, geometry: g, weight: req.weight && Float32Array.from(req.weight),
+  };
+  return { y, context };
 }
 
 /**
- * Backward of `context`'s forward (its statistics still in "mean" / "invstd"). wantWeight /
- * wantBias: whether dweight / dbias are computed (null in the result otherwise).
+ * Backward of `context`'s forward (its statistics still in "mean" / "invstd", its weight in
+ * the context). wantWeight / wantBias: whether dweight / dbias are computed (null otherwise).
  */
 export function runFamilyBackward(
-  ws: FamilyWorkspace, where: string, context: FamilyContext, dy: Input, weight: ArrayLike<number> | null,
-  wantWeight: boolean, wantBias: boolean,
+  ws: FamilyWorkspace, where: string, context: FamilyContext, dy: Input, wantWeight: boolean, wantBias: boolean,
 ): Gradients<Float32Array | Tensor> {
   const g = context.geometry;
   const P = paramCount(g);
@@ -91,7 +95,7 @@ export function runFamilyBackward(
   const dyRegion = dy.tensor ? dy.tensor.regionFor(where) : regions[0];
   const dxRegion = dy.tensor ? fresh[0] : regions[1];
   if (dy.array) dyRegion.f32().set(dy.array);
-  const w = loadInto(ws.get("weight"), weight);
+  const w = loadInto(ws.get("weight"), context.weight);
   const dweight = wantWeight ? ws.get("dweight") : null;
   const dbias = wantBias ? ws.get("dbias") : null;
   const mean = ws.get("mean"), invstd = ws.get("invstd"), scratch = ws.get("scratch");

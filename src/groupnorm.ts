@@ -90,7 +90,7 @@ export class GroupNorm extends NormModule<FamilyContext> {
   backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
     const where = "GroupNorm.backward";
     const { ws, context, input } = this.backwardInput(where, dy);
-    return runFamilyBackward(ws, where, context, input, this.weight, this.affine, this.affine);
+    return runFamilyBackward(ws, where, context, input, this.affine, this.affine);
   }
 
   protected stateArrays(): Array<[keyof NormStateDict, Float32Array]> {

@@ -108,7 +108,7 @@ export abstract class InstanceNormBase extends NormModule<InstanceContext> {
     }
     const { y, context } = runForward(this.channelWs!, {
       where, x: input, dims: d.channels, eps: this.eps, batchStats: false, weight: this.weight, bias: this.bias,
-      running: { mean: this.runningMean!, var: this.runningVar!, momentum: 0, varFactor: 1 },
+      running: { mean: this.runningMean!, var: this.runningVar!, momentum: 0, varFactor: 1 }, relu: false,
     });
     this.context = { kind: "running", channels: context, shape: input.shape, size: input.size };
     return y;
@@ -125,9 +125,9 @@ export abstract class InstanceNormBase extends NormModule<InstanceContext> {
     const where = `${this.kind}.backward`;
     const { ws, context, input } = this.backwardInput(where, dy);
     if (context.kind === "instance") {
-      return runFamilyBackward(ws, where, context.family, input, this.weight, this.affine, this.affine);
+      return runFamilyBackward(ws, where, context.family, input, this.affine, this.affine);
     }
-    return runBackward(this.channelWs!, where, context.channels, input, this.weight, this.affine);
+    return runBackward(this.channelWs!, where, context.channels, input, this.affine);
   }
 
   protected stateArrays(): Array<[keyof NormStateDict, Float32Array]> {

@@ -71,7 +71,7 @@ export class LayerNorm extends NormModule<FamilyContext> {
   backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
     const where = "LayerNorm.backward";
     const { ws, context, input } = this.backwardInput(where, dy);
-    return runFamilyBackward(ws, where, context, input, this.weight, this.weight !== null, this.bias !== null);
+    return runFamilyBackward(ws, where, context, input, this.weight !== null, this.bias !== null);
   }
 
   protected stateArrays(): Array<[keyof NormStateDict, Float32Array]> {

@@ -43,6 +43,17 @@ export function familyTensorSuite(makeBackend: () => Backend): void {
       }
     });
 
+    it.each(MAKERS)("%s: backward is of the last forward, with the weight that forward used", (_name, make) => {
+      const backend = makeBackend();
+      const a = make(backend), b = make(backend);
+      a.weight!.set(ramp(a.weight!.length, 1.7));
+      b.weight!.set(ramp(b.weight!.length, 1.7));
+      a.forward(ramp(SIZE), SHAPE);
+      b.forward(ramp(SIZE), SHAPE);
+      b.weight!.fill(3); // an optimizer step between forward and backward
+      expect(b.backward(ramp(SIZE, 0.3))).toEqual(a.backward(ramp(SIZE, 0.3)));
+    });
+
     it("functional ops take tensors and return tensors", () => {
       const backend = makeBackend();
       const x = tensor(SHAPE, ramp(SIZE), { backend });
