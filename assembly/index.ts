@@ -9,6 +9,8 @@ export {
   forwardCoefficients, applyCoefficients, backwardCoefficients, frozenCoefficients, affineGrads,
   updateRunningStats, widenStats,
 } from "./coefficients";
+export { layerNormForward, layerNormBackward } from "./layernorm";
+export { groupNormForward, groupNormBackward } from "./groupnorm";
 
 /** First byte the host may use: everything below belongs to static data and the stack. */
 export function heapBase(): usize {

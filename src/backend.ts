@@ -15,6 +15,17 @@ export interface Dims {
   readonly channelsLast: boolean;
 }
 
+/**
+ * Group norm's view of a channels-second (N, C, *spatial) tensor: G groups of C / G
+ * consecutive channels, S spatial positions. Instance norm is G = C.
+ */
+export interface GroupDims {
+  readonly N: number;
+  readonly C: number;
+  readonly S: number;
+  readonly G: number;
+}
+
 /** A block of a backend's memory. */
 export interface Region {
   /** Byte offset in the backend's linear memory (0 for the reference backend). */
@@ -69,6 +80,48 @@ export interface Backend {
   ): void;
   /** running = (1 - momentum) * running + momentum * batch, batch variance times varFactor. */
   updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void;
+
+  // The normalization family. Statistics are per row (layer norm: R rows of L contiguous
+  // values) or per (sample, group) run (group / instance norm), kept as f64 in `mean` /
+  // `invstd` for the backward.
+
+  /** Layer norm: mean / invstd (f64 R) and y = (x - mean) * invstd * w + b; weight / bias f32 L or null. */
+  layerNormForward(
+    x: Region, y: Region, R: number, L: number, eps: number, weight: Region | null, bias: Region | null,
+    mean: Region, invstd: Region,
+  ): void;
+  /**
+   * Layer-norm gradients from the forward's mean / invstd; dx, dweight, dbias may be null.
+   * scratch: layerNormScratchBytes(L).
+   */
+  layerNormBackward(
+    dy: Region, x: Region, dx: Region | null, R: number, L: number, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, mean: Region, invstd: Region, scratch: Region,
+  ): void;
+  /**
+   * Group norm: per run n * G + g the mean / invstd (and, if given, biased variance; f64
+   * N * G) and y with per-channel weight / bias (f32 C or null).
+   */
+  groupNormForward(
+    x: Region, y: Region, d: GroupDims, eps: number, weight: Region | null, bias: Region | null,
+    mean: Region, invstd: Region, variance: Region | null,
+  ): void;
+  /** Group-norm gradients from the forward's mean / invstd. scratch: groupNormScratchBytes(d). */
+  groupNormBackward(
+    dy: Region, x: Region, dx: Region | null, d: GroupDims, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, mean: Region, invstd: Region, scratch: Region,
+  ): void;
+
   /** memory.copy of `bytes` bytes between regions: the benchmarks' floor. */
   copy(dst: Region, src: Region, bytes: number): void;
+}
+
+/** Bytes of scratch layerNormBackward needs for rows of L values. */
+export function layerNormScratchBytes(L: number): number {
+  return 24 * L;
+}
+
+/** Bytes of scratch groupNormBackward needs. */
+export function groupNormScratchBytes(d: GroupDims): number {
+  return 16 * d.N * d.C;
 }

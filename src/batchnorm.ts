@@ -8,6 +8,7 @@ import {
   checkPositiveInteger, describe, dimsOf, fail,
 } from "./checks.js";
 import { getDefaultBackend, isBackend } from "./default-backend.js";
+import { CONVENTIONS, checkConvention, refuseNullMomentum, runningUpdate, type Convention } from "./conventions.js";
 import { resolveInput } from "./input.js";
 import { runBackward, runForward, type ForwardContext, type Gradients, type RunningStats } from "./batchnorm-ops.js";
 import type { Tensor } from "./tensor.js";
@@ -16,7 +17,10 @@ import { Workspace } from "./workspace.js";
 export interface BatchNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
-  /** Weight of the batch statistics in the running update (default 0.1); null: cumulative average. */
+  /**
+   * Weight of the batch statistics in the running update (default 0.1); null: cumulative
+   * average. With convention "keras" / "onnx": the decay of the running value instead.
+   */
   momentum?: number | null;
   /** Learnable weight and bias (default true). */
   affine?: boolean;
@@ -28,9 +32,15 @@ export interface BatchNormOptions {
   activation?: Activation;
   /** Kernels to run on (default: getDefaultBackend()). */
   backend?: Backend;
+  /**
+   * Whose running-statistics rules (default "pytorch"): "keras" (momentum is the decay,
+   * biased moving variance, defaults eps 1e-3 and momentum 0.99) or "onnx" (momentum is the
+   * decay, population variance, defaults eps 1e-5 and momentum 0.9). See conventions.ts.
+   */
+  convention?: Convention;
 }
 
-const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "activation", "backend"] as const;
+const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "activation", "backend", "convention"] as const;
 
 export type Activation = "none" | "relu";
 const STATE_KEYS = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"] as const;
@@ -55,6 +65,7 @@ export abstract class BatchNormBase {
   readonly layout: Layout;
   readonly activation: Activation;
   readonly backend: Backend;
+  readonly convention: Convention;
   /** Learnable scale (ones at construction), or null without affine. Write into it freely. */
   readonly weight: Float32Array | null;
   /** Learnable shift (zeros at construction), or null without affine. */
@@ -86,8 +97,11 @@ export abstract class BatchNormBase {
     };
     checkOptionKeys(where, options, OPTION_KEYS);
     this.numFeatures = checkPositiveInteger(where, "numFeatures", numFeatures);
-    this.eps = checkEps(where, options.eps ?? 1e-5);
-    this.momentum = checkMomentum(where, options.momentum === undefined ? 0.1 : options.momentum, true);
+    this.convention = checkConvention(where, options.convention ?? "pytorch");
+    const rules = CONVENTIONS[this.convention];
+    this.eps = checkEps(where, options.eps ?? rules.eps);
+    refuseNullMomentum(where, this.convention, options.momentum);
+    this.momentum = checkMomentum(where, options.momentum === undefined ? rules.momentum : options.momentum, true);
     this.affine = checkBoolean(where, "affine", options.affine ?? true);
     this.trackRunningStats = checkBoolean(where, "trackRunningStats", options.trackRunningStats ?? true);
     this.layout = checkLayout(where, options.layout ?? "NCHW");
@@ -147,11 +161,12 @@ export abstract class BatchNormBase {
     const count = d.N * d.S;
     let running: RunningStats | null = null;
     if (this.trackRunningStats) {
+      const update = runningUpdate(this.convention, this.momentum, this.batches, count);
       running = {
         mean: this.runningMean!,
         var: this.runningVar!,
-        momentum: batchStats ? (this.momentum ?? 1 / (this.batches + 1)) : 0,
-        varFactor: batchStats ? count / (count - 1) : 1,
+        momentum: batchStats ? update.momentum : 0,
+        varFactor: batchStats ? update.varFactor : 1,
       };
     }
     const { y, context } = runForward(ws, {

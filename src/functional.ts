@@ -8,6 +8,7 @@ import {
   checkBoolean, checkChannelArray, checkEps, checkLayout, checkMomentum, checkOptionKeys, describe, dimsOf, fail,
 } from "./checks.js";
 import { getDefaultBackend, isBackend } from "./default-backend.js";
+import { CONVENTIONS, checkConvention, runningUpdate, type Convention } from "./conventions.js";
 import { resolveInput, type Input } from "./input.js";
 import { runBackward, runForward, type ForwardContext, type Gradients } from "./batchnorm-ops.js";
 import type { Tensor } from "./tensor.js";
@@ -23,11 +24,13 @@ interface CommonOptions {
   eps?: number;
   layout?: Layout;
   backend?: Backend;
+  /** Whose running-statistics rules and defaults: "pytorch" (default), "keras" or "onnx" (see BatchNormOptions). */
+  convention?: Convention;
 }
 
 export interface BatchNormFunctionalOptions extends CommonOptions {
   bias?: ArrayLike<number> | null;
-  /** Weight of the batch statistics in the running update (default 0.1). */
+  /** Weight of the batch statistics in the running update (default 0.1); the decay with "keras" / "onnx". */
   momentum?: number;
 }
 
@@ -50,8 +53,8 @@ export interface BatchNormResult<T> {
   saveInvstd: Float64Array;
 }
 
-const FORWARD_KEYS = ["weight", "bias", "runningMean", "runningVar", "training", "momentum", "eps", "layout", "backend"];
-const BACKWARD_KEYS = ["weight", "runningMean", "runningVar", "saveMean", "saveInvstd", "training", "eps", "layout", "backend"];
+const FORWARD_KEYS = ["weight", "bias", "runningMean", "runningVar", "training", "momentum", "eps", "layout", "backend", "convention"];
+const BACKWARD_KEYS = ["weight", "runningMean", "runningVar", "saveMean", "saveInvstd", "training", "eps", "layout", "backend", "convention"];
 const RELU_BACKWARD_KEYS = [...BACKWARD_KEYS, "bias"];
 
 function backendOf(where: string, backend: unknown): Backend {
@@ -113,8 +116,9 @@ function normalize(
   const backend = backendOf(where, options.backend);
   const layout = checkLayout(where, options.layout ?? "NCHW");
   const training = checkBoolean(where, "training", options.training ?? false);
-  const eps = checkEps(where, options.eps ?? 1e-5);
-  const momentum = checkMomentum(where, options.momentum ?? 0.1, false)!;
+  const convention = checkConvention(where, options.convention ?? "pytorch");
+  const eps = checkEps(where, options.eps ?? CONVENTIONS[convention].eps);
+  const momentum = checkMomentum(where, options.momentum ?? CONVENTIONS[convention].momentum, false)!;
   const input = resolveInput(where, "x", x, shape, backend);
   const d = inputDims(where, input, layout);
   const weight = optionalChannels(where, "weight", options.weight, d.C);
@@ -124,7 +128,8 @@ function normalize(
   if (training && count === 1) {
     fail(where, `expected more than 1 value per channel when training, got x of shape ${describe(input.shape)}`);
   }
-  const running = pair && { ...pair, momentum, varFactor: training ? count / (count - 1) : 1 };
+  const update = runningUpdate(convention, momentum, 0, count);
+  const running = pair && { ...pair, momentum: update.momentum, varFactor: training ? update.varFactor : 1 };
   const ws = new Workspace(backend, d.C);
   try {
     const { y } = runForward(ws, { where, x: input, dims: d, eps, batchStats: training, weight, bias, running, relu });
@@ -176,7 +181,8 @@ function differentiate(
   const backend = backendOf(where, options.backend);
   const layout = checkLayout(where, options.layout ?? "NCHW");
   const training = checkBoolean(where, "training", options.training ?? false);
-  const eps = checkEps(where, options.eps ?? 1e-5);
+  const convention = checkConvention(where, options.convention ?? "pytorch");
+  const eps = checkEps(where, options.eps ?? CONVENTIONS[convention].eps);
   const xIn = resolveInput(where, "x", x, shape, backend);
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const d = inputDims(where, xIn, layout);

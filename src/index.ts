@@ -15,3 +15,21 @@ export { getDefaultBackend, setDefaultBackend } from "./default-backend.js";
 export type { Backend, BackendKind, Layout, Dims } from "./backend.js";
 export type { MemoryStats } from "./memory.js";
 export * from "./reference.js";
+export { LayerNorm } from "./layernorm.js";
+export type { LayerNormOptions } from "./layernorm.js";
+export { GroupNorm } from "./groupnorm.js";
+export type { GroupNormOptions } from "./groupnorm.js";
+export { InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, InstanceNormBase } from "./instancenorm.js";
+export type { InstanceNormOptions } from "./instancenorm.js";
+export type { NormStateDict } from "./norm-module.js";
+export {
+  layerNorm, layerNormBackward, groupNorm, groupNormBackward, instanceNorm, instanceNormBackward,
+} from "./family-functional.js";
+export type {
+  FamilyResult, LayerNormFunctionalOptions, GroupNormFunctionalOptions, InstanceNormFunctionalOptions,
+  FamilyBackwardOptions, InstanceNormBackwardOptions,
+} from "./family-functional.js";
+export type { GroupDims } from "./backend.js";
+export * from "./reference-family.js";
+export { CONVENTIONS } from "./conventions.js";
+export type { Convention, ConventionRules } from "./conventions.js";

@@ -1,12 +1,15 @@
 // The pure-JS reference as a Backend: regions are plain ArrayBuffers, so every module and
 // functional op can run on it unchanged (the tests run one body against all backends).
 
-import type { Backend, ChannelBuffers, Dims, FusedRelu, Region } from "./backend.js";
+import type { Backend, ChannelBuffers, Dims, FusedRelu, GroupDims, Region } from "./backend.js";
 import type { MemoryStats } from "./memory.js";
 import {
   referenceAffineGrads, referenceApply, referenceBackwardElemt, referenceBackwardReduce,
   referenceChannelStats, referenceInvstd, referenceRelu, referenceReluMask, referenceUpdateRunningStats,
 } from "./reference.js";
+import {
+  referenceGroupNorm, referenceGroupNormBackward, referenceLayerNorm, referenceLayerNormBackward,
+} from "./reference-family.js";
 
 class HeapRegion implements Region {
   readonly ptr = 0;
@@ -33,6 +36,8 @@ class HeapRegion implements Region {
 }
 
 const f32Of = (r: Region | null) => (r === null ? null : r.f32());
+/** The first n floats of a region (regions may be larger than the values they hold). */
+const sub = (r: Region | null, n: number) => (r === null ? null : r.f32().subarray(0, n));
 
 class ReferenceBackend implements Backend {
   readonly kind = "reference" as const;
@@ -103,6 +108,40 @@ class ReferenceBackend implements Backend {
   updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void {
     referenceUpdateRunningStats(
       runMean.f32().subarray(0, C), runVar.f32().subarray(0, C), ch.mean.f64(), ch.var.f64(), momentum, varFactor,
+    );
+  }
+
+  layerNormForward(
+    x: Region, y: Region, R: number, L: number, eps: number, weight: Region | null, bias: Region | null,
+    mean: Region, invstd: Region,
+  ): void {
+    referenceLayerNorm(x.f32(), y.f32(), R, L, eps, f32Of(weight), f32Of(bias), mean.f64(), invstd.f64());
+  }
+
+  layerNormBackward(
+    dy: Region, x: Region, dx: Region | null, R: number, L: number, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, mean: Region, invstd: Region,
+  ): void {
+    referenceLayerNormBackward(
+      dy.f32(), x.f32(), f32Of(dx), R, L, f32Of(weight), sub(dweight, L), sub(dbias, L), mean.f64(), invstd.f64(),
+    );
+  }
+
+  groupNormForward(
+    x: Region, y: Region, d: GroupDims, eps: number, weight: Region | null, bias: Region | null,
+    mean: Region, invstd: Region, variance: Region | null,
+  ): void {
+    referenceGroupNorm(
+      x.f32(), y.f32(), d, eps, f32Of(weight), f32Of(bias), mean.f64(), invstd.f64(), variance && variance.f64(),
+    );
+  }
+
+  groupNormBackward(
+    dy: Region, x: Region, dx: Region | null, d: GroupDims, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, mean: Region, invstd: Region,
+  ): void {
+    referenceGroupNormBackward(
+      dy.f32(), x.f32(), f32Of(dx), d, f32Of(weight), sub(dweight, d.C), sub(dbias, d.C), mean.f64(), invstd.f64(),
     );
   }
 

@@ -4,7 +4,7 @@
 
 import simdBase64 from "./wasm/simd.js";
 import scalarBase64 from "./wasm/scalar.js";
-import type { Backend, ChannelBuffers, Dims, FusedRelu, Region } from "./backend.js";
+import type { Backend, ChannelBuffers, Dims, FusedRelu, GroupDims, Region } from "./backend.js";
 import { LinearMemory, WASM32_MAX_BYTES, type MemoryStats } from "./memory.js";
 
 /** The kernels' exports (assembly/index.ts): pointers are byte offsets, flags are 0 / 1. */
@@ -28,6 +28,21 @@ interface KernelExports {
   ): void;
   applyCoefficients(C: number, mean64: number, invstd64: number, weight: number, bias: number, coef: number): void;
   updateRunningStats(C: number, runMean: number, runVar: number, mean64: number, var64: number, momentum: number, varFactor: number): void;
+  layerNormForward(
+    x: number, y: number, R: number, L: number, eps: number, weight: number, bias: number, mean64: number, invstd64: number,
+  ): void;
+  layerNormBackward(
+    dy: number, x: number, dx: number, R: number, L: number, weight: number, dweight: number, dbias: number,
+    mean64: number, invstd64: number, scratch: number,
+  ): void;
+  groupNormForward(
+    x: number, y: number, N: number, C: number, S: number, G: number, eps: number,
+    weight: number, bias: number, mean64: number, invstd64: number, var64: number,
+  ): void;
+  groupNormBackward(
+    dy: number, x: number, dx: number, N: number, C: number, S: number, G: number,
+    weight: number, dweight: number, dbias: number, mean64: number, invstd64: number, sums: number,
+  ): void;
 }
 
 export type WasmBuild = "simd" | "scalar";
@@ -149,6 +164,41 @@ class WasmBackend implements Backend {
 
   updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void {
     this.k.updateRunningStats(C, runMean.ptr, runVar.ptr, ch.mean.ptr, ch.var.ptr, momentum, varFactor);
+  }
+
+  layerNormForward(
+    x: Region, y: Region, R: number, L: number, eps: number, weight: Region | null, bias: Region | null,
+    mean: Region, invstd: Region,
+  ): void {
+    this.k.layerNormForward(x.ptr, y.ptr, R, L, eps, ptrOf(weight), ptrOf(bias), mean.ptr, invstd.ptr);
+  }
+
+  layerNormBackward(
+    dy: Region, x: Region, dx: Region | null, R: number, L: number, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, mean: Region, invstd: Region, scratch: Region,
+  ): void {
+    this.k.layerNormBackward(
+      dy.ptr, x.ptr, ptrOf(dx), R, L, ptrOf(weight), ptrOf(dweight), ptrOf(dbias), mean.ptr, invstd.ptr, scratch.ptr,
+    );
+  }
+
+  groupNormForward(
+    x: Region, y: Region, d: GroupDims, eps: number, weight: Region | null, bias: Region | null,
+    mean: Region, invstd: Region, variance: Region | null,
+  ): void {
+    this.k.groupNormForward(
+      x.ptr, y.ptr, d.N, d.C, d.S, d.G, eps, ptrOf(weight), ptrOf(bias), mean.ptr, invstd.ptr, ptrOf(variance),
+    );
+  }
+
+  groupNormBackward(
+    dy: Region, x: Region, dx: Region | null, d: GroupDims, weight: Region | null,
+    dweight: Region | null, dbias: Region | null, mean: Region, invstd: Region, scratch: Region,
+  ): void {
+    this.k.groupNormBackward(
+      dy.ptr, x.ptr, ptrOf(dx), d.N, d.C, d.S, d.G, ptrOf(weight), ptrOf(dweight), ptrOf(dbias),
+      mean.ptr, invstd.ptr, scratch.ptr,
+    );
   }
 
   copy(dst: Region, src: Region, bytes: number): void {

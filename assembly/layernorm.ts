@@ -1,0 +1,286 @@
+// Layer norm: R rows of L contiguous floats (L = the product of normalizedShape), each
+// normalized by its own mean and variance, then scaled and shifted elementwise:
+//   y[r, i] = (x[r, i] - mean[r]) * invstd[r] * w[i] + b[i].
+// Per row: the statistics pass (rowstats.ts) and the apply pass run back to back while the
+// row is in cache, so x comes from memory once.
+//
+// Per-row coefficients are computed in f64 and rounded once: xhat = (x - shift) * scale +
+// offset, where shift is the mean rounded to f32 (x - shift is exact near the mean) and
+// offset carries what that rounding dropped.
+
+import { runMoments, momentMean, momentM2, runWeightedSums, dotSumDy, dotSumDyX } from "./rowstats";
+import { runApply } from "./runmaps";
+
+/** Rows of at most this many values take the all-f64 backward (see exactRows). */
+const EXACT_ROW: i32 = 8;
+/** Rows whose parameter-gradient contributions are summed in f32 before widening to f64. */
+const FLUSH_ROWS: i32 = 32;
+
+/**
+ * Forward: mean64[r] and invstd64[r] (f64 R each) and y. weight / bias (f32 L) may be 0.
+ */
+export function layerNormForward(
+  x: usize, y: usize, R: i32, L: i32, eps: f64, weight: usize, bias: usize, mean64: usize, invstd64: usize,
+): void {
+  const rowBytes = <usize>L << 2;
+  for (let r = 0; r < R; r++) {
+    const px = x + <usize>r * rowBytes, py = y + <usize>r * rowBytes;
+    runMoments(px, L);
+    const mean = momentMean();
+    const invstd = 1.0 / Math.sqrt(momentM2() / <f64>L + eps);
+    store<f64>(mean64 + (<usize>r << 3), mean);
+    store<f64>(invstd64 + (<usize>r << 3), invstd);
+    const shift = <f32>mean;
+    const scale = <f32>invstd;
+    const offset = <f32>(-(mean - <f64>shift) * invstd);
+    if (weight) affineRow(px, py, L, shift, scale, offset, weight, bias);
+    else if (bias) biasRow(px, py, L, shift, scale, offset, bias);
+    else runApply(px, py, L, shift, scale, offset);
+  }
+}
+
+/** y = ((x - shift) * scale + offset) * w + b (b == 0: no bias). */
+function affineRow(x: usize, y: usize, L: i32, shift: f32, scale: f32, offset: f32, w: usize, b: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset);
+    if (b) {
+      for (; i + 8 <= L; i += 8) {
+        const q = <usize>i << 2;
+        const h0 = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+        const h1 = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q, 16), vs), vk), vo);
+        v128.store(y + q, f32x4.add(f32x4.mul(h0, v128.load(w + q)), v128.load(b + q)));
+        v128.store(y + q, f32x4.add(f32x4.mul(h1, v128.load(w + q, 16)), v128.load(b + q, 16)), 16);
+      }
+      for (; i + 4 <= L; i += 4) {
+        const q = <usize>i << 2;
+        const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+        v128.store(y + q, f32x4.add(f32x4.mul(h, v128.load(w + q)), v128.load(b + q)));
+      }
+    } else {
+      for (; i + 4 <= L; i += 4) {
+        const q = <usize>i << 2;
+        const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+        v128.store(y + q, f32x4.mul(h, v128.load(w + q)));
+      }
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const h = (load<f32>(x + q) - shift) * scale + offset;
+    store<f32>(y + q, b ? h * load<f32>(w + q) + load<f32>(b + q) : h * load<f32>(w + q));
+  }
+}
+
+/** y = (x - shift) * scale + offset + b: a bias without a weight (functional layerNorm). */
+function biasRow(x: usize, y: usize, L: i32, shift: f32, scale: f32, offset: f32, b: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset);
+    for (; i + 4 <= L; i += 4) {
+      const q = <usize>i << 2;
+      const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+      v128.store(y + q, f32x4.add(h, v128.load(b + q)));
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    store<f32>(y + q, (load<f32>(x + q) - shift) * scale + offset + load<f32>(b + q));
+  }
+}
+
+/**
+ * Backward given the forward's mean64 / invstd64. With g = dy * w:
+ *   dx = invstd * (g - mean(g) - xhat * mean(g * xhat))     per row,
+ *   dweight[i] = sum over rows of dy * xhat, dbias[i] = sum over rows of dy.
+ * dx, dweight, dbias may each be 0 when not wanted; weight 0 means ones.
+ * scratch: 2 * L f32 then 2 * L f64 (block sums, then totals of dweight / dbias).
+ */
+export function layerNormBackward(
+  dy: usize, x: usize, dx: usize, R: i32, L: i32, weight: usize, dweight: usize, dbias: usize,
+  mean64: usize, invstd64: usize, scratch: usize,
+): void {
+  const rowBytes = <usize>L << 2;
+  const params = dweight != 0 || dbias != 0;
+  const blockW = scratch, blockB = scratch + rowBytes;
+  const totalW = scratch + 2 * rowBytes, totalB = totalW + (<usize>L << 3);
+  if (params) {
+    memory.fill(scratch, 0, 2 * rowBytes + (<usize>L << 4));
+  }
+  if (L <= EXACT_ROW) {
+    exactRows(dy, x, dx, R, L, weight, params, mean64, invstd64, totalW, totalB);
+  } else {
+    const invL = 1.0 / <f64>L;
+    for (let r = 0; r < R; r++) {
+      const o = <usize>r * rowBytes;
+      const mean = load<f64>(mean64 + (<usize>r << 3));
+      const invstd = load<f64>(invstd64 + (<usize>r << 3));
+      const shift = <f32>mean;
+      const resid = mean - <f64>shift;
+      const scale = <f32>invstd, offset = <f32>(-resid * invstd);
+      if (dx) {
+        runWeightedSums(dy + o, x + o, weight, L, shift);
+        const sumG = dotSumDy();
+        const sumGXmu = dotSumDyX() - resid * sumG;
+        const b = -invstd * invstd * invstd * sumGXmu * invL;
+        const k = -invstd * sumG * invL - b * resid;
+        if (params && weight) {
+          gradAccumulateRow(dy + o, x + o, dx + o, weight, L, shift, scale, <f32>b, <f32>k, offset, blockW, blockB);
+        } else {
+          gradRow(dy + o, x + o, dx + o, weight, L, shift, scale, <f32>b, <f32>k);
+          if (params) accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW, blockB);
+        }
+      } else if (params) {
+        accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW, blockB);
+      }
+      if (params && ((r + 1) % FLUSH_ROWS == 0 || r == R - 1)) flushBlock(L, blockW, blockB, totalW, totalB);
+    }
+  }
+  for (let i = 0; params && i < L; i++) {
+    if (dweight) store<f32>(dweight + (<usize>i << 2), <f32>load<f64>(totalW + (<usize>i << 3)));
+    if (dbias) store<f32>(dbias + (<usize>i << 2), <f32>load<f64>(totalB + (<usize>i << 3)));
+  }
+}
+
+/** dx = a * dy * w + b * (x - shift) + k over one row (w == 0: ones). */
+function gradRow(dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a: f32, b: f32, k: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k);
+    if (w) {
+      for (; i + 4 <= L; i += 4) {
+        const q = <usize>i << 2;
+        const g = f32x4.mul(f32x4.mul(v128.load(dy + q), v128.load(w + q)), va);
+        v128.store(dx + q, f32x4.add(f32x4.add(g, f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs))), vk));
+      }
+    } else {
+      for (; i + 4 <= L; i += 4) {
+        const q = <usize>i << 2;
+        const g = f32x4.mul(v128.load(dy + q), va);
+        v128.store(dx + q, f32x4.add(f32x4.add(g, f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs))), vk));
+      }
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const g = w ? load<f32>(dy + q) * load<f32>(w + q) : load<f32>(dy + q);
+    store<f32>(dx + q, g * a + b * (load<f32>(x + q) - shift) + k);
+  }
+}
+
+/**
+ * gradRow and accumulateRow in one pass (the module's case: weight, dx and both parameter
+ * gradients): dy, x and x - shift are loaded and formed once. xhat = (x - shift) * a + offset.
+ */
+function gradAccumulateRow(
+  dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a: f32, b: f32, k: f32, offset: f32,
+  blockW: usize, blockB: usize,
+): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k), vo = f32x4.splat(offset);
+    for (; i + 8 <= L; i += 8) {
+      const q = <usize>i << 2;
+      const g0 = v128.load(dy + q), g1 = v128.load(dy + q, 16);
+      const d0 = f32x4.sub(v128.load(x + q), vs), d1 = f32x4.sub(v128.load(x + q, 16), vs);
+      const t0 = f32x4.add(f32x4.mul(f32x4.mul(g0, v128.load(w + q)), va), f32x4.mul(vb, d0));
+      const t1 = f32x4.add(f32x4.mul(f32x4.mul(g1, v128.load(w + q, 16)), va), f32x4.mul(vb, d1));
+      v128.store(dx + q, f32x4.add(t0, vk));
+      v128.store(dx + q, f32x4.add(t1, vk), 16);
+      const h0 = f32x4.add(f32x4.mul(d0, va), vo), h1 = f32x4.add(f32x4.mul(d1, va), vo);
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g0, h0)));
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q, 16), f32x4.mul(g1, h1)), 16);
+      v128.store(blockB + q, f32x4.add(v128.load(blockB + q), g0));
+      v128.store(blockB + q, f32x4.add(v128.load(blockB + q, 16), g1), 16);
+    }
+    for (; i + 4 <= L; i += 4) {
+      const q = <usize>i << 2;
+      const g = v128.load(dy + q);
+      const d = f32x4.sub(v128.load(x + q), vs);
+      const t = f32x4.add(f32x4.mul(f32x4.mul(g, v128.load(w + q)), va), f32x4.mul(vb, d));
+      v128.store(dx + q, f32x4.add(t, vk));
+      const h = f32x4.add(f32x4.mul(d, va), vo);
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g, h)));
+      v128.store(blockB + q, f32x4.add(v128.load(blockB + q), g));
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const g = load<f32>(dy + q);
+    const d = load<f32>(x + q) - shift;
+    store<f32>(dx + q, g * load<f32>(w + q) * a + b * d + k);
+    store<f32>(blockW + q, load<f32>(blockW + q) + g * (d * a + offset));
+    store<f32>(blockB + q, load<f32>(blockB + q) + g);
+  }
+}
+
+/** blockW += dy * xhat, blockB += dy over one row, xhat = (x - shift) * scale + offset. */
+function accumulateRow(dy: usize, x: usize, L: i32, shift: f32, scale: f32, offset: f32, blockW: usize, blockB: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset);
+    for (; i + 4 <= L; i += 4) {
+      const q = <usize>i << 2;
+      const g = v128.load(dy + q);
+      const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g, h)));
+      v128.store(blockB + q, f32x4.add(v128.load(blockB + q), g));
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const g = load<f32>(dy + q);
+    const h = (load<f32>(x + q) - shift) * scale + offset;
+    store<f32>(blockW + q, load<f32>(blockW + q) + g * h);
+    store<f32>(blockB + q, load<f32>(blockB + q) + g);
+  }
+}
+
+/** Adds the f32 block sums into the f64 totals and clears them. */
+function flushBlock(L: i32, blockW: usize, blockB: usize, totalW: usize, totalB: usize): void {
+  for (let i = 0; i < L; i++) {
+    const q = <usize>i << 2, o8 = <usize>i << 3;
+    store<f64>(totalW + o8, load<f64>(totalW + o8) + <f64>load<f32>(blockW + q));
+    store<f64>(totalB + o8, load<f64>(totalB + o8) + <f64>load<f32>(blockB + q));
+  }
+  memory.fill(blockW, 0, <usize>L << 3);
+}
+
+/**
+ * The backward straight from the definition in f64, for rows of very few values: with two
+ * values per row the exact dx is about eps / var times dy, a difference of O(1) terms that
+ * f32 coefficients would lose. Small by construction.
+ */
+function exactRows(
+  dy: usize, x: usize, dx: usize, R: i32, L: i32, weight: usize, params: bool,
+  mean64: usize, invstd64: usize, totalW: usize, totalB: usize,
+): void {
+  const invL = 1.0 / <f64>L;
+  for (let r = 0; r < R; r++) {
+    const mean = load<f64>(mean64 + (<usize>r << 3));
+    const invstd = load<f64>(invstd64 + (<usize>r << 3));
+    const base = <usize>r * <usize>L;
+    let sg: f64 = 0, sgx: f64 = 0;
+    for (let i = 0; i < L; i++) {
+      const q = (base + <usize>i) << 2;
+      const d = <f64>load<f32>(dy + q);
+      const w = weight ? <f64>load<f32>(weight + (<usize>i << 2)) : 1.0;
+      const xhat = (<f64>load<f32>(x + q) - mean) * invstd;
+      sg += d * w;
+      sgx += d * w * xhat;
+      if (params) {
+        const o8 = <usize>i << 3;
+        store<f64>(totalW + o8, load<f64>(totalW + o8) + d * xhat);
+        store<f64>(totalB + o8, load<f64>(totalB + o8) + d);
+      }
+    }
+    if (!dx) continue;
+    const mg = sg * invL, mgx = sgx * invL;
+    for (let i = 0; i < L; i++) {
+      const q = (base + <usize>i) << 2;
+      const w = weight ? <f64>load<f32>(weight + (<usize>i << 2)) : 1.0;
+      const xhat = (<f64>load<f32>(x + q) - mean) * invstd;
+      store<f32>(dx + q, <f32>(invstd * (<f64>load<f32>(dy + q) * w - mg - xhat * mgx)));
+    }
+  }
+}
