@@ -9,7 +9,7 @@
 // The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
-  ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  ROW_CHUNK, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
@@ -343,9 +343,8 @@ export function backwardElemtChannels(
 
 /**
  * The training backward straight from the definition, reductions included, in f64: for
- * channels of very few values. With two values per channel the exact dx is about
- * eps / var times dy, a difference of O(1) terms, and f32 sums or coefficients would lose
- * most of its digits. Small by construction, so per-element index arithmetic is fine.
+ * channels of at most EXACT_COUNT values (see layout.ts), with the forward's exactStats.
+ * Small by construction, so per-element index arithmetic is fine.
  */
 export function exactBackward(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32,
@@ -360,7 +359,7 @@ export function exactBackward(
     let g: f64 = 0, h: f64 = 0;
     for (let n = 0; n < N; n++) {
       for (let s = 0; s < S; s++) {
-        const q = <usize>(channelsLast ? (n * S + s) * C + c : (n * C + c) * S + s) << 2;
+        const q = <usize>elementIndex(n, c, s, C, S, channelsLast) << 2;
         const xv = load<f32>(x + q);
         const d = <f64>(relu ? maskedGrad(load<f32>(dy + q), xv - shift, fscale, foffset) : load<f32>(dy + q));
         g += d;
@@ -376,7 +375,7 @@ export function exactBackward(
     const hm = invstd * invstd * h / count;
     for (let n = 0; n < N; n++) {
       for (let s = 0; s < S; s++) {
-        const q = <usize>(channelsLast ? (n * S + s) * C + c : (n * C + c) * S + s) << 2;
+        const q = <usize>elementIndex(n, c, s, C, S, channelsLast) << 2;
         const xv = load<f32>(x + q);
         const d = <f64>(relu ? maskedGrad(load<f32>(dy + q), xv - shift, fscale, foffset) : load<f32>(dy + q));
         store<f32>(dx + q, <f32>(a * (d - gm - (<f64>xv - mean) * hm)));

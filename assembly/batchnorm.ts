@@ -12,10 +12,10 @@
 // differentiated more than once.
 
 import {
-  chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  EXACT_COUNT, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import {
-  beginPlaneStats, checkChunkSums, endPlaneStats, mergeChunk, planeStats, rowStats, runningCenter,
+  beginPlaneStats, checkChunkSums, endPlaneStats, exactStats, mergeChunk, planeStats, rowStats, runningCenter,
 } from "./stats";
 import { applyChannels, applyRuns, rowApply } from "./apply";
 import {
@@ -29,8 +29,6 @@ import {
   affineGrads, widenStats, frozenCoefficients,
 } from "./coefficients";
 
-/** Channels with at most this many values take the all-f64 backward (exactBackward). */
-const EXACT_BACKWARD_COUNT: f64 = 8;
 
 /** The floor of the apply map: -Infinity is no floor at all, 0 is a ReLU. */
 // @ts-ignore: decorator
@@ -54,6 +52,12 @@ export function batchNormTrainForward(
   weight: usize, bias: usize, mean64: usize, var64: usize, invstd64: usize, coef: usize, scratch: usize, relu: i32,
 ): void {
   const floor = floorOf(relu);
+  if (N * S <= EXACT_COUNT) {
+    exactStats(x, N, C, S, channelsLast, mean64, var64);
+    forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
+    applyChannels(x, y, N, C, S, channelsLast, coef, floor);
+    return;
+  }
   if (isInterleaved(S, channelsLast)) {
     rowStats(x, N * S, C, mean64, var64, scratch);
     forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
@@ -127,7 +131,7 @@ function backward<M>(
   const count = <f64>N * <f64>S;
   const bcoef = backwardCoef(coef, C);
   const needSums = training != 0 || paramGrads;
-  if (training && count <= EXACT_BACKWARD_COUNT) {
+  if (training && count <= <f64>EXACT_COUNT) {
     exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64, masked<M>(), coef);
   } else if (isInterleaved(S, channelsLast)) {
     const R = N * S;

@@ -21,6 +21,20 @@ export const ROW_CHUNK: i32 = 128;
  */
 export const FIRST_ROWS: i32 = 32;
 
+/**
+ * Channels of at most this many values get statistics and backward straight from the
+ * definitions in f64 (stats.ts exactStats, backward.ts exactBackward): with two values per
+ * channel the exact dx is about eps / var times dy, a near-total cancellation, and f32 sums
+ * of squares (a relative error of 1e-7 in var) would leave 1e-3 of it.
+ */
+export const EXACT_COUNT: i32 = 8;
+
+/** Element index of (n, c, s) in an (N, C, S) tensor, channels second or last. */
+// @ts-ignore: decorator
+@inline export function elementIndex(n: i32, c: i32, s: i32, C: i32, S: i32, channelsLast: i32): i32 {
+  return channelsLast ? (n * S + s) * C + c : (n * C + c) * S + s;
+}
+
 /** True when the kernel should treat the tensor as rows of C channels. */
 // @ts-ignore: decorator
 @inline export function isInterleaved(S: i32, channelsLast: i32): bool {

@@ -16,7 +16,7 @@
 // right statistics, and only truly non-finite data give NaN or Infinity.
 
 import {
-  FIRST_ROWS, ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { hsum64 } from "./simd";
 
@@ -243,6 +243,30 @@ function mergeColumns(
 }
 
 /**
+ * Mean and biased variance of every channel straight from the definition, two passes in
+ * f64: for channels of at most EXACT_COUNT values (see layout.ts).
+ */
+export function exactStats(x: usize, N: i32, C: i32, S: i32, channelsLast: i32, mean64: usize, var64: usize): void {
+  const count = <f64>N * <f64>S;
+  for (let c = 0; c < C; c++) {
+    let sum: f64 = 0;
+    for (let n = 0; n < N; n++) {
+      for (let s = 0; s < S; s++) sum += <f64>load<f32>(x + (<usize>elementIndex(n, c, s, C, S, channelsLast) << 2));
+    }
+    const mean = sum / count;
+    let sq: f64 = 0;
+    for (let n = 0; n < N; n++) {
+      for (let s = 0; s < S; s++) {
+        const d = <f64>load<f32>(x + (<usize>elementIndex(n, c, s, C, S, channelsLast) << 2)) - mean;
+        sq += d * d;
+      }
+    }
+    store<f64>(mean64 + (<usize>c << 3), mean);
+    store<f64>(var64 + (<usize>c << 3), sq / count);
+  }
+}
+
+/**
  * Per-channel mean and biased variance (f64) of an (N, C, S) tensor in either layout.
  * scratch: see rowStats (unused for planar tensors).
  */
@@ -250,7 +274,9 @@ export function channelStats(
   x: usize, N: i32, C: i32, S: i32, channelsLast: i32,
   mean64: usize, var64: usize, scratch: usize,
 ): void {
-  if (isInterleaved(S, channelsLast)) {
+  if (N * S <= EXACT_COUNT) {
+    exactStats(x, N, C, S, channelsLast, mean64, var64);
+  } else if (isInterleaved(S, channelsLast)) {
     rowStats(x, N * S, C, mean64, var64, scratch);
   } else {
     for (let c = 0; c < C; c++) planeStats(x, N, C, S, c, mean64, var64);

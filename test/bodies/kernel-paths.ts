@@ -25,6 +25,10 @@ const CASES: PathCase[] = [
   { name: "NHWC, 297 rows of 7 channels", shape: [3, 9, 11, 7], layout: "NHWC" },
   { name: "NHWC, 300 rows of 16 channels", shape: [2, 15, 10, 16], layout: "NHWC" },
   { name: "2-D, 300 rows of 9 channels", shape: [300, 9], layout: "NCHW" },
+  // Channels of 2 to 8 values: the all-f64 backward, where dx is a near-total cancellation.
+  { name: "2-D, 2 rows of 5 channels", shape: [2, 5], layout: "NCHW" },
+  { name: "NCHW, 2 runs of 3", shape: [2, 5, 3], layout: "NCHW" },
+  { name: "NHWC, 2 x 2 x 2 rows of 5 channels", shape: [2, 2, 2, 5], layout: "NHWC" },
 ];
 
 /** Per-channel value makers: the hostile ones first, so every case has each of them. */
