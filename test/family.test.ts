@@ -6,7 +6,6 @@ import { worstErrors } from "./helpers/compare.js";
 import { familyFixtureSuite } from "./bodies/family-fixtures.js";
 import { conventionSuite } from "./bodies/conventions.js";
 import { familyBadInputSuite } from "./bodies/family-bad-input.js";
-import { familyGradcheckSuite } from "./bodies/family-gradcheck.js";
 import { familyKernelSuite } from "./bodies/family-kernels.js";
 import { familyTensorSuite } from "./bodies/family-tensors.js";
 
@@ -15,7 +14,6 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b)
   familyFixtureSuite(b.make);
   conventionSuite(b.make);
   familyBadInputSuite(b.make);
-  familyGradcheckSuite(b.make);
   familyKernelSuite(b.make);
   familyTensorSuite(b.make);
 });
