@@ -33,3 +33,10 @@ export type { GroupDims } from "./backend.js";
 export * from "./reference-family.js";
 export { CONVENTIONS } from "./conventions.js";
 export type { Convention, ConventionRules } from "./conventions.js";
+export {
+  batchNormStats, batchNormGatherStats, batchNormElemt, batchNormBackwardReduce, batchNormBackwardElemt,
+} from "./split.js";
+export type {
+  ShardStats, GlobalStats, SplitOptions, GatherStatsOptions, ElemtOptions, BackwardReduceOptions, BackwardReduceResult,
+  BackwardElemtOptions,
+} from "./split.js";
