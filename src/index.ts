@@ -40,3 +40,5 @@ export type {
   ShardStats, GlobalStats, SplitOptions, GatherStatsOptions, ElemtOptions, BackwardReduceOptions, BackwardReduceResult,
   BackwardElemtOptions,
 } from "./split.js";
+export { foldBatchNorm } from "./fold.js";
+export type { FoldLayout, FoldOptions, FoldableBatchNorm } from "./fold.js";
