@@ -1,10 +1,12 @@
 // batchnorm-wasm/tfjs: tf.batchNorm with and without the adapter (TF.js is the reference),
 // a tf.layers model's predictions, the fallback for full-shape parameters, and unregister.
 import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
+import { createRequire } from "node:module";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { createBackend, type Backend } from "../src/index.js";
 import { registerTfjsKernels } from "../src/tfjs/index.js";
@@ -74,18 +76,29 @@ function batchNormOf(c: Case, seed: number): Float32Array {
   return values.slice();
 }
 
+/** Switches TF.js to `name` ("cpu" or "wasm", the latter single-threaded with its binaries from node_modules). */
+async function useTfBackend(name: string): Promise<void> {
+  if (tf.getBackend() === name) return;
+  if (!(await tf.setBackend(name))) throw new Error(`TF.js backend ${name} failed to initialize`);
+  await tf.ready();
+  // The cpu backend greets Node users on first use, advertising tfjs-node: not in tests.
+  if (name === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+}
+
 describe("registerTfjsKernels (batchnorm-wasm/tfjs)", () => {
   beforeAll(async () => {
-    await tf.setBackend("cpu");
-    // The cpu backend greets Node users on first use, advertising tfjs-node: not in tests.
-    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+    const wasmFile = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
+    tfWasm.setWasmPaths(`${dirname(wasmFile)}/`);
+    tfWasm.setThreadsCount(1);
+    await useTfBackend("cpu");
   });
 
   describe.each(CASES.map((c) => [c.name, c] as const))("%s", (_name, c) => {
-    it("tf.batchNorm agrees with TF.js's own kernel", () => {
+    it.each(["cpu", "wasm"])("tf.batchNorm agrees with TF.js's own kernel on the %s backend", async (tfBackend) => {
+      await useTfBackend(tfBackend);
       const expected = batchNormOf(c, 100);
       const { backend, calls } = countingBackend();
-      const unregister = registerTfjsKernels(tf, { backend });
+      const unregister = registerTfjsKernels(tf, { backend, backends: [tfBackend] });
       try {
         const actual = batchNormOf(c, 100);
         expect(calls(), c.ours ? "our kernel ran" : "TF.js's kernel ran").toBe(c.ours ? 1 : 0);
@@ -133,7 +146,8 @@ describe("registerTfjsKernels (batchnorm-wasm/tfjs)", () => {
       model.dispose();
     });
 
-    it("predicts the same with and without the adapter, running this package's kernels", () => {
+    it("predicts the same with and without the adapter, running this package's kernels", async () => {
+      await useTfBackend("cpu");
       const predict = () => {
         const y = model.predict(input) as tf.Tensor;
         const values = (y.dataSync() as Float32Array).slice();
@@ -155,7 +169,8 @@ describe("registerTfjsKernels (batchnorm-wasm/tfjs)", () => {
     });
   });
 
-  it("unregister restores the original kernel, once", () => {
+  it("unregister restores the original kernel, once", async () => {
+    await useTfBackend("cpu");
     const original = tf.getKernel("FusedBatchNorm", "cpu");
     expect(original).toBeDefined();
     const { backend, calls } = countingBackend();

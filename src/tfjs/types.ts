@@ -49,9 +49,11 @@ export interface TfjsLike {
 
 export interface RegisterTfjsOptions {
   /**
-   * TF.js backends whose FusedBatchNorm is replaced (default ["cpu"]). "wasm" works too (by
-   * copying through TF.js's wasm heap; see the README for why not in place), but the TF.js
-   * wasm kernel is already native code and the copies cost more than they win.
+   * TF.js backends whose FusedBatchNorm is replaced (default ["cpu"]). "wasm" works too, by
+   * copying through the backend's public readSync / write: TF.js's wasm kernel is native
+   * code already, so this wins on small and mid-sized tensors and loses on the largest (see
+   * the README's measurements). Running in place on TF.js's own wasm memory is not possible
+   * through TF.js's public API (see the README).
    */
   backends?: readonly string[];
   /** This package's kernels to run on (default: a fresh createBackend() of the adapter's own). */
