@@ -42,3 +42,8 @@ export type {
 } from "./split.js";
 export { foldBatchNorm } from "./fold.js";
 export type { FoldLayout, FoldOptions, FoldableBatchNorm } from "./fold.js";
+export { SyncBatchNorm } from "./sync/sync-batchnorm.js";
+export type { SyncBatchNormOptions } from "./sync/sync-batchnorm.js";
+export { SyncGroup, createSyncGroup } from "./sync/group.js";
+export type { SyncGroupHandle, SyncGroupOptions } from "./sync/group.js";
+export { SyncChannel } from "./sync/channel.js";
