@@ -30,7 +30,7 @@ export interface BenchRow {
   shape: string;
   op: Op;
   bytes: number;
-  /** Milliseconds per call (median), per implementation; the SIMD entry is absent without SIMD. */
+  /** Milliseconds per call (fastest sample), per implementation; the SIMD entry is absent without SIMD. */
   ms: Partial<Record<Impl, number>>;
   /** The same bytes through memory.copy, in milliseconds. */
   copyMs: number;
@@ -38,14 +38,12 @@ export interface BenchRow {
 
 const yieldToPage = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-
 /**
- * Median milliseconds per call of fn. Calls are grouped so one sample lasts at least 5 ms
- * (browsers coarsen performance.now to 0.1 ms or so), and sampling runs for about budgetMs.
+ * Milliseconds per call of fn: the fastest of repeated samples, the figure least disturbed by
+ * whatever else the machine runs (the op and its copy floor are measured at different
+ * moments, so their ratio needs both undisturbed). Calls are grouped so one sample lasts
+ * at least 5 ms (browsers coarsen performance.now to 0.1 ms or so); sampling runs for
+ * about budgetMs.
  */
 export function timeMs(fn: () => void, budgetMs: number): number {
   fn();
@@ -64,7 +62,7 @@ export function timeMs(fn: () => void, budgetMs: number): number {
     for (let i = 0; i < reps; i++) fn();
     samples.push((performance.now() - t) / reps);
   }
-  return median(samples);
+  return Math.min(...samples);
 }
 
 function moduleFor(s: BenchShape, backend: Backend): BatchNormBase {
