@@ -18,7 +18,7 @@ describe("module Web Worker", () => {
     ];
     const answer = await runInWorker(fixtureCases, builds);
     expect(answer.isWorker, "ran in a worker scope").toBe(true);
-    expect(answer.hasImportMeta, "ran as a module worker").toBe(true);
+    expect(answer.moduleWorker, "ran as a module worker").toBe(true);
     expect(answer.simdSupported).toBe(simdSupported());
     expect(answer.defaultKind).toBe("simd");
     expect(answer.results.map((r) => r.kind)).toEqual(["simd", "scalar", "simd"]);

@@ -9,6 +9,16 @@ export interface WorkerRequest {
   builds: { name: string; options: BackendOptions }[];
 }
 
+/** importScripts() with no arguments is a no-op in a classic worker and throws in a module worker. */
+function isModuleWorker(): boolean {
+  try {
+    (self as unknown as { importScripts(): void }).importScripts();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   try {
     const { cases, builds } = event.data;
@@ -19,7 +29,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     postMessage({
       ok: true,
       isWorker: typeof window === "undefined" && typeof (self as { importScripts?: unknown }).importScripts === "function",
-      hasImportMeta: typeof import.meta.url === "string",
+      moduleWorker: isModuleWorker(),
       simdSupported: simdSupported(),
       defaultKind: getDefaultBackend().kind,
       results,

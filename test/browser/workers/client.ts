@@ -5,7 +5,7 @@ import type { StepResult } from "./run-fixture.js";
 
 export interface WorkerAnswer {
   isWorker: boolean;
-  hasImportMeta: boolean;
+  moduleWorker: boolean;
   simdSupported: boolean;
   defaultKind: string;
   results: { name: string; kind: string; cases: StepResult[][] }[];
