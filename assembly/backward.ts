@@ -1,46 +1,109 @@
 // The backward pass: the per-channel reductions sum(dy) and sum(dy * (x - mean)) (one pass
-// over dy and x), and the element-wise dx = a * dy + b * (x - shift) + k.
-// Partial sums run in f32 lanes over at most CHUNK elements and are widened to f64.
+// over dy and x), and the element-wise dx = a * (dy + h * (x - shift) + k).
+// Partial sums run in f32 lanes over one chunk (see layout.ts) and are widened to f64; a
+// chunk whose f32 sums overflowed is summed again in f64.
 
-import { CHUNK, isInterleaved, planeBase, planeStride } from "./layout";
+import {
+  ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+} from "./layout";
+import { rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
 
+// sum(dy) and sum(dy * (x - center)) of the last chunk reduced.
 let partDy: f64 = 0;
 let partDyX: f64 = 0;
 
-/** sum(dy) and sum(dy * (x - center)) over len floats; into partDy / partDyX. */
-function runSums(dy: usize, x: usize, len: i32, center: f32): void {
-  let i = 0;
+/** Lets a fused kernel (pipeline.ts) hand its chunk's sums to the code here. */
+// @ts-ignore: decorator
+@inline export function setPartSums(dySum: f64, dyXSum: f64): void {
+  partDy = dySum;
+  partDyX = dyXSum;
+}
+
+/** sum(dy) and sum(dy * (x - center)) over `blocks` runs of `len` floats, `stride` bytes apart. */
+function reduceRuns(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32): void {
   let sdy: f64 = 0, sdx: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const m = f32x4.splat(center);
-    let g0 = f32x4.splat(0), g1 = f32x4.splat(0), h0 = f32x4.splat(0), h1 = f32x4.splat(0);
-    for (; i + 8 <= len; i += 8) {
-      const q = <usize>i << 2;
-      const u = v128.load(dy + q), v = v128.load(dy + q, 16);
-      g0 = f32x4.add(g0, u);
-      g1 = f32x4.add(g1, v);
-      h0 = f32x4.add(h0, f32x4.mul(u, f32x4.sub(v128.load(x + q), m)));
-      h1 = f32x4.add(h1, f32x4.mul(v, f32x4.sub(v128.load(x + q, 16), m)));
+  for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride) {
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const m = f32x4.splat(center);
+      let g0 = f32x4.splat(0), g1 = f32x4.splat(0), h0 = f32x4.splat(0), h1 = f32x4.splat(0);
+      for (; i + 8 <= len; i += 8) {
+        const q = <usize>i << 2;
+        const u = v128.load(dy + q), v = v128.load(dy + q, 16);
+        g0 = f32x4.add(g0, u);
+        g1 = f32x4.add(g1, v);
+        h0 = f32x4.add(h0, f32x4.mul(u, f32x4.sub(v128.load(x + q), m)));
+        h1 = f32x4.add(h1, f32x4.mul(v, f32x4.sub(v128.load(x + q, 16), m)));
+      }
+      if (i + 4 <= len) {
+        const q = <usize>i << 2;
+        const u = v128.load(dy + q);
+        g0 = f32x4.add(g0, u);
+        h0 = f32x4.add(h0, f32x4.mul(u, f32x4.sub(v128.load(x + q), m)));
+        i += 4;
+      }
+      sdy += hsum64(f32x4.add(g0, g1));
+      sdx += hsum64(f32x4.add(h0, h1));
     }
-    for (; i + 4 <= len; i += 4) {
+    let s: f32 = 0, t: f32 = 0;
+    for (; i < len; i++) {
       const q = <usize>i << 2;
-      const u = v128.load(dy + q);
-      g0 = f32x4.add(g0, u);
-      h0 = f32x4.add(h0, f32x4.mul(u, f32x4.sub(v128.load(x + q), m)));
+      const g = load<f32>(dy + q);
+      s += g;
+      t += g * (load<f32>(x + q) - center);
     }
-    sdy = hsum64(f32x4.add(g0, g1));
-    sdx = hsum64(f32x4.add(h0, h1));
+    sdy += <f64>s;
+    sdx += <f64>t;
   }
-  let s: f32 = 0, t: f32 = 0;
-  for (; i < len; i++) {
-    const q = <usize>i << 2;
-    const g = load<f32>(dy + q);
-    s += g;
-    t += g * (load<f32>(x + q) - center);
+  partDy = sdy;
+  partDyX = sdx;
+}
+
+/** reduceRuns in f64 throughout. */
+function reduceRuns64(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f64): void {
+  let sdy: f64 = 0, sdx: f64 = 0;
+  for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride) {
+    for (let i = 0; i < len; i++) {
+      const q = <usize>i << 2;
+      const g = <f64>load<f32>(dy + q);
+      sdy += g;
+      sdx += g * (<f64>load<f32>(x + q) - center);
+    }
   }
-  partDy = sdy + <f64>s;
-  partDyX = sdx + <f64>t;
+  partDy = sdy;
+  partDyX = sdx;
+}
+
+/** Redoes the last chunk's sums in f64 if the f32 lanes overflowed. */
+export function checkPartSums(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32): void {
+  if (!isFinite(partDy) || !isFinite(partDyX)) reduceRuns64(dy, x, blocks, len, stride, <f64>center);
+}
+
+/**
+ * Accumulates reductions of a planar channel chunk by chunk; ends with storeChannelSums.
+ * The chunk's sums are in partDy / partDyX after reduceRuns, checkPartSums or a fused kernel.
+ */
+let accDy: f64 = 0;
+let accDyX: f64 = 0;
+
+// @ts-ignore: decorator
+@inline export function resetChannelSums(): void {
+  accDy = 0;
+  accDyX = 0;
+}
+
+// @ts-ignore: decorator
+@inline export function addPartSums(): void {
+  accDy += partDy;
+  accDyX += partDyX;
+}
+
+/** Stores channel c's sums; x - mean = (x - center) - (mean - center). */
+export function storeChannelSums(c: i32, mean64: usize, center: f32, sumDy64: usize, sumDyXmu64: usize): void {
+  const o8 = <usize>c << 3;
+  store<f64>(sumDy64 + o8, accDy);
+  store<f64>(sumDyXmu64 + o8, accDyX - (load<f64>(mean64 + o8) - <f64>center) * accDy);
 }
 
 /** Reductions of channel c of a planar tensor into sumDy64[c], sumDyXmu64[c]. */
@@ -48,24 +111,18 @@ export function planeReduce(
   dy: usize, x: usize, N: i32, C: i32, S: i32, c: i32,
   mean64: usize, sumDy64: usize, sumDyXmu64: usize,
 ): void {
-  const o8 = <usize>c << 3;
-  const mean = load<f64>(mean64 + o8);
-  const center = <f32>mean;
+  const center = <f32>load<f64>(mean64 + (<usize>c << 3));
   const stride = planeStride(C, S);
-  const start = planeBase(0, C, S, c);
-  let sdy: f64 = 0, sdx: f64 = 0;
-  for (let n = 0; n < N; n++) {
-    const at = start + <usize>n * stride;
-    for (let off = 0; off < S; off += CHUNK) {
-      const o = at + (<usize>off << 2);
-      runSums(dy + o, x + o, min(CHUNK, S - off), center);
-      sdy += partDy;
-      sdx += partDyX;
-    }
+  const pdy = planeBase(dy, C, S, c), px = planeBase(x, C, S, c);
+  const chunks = planeChunks(N, S);
+  resetChannelSums();
+  for (let k = 0; k < chunks; k++) {
+    planeChunk(k, N, S, stride);
+    reduceRuns(pdy + chunkOffset, px + chunkOffset, chunkBlocks, chunkLen, stride, center);
+    checkPartSums(pdy + chunkOffset, px + chunkOffset, chunkBlocks, chunkLen, stride, center);
+    addPartSums();
   }
-  store<f64>(sumDy64 + o8, sdy);
-  // x - mean = (x - center) - (mean - center)
-  store<f64>(sumDyXmu64 + o8, sdx - (mean - <f64>center) * sdy);
+  storeChannelSums(c, mean64, center, sumDy64, sumDyXmu64);
 }
 
 /**
@@ -76,95 +133,112 @@ export function rowReduce(
   dy: usize, x: usize, R: i32, C: i32,
   mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize,
 ): void {
-  const cb = <usize>C << 2;
-  const centers = scratch, gs = scratch + cb, hs = scratch + 2 * cb;
+  const rowBytes = <usize>C << 2;
+  const centers = scratch, gs = scratch + rowBytes, hs = gs + rowBytes;
   for (let c = 0; c < C; c++) store<f32>(centers + (<usize>c << 2), <f32>load<f64>(mean64 + (<usize>c << 3)));
   memory.fill(sumDy64, 0, <usize>C << 3);
   memory.fill(sumDyXmu64, 0, <usize>C << 3);
-  const rowsPerChunk = max(16, CHUNK / C);
-  for (let r0 = 0; r0 < R; r0 += rowsPerChunk) {
-    const rows = min(rowsPerChunk, R - r0);
-    memory.fill(gs, 0, cb);
-    memory.fill(hs, 0, cb);
-    for (let r = 0; r < rows; r++, dy += cb, x += cb) {
-      let c = 0;
-      if (ASC_FEATURE_SIMD) {
-        for (; c + 4 <= C; c += 4) {
-          const q = <usize>c << 2;
-          const g = v128.load(dy + q);
-          v128.store(gs + q, f32x4.add(v128.load(gs + q), g));
-          v128.store(hs + q, f32x4.add(v128.load(hs + q), f32x4.mul(g, f32x4.sub(v128.load(x + q), v128.load(centers + q)))));
-        }
-      }
-      for (; c < C; c++) {
-        const q = <usize>c << 2;
-        const g = load<f32>(dy + q);
-        store<f32>(gs + q, load<f32>(gs + q) + g);
-        store<f32>(hs + q, load<f32>(hs + q) + g * (load<f32>(x + q) - load<f32>(centers + q)));
-      }
-    }
+  for (let r0 = 0; r0 < R; r0 += ROW_CHUNK) {
+    const rows = min(ROW_CHUNK, R - r0);
+    const at = <usize>r0 * rowBytes;
+    rowReduceChunk(dy + at, x + at, rows, C, centers, gs, hs);
     for (let c = 0; c < C; c++) {
       const q = <usize>c << 2, o8 = <usize>c << 3;
-      store<f64>(sumDy64 + o8, load<f64>(sumDy64 + o8) + <f64>load<f32>(gs + q));
-      store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) + <f64>load<f32>(hs + q));
+      partDy = <f64>load<f32>(gs + q);
+      partDyX = <f64>load<f32>(hs + q);
+      checkPartSums(dy + at + q, x + at + q, rows, 1, rowBytes, load<f32>(centers + q));
+      store<f64>(sumDy64 + o8, load<f64>(sumDy64 + o8) + partDy);
+      store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) + partDyX);
     }
   }
   for (let c = 0; c < C; c++) {
     const o8 = <usize>c << 3;
-    const mean = load<f64>(mean64 + o8);
-    const lost = mean - <f64>load<f32>(centers + (<usize>c << 2));
+    const lost = load<f64>(mean64 + o8) - <f64>load<f32>(centers + (<usize>c << 2));
     store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) - lost * load<f64>(sumDy64 + o8));
   }
 }
 
-/** dx = a * dy + b * (x - shift) + k for channel c of a planar tensor. */
-export function planeElemt(dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, c: i32, coef: usize): void {
-  const o = <usize>c << 2, cb = <usize>C << 2;
-  const shift = load<f32>(coef + o);
-  const a = load<f32>(coef + cb + o);
-  const b = load<f32>(coef + 2 * cb + o);
-  const k = load<f32>(coef + 3 * cb + o);
-  const stride = planeStride(C, S);
-  const start = planeBase(0, C, S, c);
-  for (let n = 0; n < N; n++) {
-    const at = start + <usize>n * stride;
-    const pg = dy + at, px = x + at, pd = dx + at;
-    let i = 0;
+/** gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32; one row at a time (see stats.ts). */
+function rowReduceChunk(dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize): void {
+  const rowBytes = <usize>C << 2;
+  memory.fill(gs, 0, rowBytes);
+  memory.fill(hs, 0, rowBytes);
+  for (let r = 0; r < rows; r++, dy += rowBytes, x += rowBytes) {
+    let c = 0;
     if (ASC_FEATURE_SIMD) {
-      const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k);
-      for (; i + 4 <= S; i += 4) {
-        const q = <usize>i << 2;
-        const t = f32x4.add(f32x4.mul(va, v128.load(pg + q)), f32x4.mul(vb, f32x4.sub(v128.load(px + q), vs)));
-        v128.store(pd + q, f32x4.add(t, vk));
+      for (; c + 4 <= C; c += 4) {
+        const o = <usize>c << 2;
+        const g = v128.load(dy + o);
+        v128.store(gs + o, f32x4.add(v128.load(gs + o), g));
+        v128.store(hs + o, f32x4.add(v128.load(hs + o), f32x4.mul(g, f32x4.sub(v128.load(x + o), v128.load(centers + o)))));
       }
     }
-    for (; i < S; i++) {
-      const q = <usize>i << 2;
-      store<f32>(pd + q, a * load<f32>(pg + q) + b * (load<f32>(px + q) - shift) + k);
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      const g = load<f32>(dy + o);
+      store<f32>(gs + o, load<f32>(gs + o) + g);
+      store<f32>(hs + o, load<f32>(hs + o) + g * (load<f32>(x + o) - load<f32>(centers + o)));
     }
   }
 }
 
-/** dx = a * dy + b * (x - shift) + k over R rows of C channels. */
+/** dx = a * (dy + h * (x - shift) + k) over `blocks` runs of `len` floats, `stride` bytes apart. */
+export function elemtRuns(
+  dy: usize, x: usize, dx: usize, blocks: i32, len: i32, stride: usize, shift: f32, a: f32, h: f32, k: f32,
+): void {
+  for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride, dx += stride) {
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vs = f32x4.splat(shift), va = f32x4.splat(a), vh = f32x4.splat(h), vk = f32x4.splat(k);
+      for (; i + 4 <= len; i += 4) {
+        const q = <usize>i << 2;
+        const t = f32x4.add(v128.load(dy + q), f32x4.mul(vh, f32x4.sub(v128.load(x + q), vs)));
+        v128.store(dx + q, f32x4.mul(va, f32x4.add(t, vk)));
+      }
+    }
+    for (; i < len; i++) {
+      const q = <usize>i << 2;
+      store<f32>(dx + q, a * (load<f32>(dy + q) + h * (load<f32>(x + q) - shift) + k));
+    }
+  }
+}
+
+/** dx = a * (dy + h * (x - shift) + k) for channel c of a planar tensor. */
+export function planeElemt(dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, c: i32, coef: usize): void {
+  const o = <usize>c << 2, cb = <usize>C << 2;
+  elemtRuns(
+    planeBase(dy, C, S, c), planeBase(x, C, S, c), planeBase(dx, C, S, c), N, S, planeStride(C, S),
+    load<f32>(coef + o), load<f32>(coef + cb + o), load<f32>(coef + 2 * cb + o), load<f32>(coef + 3 * cb + o),
+  );
+}
+
+/** dx = a * (dy + h * (x - shift) + k) over R rows of C channels, from the last rows to the first. */
 export function rowElemt(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize): void {
+  const rowBytes = <usize>C << 2;
+  const step = rowsPerBackwardChunk(C);
+  for (let r1 = R; r1 > 0; r1 -= step) {
+    const r0 = max(0, r1 - step);
+    const at = <usize>r0 * rowBytes;
+    rowElemtRange(dy + at, x + at, dx + at, r1 - r0, C, coef);
+  }
+}
+
+function rowElemtRange(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize): void {
   const cb = <usize>C << 2;
-  const shifts = coef, as = coef + cb, bs = coef + 2 * cb, ks = coef + 3 * cb;
+  const shifts = coef, as = coef + cb, hs = coef + 2 * cb, ks = coef + 3 * cb;
   for (let r = 0; r < R; r++, dy += cb, x += cb, dx += cb) {
     let c = 0;
     if (ASC_FEATURE_SIMD) {
       for (; c + 4 <= C; c += 4) {
         const q = <usize>c << 2;
-        const t = f32x4.add(
-          f32x4.mul(v128.load(as + q), v128.load(dy + q)),
-          f32x4.mul(v128.load(bs + q), f32x4.sub(v128.load(x + q), v128.load(shifts + q))),
-        );
-        v128.store(dx + q, f32x4.add(t, v128.load(ks + q)));
+        const t = f32x4.add(v128.load(dy + q), f32x4.mul(v128.load(hs + q), f32x4.sub(v128.load(x + q), v128.load(shifts + q))));
+        v128.store(dx + q, f32x4.mul(v128.load(as + q), f32x4.add(t, v128.load(ks + q))));
       }
     }
     for (; c < C; c++) {
       const q = <usize>c << 2;
-      store<f32>(dx + q,
-        load<f32>(as + q) * load<f32>(dy + q) + load<f32>(bs + q) * (load<f32>(x + q) - load<f32>(shifts + q)) + load<f32>(ks + q));
+      const t = load<f32>(dy + q) + load<f32>(hs + q) * (load<f32>(x + q) - load<f32>(shifts + q)) + load<f32>(ks + q);
+      store<f32>(dx + q, load<f32>(as + q) * t);
     }
   }
 }
@@ -181,7 +255,7 @@ export function backwardReduce(
   }
 }
 
-/** dx = a * dy + b * (x - shift) + k over an (N, C, S) tensor in either layout. */
+/** dx = a * (dy + h * (x - shift) + k) over an (N, C, S) tensor in either layout. */
 export function backwardElemtChannels(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize,
 ): void {

@@ -1,18 +1,27 @@
-// Fused batch-norm passes. For planar tensors each channel is reduced and then used
-// again right away, while its runs are still in cache; for interleaved tensors the
-// statistics pass covers every channel at once and the element-wise pass follows.
+// Fused batch-norm passes. Planar tensors are pipelined across channels (pipeline.ts):
+// channel c is normalized while channel c + 1 is reduced. Interleaved tensors need every
+// channel's statistics before the first output, so a statistics pass over all rows is
+// followed by an element-wise pass that walks back from the rows still in cache.
 
-import { isInterleaved } from "./layout";
-import { planeStats, rowStats } from "./stats";
-import { planeApply, rowApply, applyChannels } from "./apply";
-import { planeReduce, planeElemt, rowReduce, rowElemt, exactBackward } from "./backward";
-
-/** Channels with at most this many values take the all-f64 backward (exactBackward). */
-const EXACT_BACKWARD_COUNT: f64 = 8;
+import {
+  chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+} from "./layout";
+import {
+  beginPlaneStats, checkChunkSums, endPlaneStats, mergeChunk, planeStats, rowStats, runningCenter,
+} from "./stats";
+import { applyChannels, applyRuns, rowApply } from "./apply";
+import {
+  addPartSums, checkPartSums, elemtRuns, exactBackward, planeReduce, resetChannelSums, rowElemt, rowReduce,
+  storeChannelSums,
+} from "./backward";
+import { applyWithSums, elemtWithReduce } from "./pipeline";
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
   affineGrads, widenStats, frozenCoefficients,
 } from "./coefficients";
+
+/** Channels with at most this many values take the all-f64 backward (exactBackward). */
+const EXACT_BACKWARD_COUNT: f64 = 8;
 
 /**
  * Training forward: batch statistics into mean64 / var64 (biased) / invstd64, and
@@ -27,12 +36,30 @@ export function batchNormTrainForward(
     rowStats(x, N * S, C, mean64, var64, scratch);
     forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
     rowApply(x, y, N * S, C, coef);
-  } else {
-    for (let c = 0; c < C; c++) {
-      planeStats(x, N, C, S, c, mean64, var64);
-      forwardCoefficient(c, C, mean64, var64, eps, weight, bias, coef, invstd64);
-      planeApply(x, y, N, C, S, c, coef);
+    return;
+  }
+  const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
+  planeStats(x, N, C, S, 0, mean64, var64);
+  for (let c = 0; c < C; c++) {
+    forwardCoefficient(c, C, mean64, var64, eps, weight, bias, coef, invstd64);
+    const o = <usize>c << 2;
+    const shift = load<f32>(coef + o), scale = load<f32>(coef + cb + o), offset = load<f32>(coef + 2 * cb + o);
+    const xc = planeBase(x, C, S, c), yc = planeBase(y, C, S, c);
+    const next = c + 1 < C;
+    if (next) beginPlaneStats(xc + gap, N, S, stride);
+    for (let k = 0; k < chunks; k++) {
+      planeChunk(k, N, S, stride);
+      const px = xc + chunkOffset, py = yc + chunkOffset;
+      if (next && k > 0) {
+        const center = runningCenter();
+        applyWithSums(px, py, gap, chunkBlocks, chunkLen, stride, shift, scale, offset, center);
+        checkChunkSums(px + gap, chunkBlocks, chunkLen, stride, center);
+        mergeChunk(<f64>chunkBlocks * <f64>chunkLen, center);
+      } else {
+        applyRuns(px, py, chunkBlocks, chunkLen, stride, shift, scale, offset);
+      }
     }
+    if (next) endPlaneStats(c + 1, mean64, var64);
   }
 }
 
@@ -72,18 +99,45 @@ export function batchNormBackward(
       backwardCoefficients(C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
       rowElemt(dy, x, dx, R, C, coef);
     }
-  } else {
-    for (let c = 0; c < C; c++) {
-      if (needSums) planeReduce(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64);
-      if (dx && training) {
-        backwardCoefficient(c, C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
-        planeElemt(dy, x, dx, N, C, S, c, coef);
-      }
-    }
+  } else if (dx && training) {
+    planeTrainBackward(dy, x, dx, N, C, S, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
+  } else if (needSums) {
+    for (let c = 0; c < C; c++) planeReduce(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64);
   }
   if (dx && !training) {
     frozenCoefficients(C, invstd64, weight, coef);
     applyChannels(dy, dx, N, C, S, channelsLast, coef);
   }
   affineGrads(C, sumDy64, sumDyXmu64, invstd64, dweight, dbias);
+}
+
+/** The planar training backward, channel c's dx pipelined with channel c + 1's reductions. */
+function planeTrainBackward(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32,
+  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize, count: f64, coef: usize,
+): void {
+  const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
+  planeReduce(dy, x, N, C, S, 0, mean64, sumDy64, sumDyXmu64);
+  for (let c = 0; c < C; c++) {
+    backwardCoefficient(c, C, 1, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
+    const o = <usize>c << 2;
+    const shift = load<f32>(coef + o), a = load<f32>(coef + cb + o);
+    const h = load<f32>(coef + 2 * cb + o), k = load<f32>(coef + 3 * cb + o);
+    const dyc = planeBase(dy, C, S, c), xc = planeBase(x, C, S, c), dxc = planeBase(dx, C, S, c);
+    const next = c + 1 < C;
+    const center = next ? <f32>load<f64>(mean64 + (<usize>(c + 1) << 3)) : 0;
+    resetChannelSums();
+    for (let j = 0; j < chunks; j++) {
+      planeChunk(j, N, S, stride);
+      const pdy = dyc + chunkOffset, px = xc + chunkOffset, pdx = dxc + chunkOffset;
+      if (next) {
+        elemtWithReduce(pdy, px, pdx, gap, chunkBlocks, chunkLen, stride, shift, a, h, k, center);
+        checkPartSums(pdy + gap, px + gap, chunkBlocks, chunkLen, stride, center);
+        addPartSums();
+      } else {
+        elemtRuns(pdy, px, pdx, chunkBlocks, chunkLen, stride, shift, a, h, k);
+      }
+    }
+    if (next) storeChannelSums(c + 1, mean64, center, sumDy64, sumDyXmu64);
+  }
 }

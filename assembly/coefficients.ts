@@ -3,8 +3,10 @@
 //
 // Forward coefficients (three f32 arrays of C at coef): shift, scale, offset, so that
 //   y = (x - shift) * scale + offset  ==  (x - mean) * invstd * weight + bias.
-// Backward coefficients (four f32 arrays of C at coef): shift, a, b, k, so that
-//   dx = a * dy + b * (x - shift) + k.
+// Backward coefficients (four f32 arrays of C at coef): shift, a, h, k, so that
+//   dx = a * (dy + h * (x - shift) + k).
+// h is about 1 / std and a about weight / std: a single coefficient for x, a * h, would be
+// about 1 / var, which leaves the f32 range once the std passes ~1e19.
 // shift is the mean rounded to f32; what the rounding dropped is folded into offset / k.
 
 // @ts-ignore: decorator
@@ -53,16 +55,15 @@ export function backwardCoefficient(
   const o8 = <usize>c << 3, o4 = <usize>c << 2, cb = <usize>C << 2;
   const mean = load<f64>(mean64 + o8);
   const invstd = load<f64>(invstd64 + o8);
-  const a = weightAt(weight, c) * invstd;
   const shift = <f32>mean;
-  let b: f64 = 0, k: f64 = 0;
+  let h: f64 = 0, k: f64 = 0;
   if (training) {
-    b = -a * invstd * invstd * load<f64>(sumDyXmu64 + o8) / count;
-    k = -a * load<f64>(sumDy64 + o8) / count - b * (mean - <f64>shift);
+    h = -invstd * invstd * load<f64>(sumDyXmu64 + o8) / count;
+    k = -load<f64>(sumDy64 + o8) / count - h * (mean - <f64>shift);
   }
   store<f32>(coef + o4, shift);
-  store<f32>(coef + cb + o4, <f32>a);
-  store<f32>(coef + 2 * cb + o4, <f32>b);
+  store<f32>(coef + cb + o4, <f32>(weightAt(weight, c) * invstd));
+  store<f32>(coef + 2 * cb + o4, <f32>h);
   store<f32>(coef + 3 * cb + o4, <f32>k);
 }
 

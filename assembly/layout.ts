@@ -3,9 +3,23 @@
 //   contiguous floats, one run per sample, `planeStride` bytes apart;
 // - interleaved: channels last, or no spatial dimensions at all; the tensor is R = N * S
 //   rows of C floats and channel c is column c.
+//
+// A planar channel is reduced in chunks of at most CHUNK floats: partial sums stay short
+// enough for f32 lanes, and the first chunk (read twice for an exact shift) stays in L1.
+// Every channel of a tensor has the same chunk geometry, so a kernel can walk channel c
+// and channel c + 1 in lockstep by adding the distance between their first runs.
 
-/** Elements per statistics chunk. A chunk is read twice (sum, then centered sums), so it must stay in L1. */
+/** Elements per statistics chunk of one channel. */
 export const CHUNK: i32 = 2048;
+
+/** Rows per chunk of an interleaved tensor: the length of each channel's f32 partial sums. */
+export const ROW_CHUNK: i32 = 128;
+
+/**
+ * Rows read twice at the start of an interleaved tensor for exact first centers. Later
+ * chunks are centered on the running mean, so this only has to start them well.
+ */
+export const FIRST_ROWS: i32 = 32;
 
 /** True when the kernel should treat the tensor as rows of C channels. */
 // @ts-ignore: decorator
@@ -23,4 +37,38 @@ export const CHUNK: i32 = 2048;
 // @ts-ignore: decorator
 @inline export function planeStride(C: i32, S: i32): usize {
   return (<usize>C * <usize>S) << 2;
+}
+
+// The chunk planeChunk() last described: `chunkBlocks` runs of `chunkLen` floats starting
+// `chunkOffset` bytes after the channel's first run (runs are planeStride bytes apart).
+export let chunkOffset: usize = 0;
+export let chunkBlocks: i32 = 0;
+export let chunkLen: i32 = 0;
+
+/** Number of chunks of one planar channel. */
+export function planeChunks(N: i32, S: i32): i32 {
+  if (S >= CHUNK >> 1) return N * ((S + CHUNK - 1) / CHUNK);
+  const group = CHUNK / S;
+  return (N + group - 1) / group;
+}
+
+/**
+ * Describes chunk k of a planar channel in chunkOffset / chunkBlocks / chunkLen. Long runs
+ * are cut into near-equal pieces; short runs are grouped, several samples per chunk.
+ */
+export function planeChunk(k: i32, N: i32, S: i32, stride: usize): void {
+  if (S >= CHUNK >> 1) {
+    const pieces = (S + CHUNK - 1) / CHUNK;
+    const pieceLen = (S + pieces - 1) / pieces;
+    const n = k / pieces, start = (k - n * pieces) * pieceLen;
+    chunkOffset = <usize>n * stride + (<usize>start << 2);
+    chunkBlocks = 1;
+    chunkLen = min(pieceLen, S - start);
+  } else {
+    const group = CHUNK / S;
+    const n = k * group;
+    chunkOffset = <usize>n * stride;
+    chunkBlocks = min(group, N - n);
+    chunkLen = S;
+  }
 }

@@ -1,52 +1,42 @@
 // Per-channel batch statistics: mean and biased variance, in f64.
 //
-// Stability: the tensor is cut into chunks of at most CHUNK elements of one channel. Each
-// chunk is summed in f32 lanes (short sums, small error), its own mean is used as the
-// shift for a second, L1-resident pass of centered sums, and the chunks are merged in f64
-// with Chan's parallel formula. A channel with mean 1e4 and std 1e-2 keeps every digit the
-// f32 input has, and the memory is read from DRAM once.
+// Stability: each channel is cut into chunks (CHUNK floats of a planar channel, ROW_CHUNK
+// rows of an interleaved tensor). A chunk is summed in f32 lanes as d = x - center, with
+// center the channel's running mean so far, and merged into the running (count, mean, M2)
+// in f64 with Chan's formula. The first chunk (FIRST_ROWS rows of an interleaved tensor)
+// has no running mean yet, so it is read twice: its own mean first, while it is in L1.
+// A center that is off by g adds about n * g^2 to a chunk's f32 sum of squares, but the
+// merge adds a term of the same size from the same g, so the error stays relative to the
+// channel's variance. Shifting by a mean that is already close keeps
+// x - center exact and the squares small: a channel with mean 1e4 and std 1e-2 keeps every
+// digit its f32 input has, and x is read from memory once.
+//
+// f32 partial sums overflow for |x - center| above ~1e19; a chunk whose sums came out
+// non-finite is summed again in f64, so data near the float32 limits still give finite,
+// right statistics, and only truly non-finite data give NaN or Infinity.
 
-import { CHUNK, isInterleaved, planeBase, planeStride } from "./layout";
+import {
+  FIRST_ROWS, ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+} from "./layout";
 import { hsum64 } from "./simd";
 
-// Running (count, mean, M2) of the channel being reduced, and the centered sums of the
-// last chunk: AssemblyScript has no tuples, so these travel in globals.
+// Running (count, mean, M2) of the planar channel being reduced, and the shifted sums of
+// its last chunk: AssemblyScript has no tuples, so these travel in globals.
 let runCount: f64 = 0;
 let runMean: f64 = 0;
 let runM2: f64 = 0;
-let chunkSum: f64 = 0;
-let chunkSumSq: f64 = 0;
+export let chunkSum: f64 = 0;
+export let chunkSumSq: f64 = 0;
 
-/** Sum of `blocks` runs of `len` floats, `stride` bytes apart. */
-function sumRuns(p: usize, blocks: i32, len: i32, stride: usize): f64 {
-  let total: f64 = 0;
-  for (let b = 0; b < blocks; b++, p += stride) {
-    let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      for (; i + 16 <= len; i += 16) {
-        const q = p + (<usize>i << 2);
-        a0 = f32x4.add(a0, v128.load(q));
-        a1 = f32x4.add(a1, v128.load(q, 16));
-        a2 = f32x4.add(a2, v128.load(q, 32));
-        a3 = f32x4.add(a3, v128.load(q, 48));
-      }
-      for (; i + 4 <= len; i += 4) a0 = f32x4.add(a0, v128.load(p + (<usize>i << 2)));
-      total += hsum64(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
-    }
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (; i + 4 <= len; i += 4) {
-      const q = p + (<usize>i << 2);
-      s0 += load<f32>(q); s1 += load<f32>(q, 4); s2 += load<f32>(q, 8); s3 += load<f32>(q, 12);
-    }
-    for (; i < len; i++) s0 += load<f32>(p + (<usize>i << 2));
-    total += <f64>((s0 + s1) + (s2 + s3));
-  }
-  return total;
+/** Lets a fused kernel (pipeline.ts) hand its chunk's sums to the code here. */
+// @ts-ignore: decorator
+@inline export function setChunkSums(sum: f64, sumSq: f64): void {
+  chunkSum = sum;
+  chunkSumSq = sumSq;
 }
 
-/** Sums of d and d*d with d = x - center over the runs; results in chunkSum / chunkSumSq. */
-function centeredSums(p: usize, blocks: i32, len: i32, stride: usize, center: f32): void {
+/** Sums of d and d * d, d = x - center, over `blocks` runs of `len` floats, `stride` bytes apart. */
+export function shiftedSums(p: usize, blocks: i32, len: i32, stride: usize, center: f32): void {
   let sd: f64 = 0, sdd: f64 = 0;
   for (let b = 0; b < blocks; b++, p += stride) {
     let i = 0;
@@ -60,27 +50,54 @@ function centeredSums(p: usize, blocks: i32, len: i32, stride: usize, center: f3
         d0 = f32x4.add(d0, u); q0 = f32x4.add(q0, f32x4.mul(u, u));
         d1 = f32x4.add(d1, v); q1 = f32x4.add(q1, f32x4.mul(v, v));
       }
-      for (; i + 4 <= len; i += 4) {
+      if (i + 4 <= len) {
         const u = f32x4.sub(v128.load(p + (<usize>i << 2)), m);
         d0 = f32x4.add(d0, u); q0 = f32x4.add(q0, f32x4.mul(u, u));
+        i += 4;
       }
       sd += hsum64(f32x4.add(d0, d1));
       sdd += hsum64(f32x4.add(q0, q1));
     }
-    let s: f32 = 0, ss: f32 = 0;
-    for (; i < len; i++) {
-      const d = load<f32>(p + (<usize>i << 2)) - center;
-      s += d; ss += d * d;
+    let s0: f32 = 0, s1: f32 = 0, t0: f32 = 0, t1: f32 = 0;
+    for (; i + 2 <= len; i += 2) {
+      const q = p + (<usize>i << 2);
+      const u = load<f32>(q) - center, v = load<f32>(q, 4) - center;
+      s0 += u; t0 += u * u;
+      s1 += v; t1 += v * v;
     }
-    sd += <f64>s; sdd += <f64>ss;
+    if (i < len) {
+      const u = load<f32>(p + (<usize>i << 2)) - center;
+      s0 += u; t0 += u * u;
+    }
+    sd += <f64>(s0 + s1); sdd += <f64>(t0 + t1);
   }
   chunkSum = sd;
   chunkSumSq = sdd;
 }
 
-/** Folds one chunk (count n, mean m, sum of squared deviations q) into the running triple. */
-// @ts-ignore: decorator
-@inline function mergeInto(n: f64, m: f64, q: f64): void {
+/** shiftedSums in f64 throughout: the slow path for chunks whose f32 sums overflowed. */
+export function shiftedSums64(p: usize, blocks: i32, len: i32, stride: usize, center: f64): void {
+  let sd: f64 = 0, sdd: f64 = 0;
+  for (let b = 0; b < blocks; b++, p += stride) {
+    for (let i = 0; i < len; i++) {
+      const d = <f64>load<f32>(p + (<usize>i << 2)) - center;
+      sd += d; sdd += d * d;
+    }
+  }
+  chunkSum = sd;
+  chunkSumSq = sdd;
+}
+
+/** Redoes the last chunk's sums in f64 if the f32 lanes overflowed. */
+export function checkChunkSums(p: usize, blocks: i32, len: i32, stride: usize, center: f32): void {
+  if (!isFinite(chunkSumSq) || !isFinite(chunkSum)) shiftedSums64(p, blocks, len, stride, <f64>center);
+}
+
+/** Folds the chunk just summed (n values around center) into the running triple. */
+export function mergeChunk(n: f64, center: f32): void {
+  const shift = chunkSum / n;
+  const m = <f64>center + shift;
+  const q = max(chunkSumSq - chunkSum * shift, 0);
   const total = runCount + n;
   const delta = m - runMean;
   runMean += delta * (n / total);
@@ -88,112 +105,93 @@ function centeredSums(p: usize, blocks: i32, len: i32, stride: usize, center: f3
   runCount = total;
 }
 
-/** Reduces one chunk of runs of one channel and merges it. */
-function reduceChunk(p: usize, blocks: i32, len: i32, stride: usize): void {
-  const n = <f64>blocks * <f64>len;
-  const center = <f32>(sumRuns(p, blocks, len, stride) / n);
-  centeredSums(p, blocks, len, stride, center);
-  const shift = chunkSum / n;
-  mergeInto(n, <f64>center + shift, max(chunkSumSq - chunkSum * shift, 0));
+/** The center for the next chunk of the channel being reduced. */
+// @ts-ignore: decorator
+@inline export function runningCenter(): f32 {
+  return <f32>runMean;
 }
 
-/**
- * Mean and biased variance of channel c of a planar tensor, into mean64[c] / var64[c].
- * Exported to the fused kernels, which reuse the channel from cache right after.
- */
-export function planeStats(x: usize, N: i32, C: i32, S: i32, c: i32, mean64: usize, var64: usize): void {
+/** Starts a channel at `base`: chunk 0, read once for its own mean and again around it. */
+export function beginPlaneStats(base: usize, N: i32, S: i32, stride: usize): void {
   runCount = 0; runMean = 0; runM2 = 0;
-  const base = planeBase(x, C, S, c);
-  const stride = planeStride(C, S);
-  if (S >= CHUNK >> 1) {
-    // Long runs: cut each sample's run into near-equal pieces.
-    const pieces = (S + CHUNK - 1) / CHUNK;
-    const pieceLen = (S + pieces - 1) / pieces;
-    for (let n = 0; n < N; n++) {
-      const run = base + <usize>n * stride;
-      for (let off = 0; off < S; off += pieceLen) {
-        reduceChunk(run + (<usize>off << 2), 1, min(pieceLen, S - off), 0);
-      }
-    }
-  } else {
-    // Short runs: gather several samples' runs into one chunk.
-    const group = CHUNK / S;
-    for (let n = 0; n < N; n += group) {
-      reduceChunk(base + <usize>n * stride, min(group, N - n), S, stride);
-    }
-  }
+  planeChunk(0, N, S, stride);
+  const p = base + chunkOffset, blocks = chunkBlocks, len = chunkLen;
+  const n = <f64>blocks * <f64>len;
+  shiftedSums(p, blocks, len, stride, 0);
+  checkChunkSums(p, blocks, len, stride, 0);
+  const center = <f32>(chunkSum / n);
+  shiftedSums(p, blocks, len, stride, center);
+  checkChunkSums(p, blocks, len, stride, center);
+  mergeChunk(n, center);
+}
+
+/** Stores the channel's mean and biased variance into mean64[c] / var64[c]. */
+export function endPlaneStats(c: i32, mean64: usize, var64: usize): void {
   store<f64>(mean64 + (<usize>c << 3), runMean);
   store<f64>(var64 + (<usize>c << 3), runM2 / runCount);
 }
 
+/** Mean and biased variance of channel c of a planar tensor, into mean64[c] / var64[c]. */
+export function planeStats(x: usize, N: i32, C: i32, S: i32, c: i32, mean64: usize, var64: usize): void {
+  const base = planeBase(x, C, S, c);
+  const stride = planeStride(C, S);
+  beginPlaneStats(base, N, S, stride);
+  const chunks = planeChunks(N, S);
+  for (let k = 1; k < chunks; k++) {
+    planeChunk(k, N, S, stride);
+    const p = base + chunkOffset, center = runningCenter();
+    shiftedSums(p, chunkBlocks, chunkLen, stride, center);
+    checkChunkSums(p, chunkBlocks, chunkLen, stride, center);
+    mergeChunk(<f64>chunkBlocks * <f64>chunkLen, center);
+  }
+  endPlaneStats(c, mean64, var64);
+}
+
 /**
  * Mean and biased variance of every column of R rows of C floats.
- * scratch: 3 * C f32 (chunk sums, chunk centers, chunk squared sums) and C f64 (M2).
+ * scratch: 3 * C f32 (centers, chunk sums, chunk squared sums) and C f64 (M2).
  */
 export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, scratch: usize): void {
   const rowBytes = <usize>C << 2;
-  const sums = scratch;
-  const centers = sums + rowBytes;
-  const squares = centers + rowBytes;
+  const centers = scratch;
+  const sums = centers + rowBytes;
+  const squares = sums + rowBytes;
   const m2 = squares + rowBytes;
-  const rowsPerChunk = max(16, CHUNK / C);
   memory.fill(mean64, 0, <usize>C << 3);
   memory.fill(m2, 0, <usize>C << 3);
-  for (let r0 = 0; r0 < R; r0 += rowsPerChunk) {
-    const rows = min(rowsPerChunk, R - r0);
-    const chunk = x + <usize>r0 * rowBytes;
-    const n = <f64>rows;
-    // Pass 1: column sums of the chunk, then its column means as shifts.
-    sumColumns(chunk, rows, C, sums);
-    scaleInto(sums, centers, C, <f32>(1.0 / n));
-    // Pass 2: centered sums (into sums) and centered squares (into squares).
-    centeredColumns(chunk, rows, C, centers, sums, squares);
-    const done = <f64>r0;
-    const total = done + n;
-    for (let c = 0; c < C; c++) {
-      const o4 = <usize>c << 2, o8 = <usize>c << 3;
-      const sd = <f64>load<f32>(sums + o4);
-      const shift = sd / n;
-      const m = <f64>load<f32>(centers + o4) + shift;
-      const q = max(<f64>load<f32>(squares + o4) - sd * shift, 0);
-      const mean = load<f64>(mean64 + o8);
-      const delta = m - mean;
-      store<f64>(mean64 + o8, mean + delta * (n / total));
-      store<f64>(m2 + o8, load<f64>(m2 + o8) + q + delta * delta * (done * n / total));
+  // The first rows, summed around 0, give the first centers; then every chunk from row 0
+  // on is summed around the running mean.
+  const first = min(FIRST_ROWS, R);
+  memory.fill(centers, 0, rowBytes);
+  shiftedColumnSums(x, first, C, centers, sums, squares);
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    let s = <f64>load<f32>(sums + o);
+    if (!isFinite(s)) {
+      shiftedSums64(x + o, first, 1, rowBytes, 0);
+      s = chunkSum;
     }
+    store<f32>(centers + o, <f32>(s / <f64>first));
   }
-  const inv = 1.0 / <f64>R;
+  for (let r0 = 0; r0 < R;) {
+    const rows = min(r0 == 0 ? first : ROW_CHUNK, R - r0);
+    const chunk = x + <usize>r0 * rowBytes;
+    shiftedColumnSums(chunk, rows, C, centers, sums, squares);
+    mergeColumns(chunk, rows, C, <f64>r0, centers, sums, squares, mean64, m2);
+    r0 += rows;
+  }
+  const invR = 1.0 / <f64>R;
   for (let c = 0; c < C; c++) {
     const o8 = <usize>c << 3;
-    store<f64>(var64 + o8, load<f64>(m2 + o8) * inv);
+    store<f64>(var64 + o8, load<f64>(m2 + o8) * invR);
   }
 }
 
-/** out[c] = sum over the rows of x[r][c], in f32 (chunks are short). */
-function sumColumns(x: usize, rows: i32, C: i32, out: usize): void {
-  const rowBytes = <usize>C << 2;
-  memory.fill(out, 0, rowBytes);
-  for (let r = 0; r < rows; r++, x += rowBytes) {
-    let c = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= C; c += 4) {
-        const o = <usize>c << 2;
-        v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(x + o)));
-      }
-    }
-    for (; c < C; c++) {
-      const o = <usize>c << 2;
-      store<f32>(out + o, load<f32>(out + o) + load<f32>(x + o));
-    }
-  }
-}
-
-function scaleInto(src: usize, dst: usize, C: i32, k: f32): void {
-  for (let c = 0; c < C; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 2)) * k);
-}
-
-/** sums[c] = sum(x - centers[c]), squares[c] = sum((x - centers[c])^2) over the rows. */
-function centeredColumns(x: usize, rows: i32, C: i32, centers: usize, sums: usize, squares: usize): void {
+/**
+ * sums[c] = sum(x - centers[c]), squares[c] = sum((x - centers[c])^2) over the rows, in f32.
+ * One row at a time: the accumulators stay in L1, and unrolling over rows measured slower.
+ */
+function shiftedColumnSums(x: usize, rows: i32, C: i32, centers: usize, sums: usize, squares: usize): void {
   const rowBytes = <usize>C << 2;
   memory.fill(sums, 0, rowBytes);
   memory.fill(squares, 0, rowBytes);
@@ -202,17 +200,45 @@ function centeredColumns(x: usize, rows: i32, C: i32, centers: usize, sums: usiz
     if (ASC_FEATURE_SIMD) {
       for (; c + 4 <= C; c += 4) {
         const o = <usize>c << 2;
-        const d = f32x4.sub(v128.load(x + o), v128.load(centers + o));
-        v128.store(sums + o, f32x4.add(v128.load(sums + o), d));
-        v128.store(squares + o, f32x4.add(v128.load(squares + o), f32x4.mul(d, d)));
+        const u = f32x4.sub(v128.load(x + o), v128.load(centers + o));
+        v128.store(sums + o, f32x4.add(v128.load(sums + o), u));
+        v128.store(squares + o, f32x4.add(v128.load(squares + o), f32x4.mul(u, u)));
       }
     }
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const d = load<f32>(x + o) - load<f32>(centers + o);
-      store<f32>(sums + o, load<f32>(sums + o) + d);
-      store<f32>(squares + o, load<f32>(squares + o) + d * d);
+      const u = load<f32>(x + o) - load<f32>(centers + o);
+      store<f32>(sums + o, load<f32>(sums + o) + u);
+      store<f32>(squares + o, load<f32>(squares + o) + u * u);
     }
+  }
+}
+
+/**
+ * Folds a chunk of `rows` rows (after `done` rows) into mean64 / m2 with Chan's formula,
+ * and moves each center to the new running mean. Columns whose f32 sums overflowed are
+ * summed again in f64 (see the note at the top).
+ */
+function mergeColumns(
+  x: usize, rows: i32, C: i32, done: f64, centers: usize, sums: usize, squares: usize, mean64: usize, m2: usize,
+): void {
+  const rowBytes = <usize>C << 2;
+  const n = <f64>rows, total = done + n;
+  const wNew = n / total, wCross = done * n / total;
+  for (let c = 0; c < C; c++) {
+    const o4 = <usize>c << 2, o8 = <usize>c << 3;
+    const center = load<f32>(centers + o4);
+    let sd = <f64>load<f32>(sums + o4), sdd = <f64>load<f32>(squares + o4);
+    if (!isFinite(sd) || !isFinite(sdd)) {
+      shiftedSums64(x + o4, rows, 1, rowBytes, <f64>center);
+      sd = chunkSum; sdd = chunkSumSq;
+    }
+    const shift = sd / n;
+    const delta = <f64>center + shift - load<f64>(mean64 + o8);
+    const mean = load<f64>(mean64 + o8) + delta * wNew;
+    store<f64>(mean64 + o8, mean);
+    store<f64>(m2 + o8, load<f64>(m2 + o8) + max(sdd - sd * shift, 0) + delta * delta * wCross);
+    store<f32>(centers + o4, <f32>mean);
   }
 }
 

@@ -3,6 +3,7 @@
 
 import type { Dims, Region } from "./backend.js";
 import type { Input } from "./input.js";
+import { slabCopy } from "./slab.js";
 import { wrapRegion, type Tensor } from "./tensor.js";
 import type { Workspace } from "./workspace.js";
 
@@ -85,7 +86,7 @@ export function runBackward(
   ws: Workspace, where: string, context: ForwardContext, dy: Input, weight: ArrayLike<number> | null, paramGrads: boolean,
 ): Gradients<Float32Array | Tensor> {
   const bytes = dy.size * 4;
-  const x = context.xTensor ? context.xTensor.regionFor(`${where} (x of the forward)`) : context.x;
+  const x = context.xTensor ? context.xTensor.regionFor(where, "x of the forward") : context.x;
   const { staged, fresh } = ws.prepare(dy.tensor ? [] : [["dy", bytes], ["dx", bytes]], dy.tensor ? [bytes] : []);
   const dyRegion = dy.tensor ? dy.tensor.regionFor(where) : staged[0];
   const dxRegion = dy.tensor ? fresh[0] : staged[1];
@@ -95,9 +96,7 @@ export function runBackward(
     dyRegion, x, dxRegion, context.dims, context.batchStats, loaded(ws.weight, weight),
     paramGrads ? ws.dweight : null, paramGrads ? ws.dbias : null, ws.ch,
   );
-  return {
-    dx: dy.tensor ? wrapRegion(ws.backend, context.shape, context.size, dxRegion) : dxRegion.f32().slice(0, dy.size),
-    dweight: paramGrads ? ws.dweight.f32().slice(0, C) : null,
-    dbias: paramGrads ? ws.dbias.f32().slice(0, C) : null,
-  };
+  const dx = dy.tensor ? wrapRegion(ws.backend, context.shape, context.size, dxRegion) : dxRegion.f32().slice(0, dy.size);
+  if (!paramGrads) return { dx, dweight: null, dbias: null };
+  return { dx, dweight: slabCopy(ws.dweight.f32().subarray(0, C)), dbias: slabCopy(ws.dbias.f32().subarray(0, C)) };
 }

@@ -58,6 +58,8 @@ export abstract class BatchNormBase {
   readonly runningMean: Float32Array | null;
   /** Running variance, unbiased (ones), or null without trackRunningStats. */
   readonly runningVar: Float32Array | null;
+  /** Each method's name in error messages, built once rather than per call. */
+  private readonly at: Record<"forward" | "backward" | "train" | "stateDict" | "loadStateDict", string>;
   private batches = 0;
   private mode = true;
   private ws: Workspace | null;
@@ -73,6 +75,10 @@ export abstract class BatchNormBase {
     options: BatchNormOptions,
   ) {
     const where = kind;
+    this.at = {
+      forward: `${kind}.forward`, backward: `${kind}.backward`, train: `${kind}.train`,
+      stateDict: `${kind}.stateDict`, loadStateDict: `${kind}.loadStateDict`,
+    };
     checkOptionKeys(where, options, OPTION_KEYS);
     this.numFeatures = checkPositiveInteger(where, "numFeatures", numFeatures);
     this.eps = checkEps(where, options.eps ?? 1e-5);
@@ -106,8 +112,8 @@ export abstract class BatchNormBase {
   }
 
   train(mode = true): this {
-    this.live(`${this.kind}.train`);
-    this.mode = checkBoolean(`${this.kind}.train`, "mode", mode);
+    this.live(this.at.train);
+    this.mode = checkBoolean(this.at.train, "mode", mode);
     return this;
   }
 
@@ -122,7 +128,7 @@ export abstract class BatchNormBase {
   forward(x: Float32Array, shape: readonly number[]): Float32Array;
   forward(x: Tensor, shape?: readonly number[]): Tensor;
   forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    const where = `${this.kind}.forward`;
+    const where = this.at.forward;
     const ws = this.live(where);
     const input = resolveInput(where, "x", x, shape, this.backend);
     const d = this.dimsFor(where, input.shape);
@@ -156,7 +162,7 @@ export abstract class BatchNormBase {
   backward(dy: Float32Array): Gradients<Float32Array>;
   backward(dy: Tensor): Gradients<Tensor>;
   backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const where = `${this.kind}.backward`;
+    const where = this.at.backward;
     const ws = this.live(where);
     const context = this.context;
     if (context === null) fail(where, "there is no forward to differentiate: call forward first");
@@ -169,7 +175,7 @@ export abstract class BatchNormBase {
 
   /** Copies of the state under PyTorch's keys. */
   stateDict(): BatchNormStateDict {
-    this.live(`${this.kind}.stateDict`);
+    this.live(this.at.stateDict);
     const sd: BatchNormStateDict = {};
     if (this.affine) {
       sd.weight = this.weight!.slice();
@@ -188,7 +194,7 @@ export abstract class BatchNormBase {
    * present and no other. Everything is checked before anything is written.
    */
   loadStateDict(stateDict: BatchNormStateDict, options: { strict?: boolean } = {}): void {
-    const where = `${this.kind}.loadStateDict`;
+    const where = this.at.loadStateDict;
     this.live(where);
     checkOptionKeys(where, options, ["strict"]);
     const strict = checkBoolean(where, "strict", options.strict ?? true);

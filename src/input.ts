@@ -14,7 +14,7 @@ export interface Input {
 
 export function resolveInput(where: string, name: string, value: unknown, shape: unknown, backend: Backend): Input {
   if (value instanceof Tensor) {
-    value.regionFor(`${where} (${name})`);
+    value.regionFor(where, name);
     if (value.backend !== backend) {
       fail(where, `${name} is a tensor of another backend's memory; create it with tensor(shape, data, { backend }) of this module's backend`);
     }

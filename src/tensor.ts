@@ -13,7 +13,8 @@ export class Tensor {
 
   /** @internal Use tensor() to create one. */
   constructor(readonly backend: Backend, shape: readonly number[], size: number, region: Region) {
-    this.shape = Object.freeze(shape.slice());
+    // Outputs reuse their input's frozen shape: no copy per call on the zero-copy path.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
     this.size = size;
     this.region = region;
   }
@@ -37,9 +38,9 @@ export class Tensor {
     this.region = null;
   }
 
-  /** @internal The region, or an error naming `where` if the tensor was disposed. */
-  regionFor(where: string): Region {
-    if (this.region === null) fail(where, `the tensor of shape ${describe(this.shape)} was disposed`);
+  /** @internal The region, or an error naming `where` (and the tensor's `role` there) if it was disposed. */
+  regionFor(where: string, role?: string): Region {
+    if (this.region === null) fail(role ? `${where} (${role})` : where, `the tensor of shape ${describe(this.shape)} was disposed`);
     return this.region;
   }
 }

@@ -6,6 +6,7 @@ import { fixtureSuite } from "./bodies/fixtures.js";
 import { badInputSuite } from "./bodies/bad-input.js";
 import { gradcheckSuite } from "./bodies/gradcheck.js";
 import { tensorSuite } from "./bodies/tensors.js";
+import { kernelPathSuite } from "./bodies/kernel-paths.js";
 
 describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b) => {
   if (name === "simd") assertSimdAvailable();
@@ -13,6 +14,8 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b)
   badInputSuite(b.make);
   gradcheckSuite(b.make);
   tensorSuite(b.make);
+  // The reference is the yardstick of this body, so it only runs against the wasm builds.
+  if (name !== "reference") kernelPathSuite(b.make);
 });
 
 afterAll(() => {

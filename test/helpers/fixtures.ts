@@ -1,5 +1,5 @@
 // Typed access to the PyTorch fixtures (test/fixtures/make_batchnorm_fixtures.py).
-import data from "../fixtures/batchnorm.json";
+import data from "../fixtures/batchnorm.json" with { type: "json" };
 import type { BatchNormStateDict, Layout } from "../../src/index.js";
 
 export interface FixtureStep {
