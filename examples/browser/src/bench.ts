@@ -41,28 +41,26 @@ const yieldToPage = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 /**
  * Milliseconds per call of fn: the fastest of repeated samples, the figure least disturbed by
  * whatever else the machine runs (the op and its copy floor are measured at different
- * moments, so their ratio needs both undisturbed). Calls are grouped so one sample lasts
- * at least 5 ms (browsers coarsen performance.now to 0.1 ms or so); sampling runs for
- * about budgetMs.
+ * moments, so their ratio needs both undisturbed). Each sample calls fn until at least 5 ms
+ * have passed (browsers coarsen performance.now to 0.1 ms or so) and divides by the count;
+ * sampling runs for about budgetMs.
  */
 export function timeMs(fn: () => void, budgetMs: number): number {
   fn();
   fn();
-  let reps = 1;
-  for (;;) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    if (performance.now() - t >= 5 || reps >= 1 << 16) break;
-    reps *= 2;
-  }
-  const samples: number[] = [];
+  let best = Infinity;
   const end = performance.now() + budgetMs;
-  while (samples.length < 3 || performance.now() < end) {
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    samples.push((performance.now() - t) / reps);
+  for (let samples = 0; samples < 3 || performance.now() < end; samples++) {
+    const start = performance.now();
+    let calls = 0, now = start;
+    do {
+      fn();
+      calls++;
+      now = performance.now();
+    } while (now - start < 5);
+    best = Math.min(best, (now - start) / calls);
   }
-  return Math.min(...samples);
+  return best;
 }
 
 function moduleFor(s: BenchShape, backend: Backend): BatchNormBase {
