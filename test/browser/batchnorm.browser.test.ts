@@ -1,12 +1,9 @@
 // The shared BatchNorm bodies in headless Chromium, once per backend (SIMD, scalar,
-// reference): the same files test/batchnorm.test.ts runs in Node.
+// reference): the same list test/batchnorm.test.ts runs in Node (test/bodies/batchnorm-suites.ts).
 import { afterAll, describe, expect, it } from "vitest";
-import { BACKENDS, assertSimdAvailable } from "../helpers/backends.js";
+import { BACKENDS } from "../helpers/backends.js";
 import { worstErrors } from "../helpers/compare.js";
-import { fixtureSuite } from "../bodies/fixtures.js";
-import { badInputSuite } from "../bodies/bad-input.js";
-import { gradcheckSuite } from "../bodies/gradcheck.js";
-import { tensorSuite } from "../bodies/tensors.js";
+import { batchNormSuites } from "../bodies/batchnorm-suites.js";
 
 it("runs in a real browser page, not Node", () => {
   expect(typeof window).toBe("object");
@@ -15,13 +12,7 @@ it("runs in a real browser page, not Node", () => {
   expect((globalThis as { process?: unknown }).process).toBeUndefined();
 });
 
-describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (name, b) => {
-  if (name === "simd") assertSimdAvailable();
-  fixtureSuite(b.make);
-  badInputSuite(b.make);
-  gradcheckSuite(b.make);
-  tensorSuite(b.make);
-});
+describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (_name, b) => batchNormSuites(b));
 
 afterAll(() => {
   const rows = [...worstErrors].map(([q, e]) => `${q}: ${e.toExponential(2)}`).join(", ");
