@@ -27,6 +27,7 @@ const browserSkipNotice = {
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    hookTimeout: 120_000,
     reporters: hasChromium ? ["default"] : ["default", browserSkipNotice],
     projects: [
       {

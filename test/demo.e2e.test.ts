@@ -117,5 +117,5 @@ describe.runIf(hasChromium)("demo page in Chromium", () => {
       for (const n of counts) expect(n, `${chart} chart pixels of a dataset colour`).toBeGreaterThan(200);
     }
     await page.close();
-  });
+  }, 240_000);
 });

@@ -234,7 +234,7 @@ describe("TypeScript consumers, against the shipped declarations", () => {
     const files = stdout.split("\n").map((l) => l.trim());
     expect(files.some((f) => declarations.test(f)), `${name} used ${declarations}`).toBe(true);
     expect(files.some((f) => f.includes("/src/")), "no repository sources leaked into the consumer").toBe(false);
-  });
+  }, 120_000);
 });
 
 describe.runIf(hasChromium)("browser consumers of the installed tarball, in Chromium", () => {
@@ -282,7 +282,7 @@ describe.runIf(hasChromium)("browser consumers of the installed tarball, in Chro
     });
     expect(readdirSync(join(outDir, "assets")).some((f) => /^worker.*\.js$/.test(f)), "Vite emitted the worker").toBe(true);
     await openAndCheck("Vite", outDir, true);
-  });
+  }, 180_000);
 
   // webpack 5 turns `new Worker(new URL(...), { type: "module" })` into a classic worker
   // unless the app asks for ES module output; both must work, and the second must really
@@ -308,5 +308,5 @@ describe.runIf(hasChromium)("browser consumers of the installed tarball, in Chro
     writeFileSync(join(outDir, "index.html"),
       readFileSync(join(consumer, "browser-app", "index.html"), "utf8").replace('<script type="module" src="./main.js"></script>', script));
     await openAndCheck(`webpack ${esm ? "ESM" : "default"}`, outDir, esm);
-  });
+  }, 180_000);
 });
