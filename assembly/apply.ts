@@ -1,7 +1,10 @@
-// Element-wise per-channel affine map: y = (x - shift[c]) * scale[c] + offset[c].
+// Element-wise per-channel affine map: y = max((x - shift[c]) * scale[c] + offset[c], floor).
 //
 // Every forward (training and inference) and the inference backward are this one map with
-// different coefficients. Subtracting the f32 `shift` (the mean rounded to f32) before
+// different coefficients. floor is -Infinity (a no-op that keeps NaN) or 0, the fused ReLU
+// of batchNormRelu: one more vector op in a loop that waits on memory anyway. It is pmax
+// (v < floor ? floor : v), a single maxps: f32x4.max's IEEE rules for NaN and -0 take V8
+// several instructions, which cost the plain forward a quarter of its time. Subtracting the f32 `shift` (the mean rounded to f32) before
 // scaling keeps x - mean exact when x is far from zero; the rounding left in the mean is
 // folded into `offset` in f64 by the coefficient code.
 //
@@ -13,35 +16,43 @@ import { isInterleaved, planeBase, planeStride } from "./layout";
 const BACKWARD_WALK_BYTES: i32 = 64 << 10;
 
 /** The map over `blocks` runs of `len` floats, `stride` bytes apart. */
-export function applyRuns(x: usize, y: usize, blocks: i32, len: i32, stride: usize, shift: f32, scale: f32, offset: f32): void {
+export function applyRuns(
+  x: usize, y: usize, blocks: i32, len: i32, stride: usize, shift: f32, scale: f32, offset: f32, floor: f32,
+): void {
   for (let b = 0; b < blocks; b++, x += stride, y += stride) {
     let i = 0;
     if (ASC_FEATURE_SIMD) {
-      const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset);
+      const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset), vf = f32x4.splat(floor);
       for (; i + 8 <= len; i += 8) {
         const q = <usize>i << 2;
-        v128.store(y + q, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo));
-        v128.store(y + q, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q, 16), vs), vk), vo), 16);
+        v128.store(y + q, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo), vf));
+        v128.store(y + q, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q, 16), vs), vk), vo), vf), 16);
       }
       if (i + 4 <= len) {
         const q = <usize>i << 2;
-        v128.store(y + q, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo));
+        v128.store(y + q, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo), vf));
         i += 4;
       }
     }
     for (; i < len; i++) {
       const q = <usize>i << 2;
-      store<f32>(y + q, (load<f32>(x + q) - shift) * scale + offset);
+      store<f32>(y + q, floorAt((load<f32>(x + q) - shift) * scale + offset, floor));
     }
   }
 }
 
+/** v < floor ? floor : v (NaN kept), as f32x4.pmax does. */
+// @ts-ignore: decorator
+@inline export function floorAt(v: f32, floor: f32): f32 {
+  return v < floor ? floor : v;
+}
+
 /** Applies the map to channel c of a planar tensor (all N runs). */
-export function planeApply(x: usize, y: usize, N: i32, C: i32, S: i32, c: i32, coef: usize): void {
+export function planeApply(x: usize, y: usize, N: i32, C: i32, S: i32, c: i32, coef: usize, floor: f32): void {
   const o = <usize>c << 2, cb = <usize>C << 2;
   applyRuns(
     planeBase(x, C, S, c), planeBase(y, C, S, c), N, S, planeStride(C, S),
-    load<f32>(coef + o), load<f32>(coef + cb + o), load<f32>(coef + 2 * cb + o),
+    load<f32>(coef + o), load<f32>(coef + cb + o), load<f32>(coef + 2 * cb + o), floor,
   );
 }
 
@@ -56,40 +67,42 @@ export function rowsPerBackwardChunk(C: i32): i32 {
 }
 
 /** Applies the map to R rows of C channels, chunk by chunk from the last rows to the first. */
-export function rowApply(x: usize, y: usize, R: i32, C: i32, coef: usize): void {
+export function rowApply(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    rowApplyRange(x + at, y + at, r1 - r0, C, coef);
+    rowApplyRange(x + at, y + at, r1 - r0, C, coef, floor);
   }
 }
 
-function rowApplyRange(x: usize, y: usize, R: i32, C: i32, coef: usize): void {
+function rowApplyRange(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const cb = <usize>C << 2;
   const shifts = coef, scales = coef + cb, offsets = coef + 2 * cb;
   for (let r = 0; r < R; r++, x += cb, y += cb) {
     let c = 0;
     if (ASC_FEATURE_SIMD) {
+      const vf = f32x4.splat(floor);
       for (; c + 4 <= C; c += 4) {
         const q = <usize>c << 2;
         const v = f32x4.mul(f32x4.sub(v128.load(x + q), v128.load(shifts + q)), v128.load(scales + q));
-        v128.store(y + q, f32x4.add(v, v128.load(offsets + q)));
+        v128.store(y + q, f32x4.pmax(f32x4.add(v, v128.load(offsets + q)), vf));
       }
     }
     for (; c < C; c++) {
       const q = <usize>c << 2;
-      store<f32>(y + q, (load<f32>(x + q) - load<f32>(shifts + q)) * load<f32>(scales + q) + load<f32>(offsets + q));
+      const v = (load<f32>(x + q) - load<f32>(shifts + q)) * load<f32>(scales + q) + load<f32>(offsets + q);
+      store<f32>(y + q, floorAt(v, floor));
     }
   }
 }
 
-/** y = (x - shift[c]) * scale[c] + offset[c] over an (N, C, S) tensor in either layout. */
-export function applyChannels(x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize): void {
+/** y = max((x - shift[c]) * scale[c] + offset[c], floor) over an (N, C, S) tensor in either layout. */
+export function applyChannels(x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize, floor: f32): void {
   if (isInterleaved(S, channelsLast)) {
-    rowApply(x, y, N * S, C, coef);
+    rowApply(x, y, N * S, C, coef, floor);
   } else {
-    for (let c = 0; c < C; c++) planeApply(x, y, N, C, S, c, coef);
+    for (let c = 0; c < C; c++) planeApply(x, y, N, C, S, c, coef, floor);
   }
 }

@@ -2,12 +2,18 @@
 // over dy and x), and the element-wise dx = a * (dy + h * (x - shift) + k).
 // Partial sums run in f32 lanes over one chunk (see layout.ts) and are widened to f64; a
 // chunk whose f32 sums overflowed is summed again in f64.
+//
+// In a kernel's Relu instance (mask.ts), dy is first masked by the ReLU of the forward (the
+// fused batchNormRelu): kept where (x - shift) * fscale + foffset > 0, with the forward's own
+// f32 coefficients, so the mask is bit for bit the forward's y > 0 and y is never read.
+// The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
   ROW_CHUNK, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
+import { masked, Plain } from "./mask";
 
 // sum(dy) and sum(dy * (x - center)) of the last chunk reduced.
 let partDy: f64 = 0;
@@ -20,27 +26,51 @@ let partDyX: f64 = 0;
   partDyX = dyXSum;
 }
 
-/** sum(dy) and sum(dy * (x - center)) over `blocks` runs of `len` floats, `stride` bytes apart. */
-function reduceRuns(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32): void {
+/** ReLU mask lanes: all ones where (d * fscale + foffset) > 0. */
+// @ts-ignore: decorator
+@inline function reluMask(d: v128, fscale: v128, foffset: v128): v128 {
+  return f32x4.gt(f32x4.add(f32x4.mul(d, fscale), foffset), f32x4.splat(0));
+}
+
+/** dy where (d * fscale + foffset) > 0, else 0. */
+// @ts-ignore: decorator
+@inline export function maskedGrad(g: f32, d: f32, fscale: f32, foffset: f32): f32 {
+  return d * fscale + foffset > 0 ? g : 0;
+}
+
+/**
+ * sum(dy) and sum(dy * (x - center)) over `blocks` runs of `len` floats, `stride` bytes
+ * apart; dy masked by the ReLU in the Relu instance (the forward's shift is center).
+ */
+function reduceRuns<M>(
+  dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32, fscale: f32, foffset: f32,
+): void {
   let sdy: f64 = 0, sdx: f64 = 0;
   for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride) {
     let i = 0;
     if (ASC_FEATURE_SIMD) {
-      const m = f32x4.splat(center);
+      const m = f32x4.splat(center), fs = f32x4.splat(fscale), fo = f32x4.splat(foffset);
       let g0 = f32x4.splat(0), g1 = f32x4.splat(0), h0 = f32x4.splat(0), h1 = f32x4.splat(0);
       for (; i + 8 <= len; i += 8) {
         const q = <usize>i << 2;
-        const u = v128.load(dy + q), v = v128.load(dy + q, 16);
+        const d = f32x4.sub(v128.load(x + q), m), e = f32x4.sub(v128.load(x + q, 16), m);
+        let u = v128.load(dy + q), v = v128.load(dy + q, 16);
+        if (masked<M>()) {
+          u = v128.and(u, reluMask(d, fs, fo));
+          v = v128.and(v, reluMask(e, fs, fo));
+        }
         g0 = f32x4.add(g0, u);
         g1 = f32x4.add(g1, v);
-        h0 = f32x4.add(h0, f32x4.mul(u, f32x4.sub(v128.load(x + q), m)));
-        h1 = f32x4.add(h1, f32x4.mul(v, f32x4.sub(v128.load(x + q, 16), m)));
+        h0 = f32x4.add(h0, f32x4.mul(u, d));
+        h1 = f32x4.add(h1, f32x4.mul(v, e));
       }
       if (i + 4 <= len) {
         const q = <usize>i << 2;
-        const u = v128.load(dy + q);
+        const d = f32x4.sub(v128.load(x + q), m);
+        let u = v128.load(dy + q);
+        if (masked<M>()) u = v128.and(u, reluMask(d, fs, fo));
         g0 = f32x4.add(g0, u);
-        h0 = f32x4.add(h0, f32x4.mul(u, f32x4.sub(v128.load(x + q), m)));
+        h0 = f32x4.add(h0, f32x4.mul(u, d));
         i += 4;
       }
       sdy += hsum64(f32x4.add(g0, g1));
@@ -49,9 +79,10 @@ function reduceRuns(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, c
     let s: f32 = 0, t: f32 = 0;
     for (; i < len; i++) {
       const q = <usize>i << 2;
-      const g = load<f32>(dy + q);
+      const d = load<f32>(x + q) - center;
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, fscale, foffset) : load<f32>(dy + q);
       s += g;
-      t += g * (load<f32>(x + q) - center);
+      t += g * d;
     }
     sdy += <f64>s;
     sdx += <f64>t;
@@ -60,15 +91,19 @@ function reduceRuns(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, c
   partDyX = sdx;
 }
 
-/** reduceRuns in f64 throughout. */
-function reduceRuns64(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f64): void {
+/** reduceRuns in f64 throughout (the mask still from the f32 forward formula). */
+function reduceRuns64(
+  dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32, relu: bool, fscale: f32, foffset: f32,
+): void {
   let sdy: f64 = 0, sdx: f64 = 0;
   for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride) {
     for (let i = 0; i < len; i++) {
       const q = <usize>i << 2;
-      const g = <f64>load<f32>(dy + q);
+      const xv = load<f32>(x + q);
+      let g = <f64>load<f32>(dy + q);
+      if (relu && !((xv - center) * fscale + foffset > 0)) g = 0;
       sdy += g;
-      sdx += g * (<f64>load<f32>(x + q) - center);
+      sdx += g * (<f64>xv - <f64>center);
     }
   }
   partDy = sdy;
@@ -76,8 +111,10 @@ function reduceRuns64(dy: usize, x: usize, blocks: i32, len: i32, stride: usize,
 }
 
 /** Redoes the last chunk's sums in f64 if the f32 lanes overflowed. */
-export function checkPartSums(dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32): void {
-  if (!isFinite(partDy) || !isFinite(partDyX)) reduceRuns64(dy, x, blocks, len, stride, <f64>center);
+export function checkPartSums(
+  dy: usize, x: usize, blocks: i32, len: i32, stride: usize, center: f32, relu: bool, fscale: f32, foffset: f32,
+): void {
+  if (!isFinite(partDy) || !isFinite(partDyX)) reduceRuns64(dy, x, blocks, len, stride, center, relu, fscale, foffset);
 }
 
 /**
@@ -106,47 +143,66 @@ export function storeChannelSums(c: i32, mean64: usize, center: f32, sumDy64: us
   store<f64>(sumDyXmu64 + o8, accDyX - (load<f64>(mean64 + o8) - <f64>center) * accDy);
 }
 
-/** Reductions of channel c of a planar tensor into sumDy64[c], sumDyXmu64[c]. */
-export function planeReduce(
+/**
+ * Reductions of channel c of a planar tensor into sumDy64[c], sumDyXmu64[c]; when masked,
+ * fcoef holds the forward's coefficients (shift, scale, offset; see coefficients.ts).
+ */
+export function planeReduce<M>(
   dy: usize, x: usize, N: i32, C: i32, S: i32, c: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, fcoef: usize,
 ): void {
   const center = <f32>load<f64>(mean64 + (<usize>c << 3));
+  const fscale: f32 = masked<M>() ? forwardScale(fcoef, C, c) : 0, foffset: f32 = masked<M>() ? forwardOffset(fcoef, C, c) : 0;
   const stride = planeStride(C, S);
   const pdy = planeBase(dy, C, S, c), px = planeBase(x, C, S, c);
   const chunks = planeChunks(N, S);
   resetChannelSums();
   for (let k = 0; k < chunks; k++) {
     planeChunk(k, N, S, stride);
-    reduceRuns(pdy + chunkOffset, px + chunkOffset, chunkBlocks, chunkLen, stride, center);
-    checkPartSums(pdy + chunkOffset, px + chunkOffset, chunkBlocks, chunkLen, stride, center);
+    const p = pdy + chunkOffset, q = px + chunkOffset;
+    reduceRuns<M>(p, q, chunkBlocks, chunkLen, stride, center, fscale, foffset);
+    checkPartSums(p, q, chunkBlocks, chunkLen, stride, center, masked<M>(), fscale, foffset);
     addPartSums();
   }
   storeChannelSums(c, mean64, center, sumDy64, sumDyXmu64);
 }
 
+/** The forward's scale of channel c, from forward coefficients at fcoef. */
+// @ts-ignore: decorator
+@inline export function forwardScale(fcoef: usize, C: i32, c: i32): f32 {
+  return load<f32>(fcoef + (<usize>C << 2) + (<usize>c << 2));
+}
+
+/** The forward's offset of channel c, from forward coefficients at fcoef. */
+// @ts-ignore: decorator
+@inline export function forwardOffset(fcoef: usize, C: i32, c: i32): f32 {
+  return load<f32>(fcoef + (<usize>C << 3) + (<usize>c << 2));
+}
+
 /**
  * Reductions over R rows of C channels. scratch: 3 * C f32 (centers, chunk sums of dy,
- * chunk sums of dy * (x - center)).
+ * chunk sums of dy * (x - center)). When masked, fcoef holds the forward's coefficients.
  */
-export function rowReduce(
+export function rowReduce<M>(
   dy: usize, x: usize, R: i32, C: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
 ): void {
   const rowBytes = <usize>C << 2;
   const centers = scratch, gs = scratch + rowBytes, hs = gs + rowBytes;
+  const fscales = fcoef + rowBytes, foffsets = fcoef + 2 * rowBytes;
   for (let c = 0; c < C; c++) store<f32>(centers + (<usize>c << 2), <f32>load<f64>(mean64 + (<usize>c << 3)));
   memory.fill(sumDy64, 0, <usize>C << 3);
   memory.fill(sumDyXmu64, 0, <usize>C << 3);
   for (let r0 = 0; r0 < R; r0 += ROW_CHUNK) {
     const rows = min(ROW_CHUNK, R - r0);
     const at = <usize>r0 * rowBytes;
-    rowReduceChunk(dy + at, x + at, rows, C, centers, gs, hs);
+    rowReduceChunk<M>(dy + at, x + at, rows, C, centers, gs, hs, fscales, foffsets);
     for (let c = 0; c < C; c++) {
       const q = <usize>c << 2, o8 = <usize>c << 3;
       partDy = <f64>load<f32>(gs + q);
       partDyX = <f64>load<f32>(hs + q);
-      checkPartSums(dy + at + q, x + at + q, rows, 1, rowBytes, load<f32>(centers + q));
+      const fscale: f32 = masked<M>() ? load<f32>(fscales + q) : 0, foffset: f32 = masked<M>() ? load<f32>(foffsets + q) : 0;
+      checkPartSums(dy + at + q, x + at + q, rows, 1, rowBytes, load<f32>(centers + q), masked<M>(), fscale, foffset);
       store<f64>(sumDy64 + o8, load<f64>(sumDy64 + o8) + partDy);
       store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) + partDyX);
     }
@@ -159,7 +215,9 @@ export function rowReduce(
 }
 
 /** gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32; one row at a time (see stats.ts). */
-function rowReduceChunk(dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize): void {
+function rowReduceChunk<M>(
+  dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
+): void {
   const rowBytes = <usize>C << 2;
   memory.fill(gs, 0, rowBytes);
   memory.fill(hs, 0, rowBytes);
@@ -168,77 +226,94 @@ function rowReduceChunk(dy: usize, x: usize, rows: i32, C: i32, centers: usize, 
     if (ASC_FEATURE_SIMD) {
       for (; c + 4 <= C; c += 4) {
         const o = <usize>c << 2;
-        const g = v128.load(dy + o);
+        const d = f32x4.sub(v128.load(x + o), v128.load(centers + o));
+        let g = v128.load(dy + o);
+        if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(fscales + o), v128.load(foffsets + o)));
         v128.store(gs + o, f32x4.add(v128.load(gs + o), g));
-        v128.store(hs + o, f32x4.add(v128.load(hs + o), f32x4.mul(g, f32x4.sub(v128.load(x + o), v128.load(centers + o)))));
+        v128.store(hs + o, f32x4.add(v128.load(hs + o), f32x4.mul(g, d)));
       }
     }
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const g = load<f32>(dy + o);
+      const d = load<f32>(x + o) - load<f32>(centers + o);
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + o), d, load<f32>(fscales + o), load<f32>(foffsets + o)) : load<f32>(dy + o);
       store<f32>(gs + o, load<f32>(gs + o) + g);
-      store<f32>(hs + o, load<f32>(hs + o) + g * (load<f32>(x + o) - load<f32>(centers + o)));
+      store<f32>(hs + o, load<f32>(hs + o) + g * d);
     }
   }
 }
 
-/** dx = a * (dy + h * (x - shift) + k) over `blocks` runs of `len` floats, `stride` bytes apart. */
-export function elemtRuns(
+/** dx = a * (dy + h * (x - shift) + k) over `blocks` runs of `len` floats, `stride` bytes apart; dy masked in the Relu instance. */
+export function elemtRuns<M>(
   dy: usize, x: usize, dx: usize, blocks: i32, len: i32, stride: usize, shift: f32, a: f32, h: f32, k: f32,
+  fscale: f32, foffset: f32,
 ): void {
   for (let blk = 0; blk < blocks; blk++, dy += stride, x += stride, dx += stride) {
     let i = 0;
     if (ASC_FEATURE_SIMD) {
       const vs = f32x4.splat(shift), va = f32x4.splat(a), vh = f32x4.splat(h), vk = f32x4.splat(k);
+      const fs = f32x4.splat(fscale), fo = f32x4.splat(foffset);
       for (; i + 4 <= len; i += 4) {
         const q = <usize>i << 2;
-        const t = f32x4.add(v128.load(dy + q), f32x4.mul(vh, f32x4.sub(v128.load(x + q), vs)));
-        v128.store(dx + q, f32x4.mul(va, f32x4.add(t, vk)));
+        const d = f32x4.sub(v128.load(x + q), vs);
+        let g = v128.load(dy + q);
+        if (masked<M>()) g = v128.and(g, reluMask(d, fs, fo));
+        v128.store(dx + q, f32x4.mul(va, f32x4.add(f32x4.add(g, f32x4.mul(vh, d)), vk)));
       }
     }
     for (; i < len; i++) {
       const q = <usize>i << 2;
-      store<f32>(dx + q, a * (load<f32>(dy + q) + h * (load<f32>(x + q) - shift) + k));
+      const d = load<f32>(x + q) - shift;
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, fscale, foffset) : load<f32>(dy + q);
+      store<f32>(dx + q, a * (g + h * d + k));
     }
   }
 }
 
 /** dx = a * (dy + h * (x - shift) + k) for channel c of a planar tensor. */
-export function planeElemt(dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, c: i32, coef: usize): void {
+export function planeElemt<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, c: i32, coef: usize, fcoef: usize,
+): void {
   const o = <usize>c << 2, cb = <usize>C << 2;
-  elemtRuns(
+  elemtRuns<M>(
     planeBase(dy, C, S, c), planeBase(x, C, S, c), planeBase(dx, C, S, c), N, S, planeStride(C, S),
     load<f32>(coef + o), load<f32>(coef + cb + o), load<f32>(coef + 2 * cb + o), load<f32>(coef + 3 * cb + o),
+    masked<M>() ? forwardScale(fcoef, C, c) : <f32>0, masked<M>() ? forwardOffset(fcoef, C, c) : <f32>0,
   );
 }
 
 /** dx = a * (dy + h * (x - shift) + k) over R rows of C channels, from the last rows to the first. */
-export function rowElemt(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize): void {
+export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    rowElemtRange(dy + at, x + at, dx + at, r1 - r0, C, coef);
+    rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
   }
 }
 
-function rowElemtRange(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize): void {
+function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
   const cb = <usize>C << 2;
   const shifts = coef, as = coef + cb, hs = coef + 2 * cb, ks = coef + 3 * cb;
+  const fscales = fcoef + cb, foffsets = fcoef + 2 * cb;
   for (let r = 0; r < R; r++, dy += cb, x += cb, dx += cb) {
     let c = 0;
     if (ASC_FEATURE_SIMD) {
       for (; c + 4 <= C; c += 4) {
         const q = <usize>c << 2;
-        const t = f32x4.add(v128.load(dy + q), f32x4.mul(v128.load(hs + q), f32x4.sub(v128.load(x + q), v128.load(shifts + q))));
+        const d = f32x4.sub(v128.load(x + q), v128.load(shifts + q));
+        let g = v128.load(dy + q);
+        if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(fscales + q), v128.load(foffsets + q)));
+        const t = f32x4.add(g, f32x4.mul(v128.load(hs + q), d));
         v128.store(dx + q, f32x4.mul(v128.load(as + q), f32x4.add(t, v128.load(ks + q))));
       }
     }
     for (; c < C; c++) {
       const q = <usize>c << 2;
-      const t = load<f32>(dy + q) + load<f32>(hs + q) * (load<f32>(x + q) - load<f32>(shifts + q)) + load<f32>(ks + q);
-      store<f32>(dx + q, load<f32>(as + q) * t);
+      const d = load<f32>(x + q) - load<f32>(shifts + q);
+      const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, load<f32>(fscales + q), load<f32>(foffsets + q)) : load<f32>(dy + q);
+      store<f32>(dx + q, load<f32>(as + q) * (g + load<f32>(hs + q) * d + load<f32>(ks + q)));
     }
   }
 }
@@ -249,9 +324,9 @@ export function backwardReduce(
   mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowReduce(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch);
+    rowReduce<Plain>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, 0);
   } else {
-    for (let c = 0; c < C; c++) planeReduce(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64);
+    for (let c = 0; c < C; c++) planeReduce<Plain>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, 0);
   }
 }
 
@@ -260,9 +335,9 @@ export function backwardElemtChannels(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowElemt(dy, x, dx, N * S, C, coef);
+    rowElemt<Plain>(dy, x, dx, N * S, C, coef, 0);
   } else {
-    for (let c = 0; c < C; c++) planeElemt(dy, x, dx, N, C, S, c, coef);
+    for (let c = 0; c < C; c++) planeElemt<Plain>(dy, x, dx, N, C, S, c, coef, 0);
   }
 }
 
@@ -274,19 +349,22 @@ export function backwardElemtChannels(
  */
 export function exactBackward(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32,
-  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize,
+  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize, relu: bool, fcoef: usize,
 ): void {
   const count = <f64>N * <f64>S;
   for (let c = 0; c < C; c++) {
     const o8 = <usize>c << 3;
     const mean = load<f64>(mean64 + o8);
+    const shift = <f32>mean;
+    const fscale = relu ? forwardScale(fcoef, C, c) : 0, foffset = relu ? forwardOffset(fcoef, C, c) : 0;
     let g: f64 = 0, h: f64 = 0;
     for (let n = 0; n < N; n++) {
       for (let s = 0; s < S; s++) {
         const q = <usize>(channelsLast ? (n * S + s) * C + c : (n * C + c) * S + s) << 2;
-        const d = <f64>load<f32>(dy + q);
+        const xv = load<f32>(x + q);
+        const d = <f64>(relu ? maskedGrad(load<f32>(dy + q), xv - shift, fscale, foffset) : load<f32>(dy + q));
         g += d;
-        h += d * (<f64>load<f32>(x + q) - mean);
+        h += d * (<f64>xv - mean);
       }
     }
     store<f64>(sumDy64 + o8, g);
@@ -299,7 +377,9 @@ export function exactBackward(
     for (let n = 0; n < N; n++) {
       for (let s = 0; s < S; s++) {
         const q = <usize>(channelsLast ? (n * S + s) * C + c : (n * C + c) * S + s) << 2;
-        store<f32>(dx + q, <f32>(a * (<f64>load<f32>(dy + q) - gm - (<f64>load<f32>(x + q) - mean) * hm)));
+        const xv = load<f32>(x + q);
+        const d = <f64>(relu ? maskedGrad(load<f32>(dy + q), xv - shift, fscale, foffset) : load<f32>(dy + q));
+        store<f32>(dx + q, <f32>(a * (d - gm - (<f64>xv - mean) * hm)));
       }
     }
   }

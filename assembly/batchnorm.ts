@@ -2,6 +2,14 @@
 // channel c is normalized while channel c + 1 is reduced. Interleaved tensors need every
 // channel's statistics before the first output, so a statistics pass over all rows is
 // followed by an element-wise pass that walks back from the rows still in cache.
+//
+// relu != 0 fuses a ReLU after the normalization (batchNormRelu): the forward clamps at 0,
+// the backward masks dy with the forward's own coefficients.
+//
+// coef: 7 * C f32. The forward leaves its coefficients (shift, scale, offset) in the first
+// 3 * C, where the backward of a ReLU forward reads them; the backward writes its own
+// (shift, a, h, k) after them and never touches the forward's, so a forward can be
+// differentiated more than once.
 
 import {
   chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
@@ -11,10 +19,11 @@ import {
 } from "./stats";
 import { applyChannels, applyRuns, rowApply } from "./apply";
 import {
-  addPartSums, checkPartSums, elemtRuns, exactBackward, planeReduce, resetChannelSums, rowElemt, rowReduce,
-  storeChannelSums,
+  addPartSums, checkPartSums, elemtRuns, exactBackward, forwardOffset, forwardScale, planeElemt, planeReduce,
+  resetChannelSums, rowElemt, rowReduce, storeChannelSums,
 } from "./backward";
 import { applyWithSums, elemtWithReduce } from "./pipeline";
+import { masked, Plain, Relu } from "./mask";
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
   affineGrads, widenStats, frozenCoefficients,
@@ -23,19 +32,32 @@ import {
 /** Channels with at most this many values take the all-f64 backward (exactBackward). */
 const EXACT_BACKWARD_COUNT: f64 = 8;
 
+/** The floor of the apply map: -Infinity is no floor at all, 0 is a ReLU. */
+// @ts-ignore: decorator
+@inline function floorOf(relu: i32): f32 {
+  return relu ? 0 : -Infinity;
+}
+
+/** Where the backward's coefficients start: after the forward's 3 * C. */
+// @ts-ignore: decorator
+@inline function backwardCoef(coef: usize, C: i32): usize {
+  return coef + <usize>C * 12;
+}
+
 /**
  * Training forward: batch statistics into mean64 / var64 (biased) / invstd64, and
- * y = (x - mean) * invstd * weight + bias. weight / bias may be 0 (no affine).
- * coef: 3 * C f32. scratch: 3 * C f32 + C f64 (interleaved tensors only).
+ * y = (x - mean) * invstd * weight + bias (then max(y, 0) when relu). weight / bias may be
+ * 0 (no affine). scratch: 3 * C f32 + C f64 (interleaved tensors only).
  */
 export function batchNormTrainForward(
   x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, eps: f64,
-  weight: usize, bias: usize, mean64: usize, var64: usize, invstd64: usize, coef: usize, scratch: usize,
+  weight: usize, bias: usize, mean64: usize, var64: usize, invstd64: usize, coef: usize, scratch: usize, relu: i32,
 ): void {
+  const floor = floorOf(relu);
   if (isInterleaved(S, channelsLast)) {
     rowStats(x, N * S, C, mean64, var64, scratch);
     forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
-    rowApply(x, y, N * S, C, coef);
+    rowApply(x, y, N * S, C, coef, floor);
     return;
   }
   const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
@@ -52,11 +74,11 @@ export function batchNormTrainForward(
       const px = xc + chunkOffset, py = yc + chunkOffset;
       if (next && k > 0) {
         const center = runningCenter();
-        applyWithSums(px, py, gap, chunkBlocks, chunkLen, stride, shift, scale, offset, center);
+        applyWithSums(px, py, gap, chunkBlocks, chunkLen, stride, shift, scale, offset, floor, center);
         checkChunkSums(px + gap, chunkBlocks, chunkLen, stride, center);
         mergeChunk(<f64>chunkBlocks * <f64>chunkLen, center);
       } else {
-        applyRuns(px, py, chunkBlocks, chunkLen, stride, shift, scale, offset);
+        applyRuns(px, py, chunkBlocks, chunkLen, stride, shift, scale, offset, floor);
       }
     }
     if (next) endPlaneStats(c + 1, mean64, var64);
@@ -70,72 +92,95 @@ export function batchNormTrainForward(
 export function batchNormEvalForward(
   x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, eps: f64,
   weight: usize, bias: usize, runMean: usize, runVar: usize,
-  mean64: usize, var64: usize, invstd64: usize, coef: usize,
+  mean64: usize, var64: usize, invstd64: usize, coef: usize, relu: i32,
 ): void {
   widenStats(C, runMean, runVar, mean64, var64);
   forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
-  applyChannels(x, y, N, C, S, channelsLast, coef);
+  applyChannels(x, y, N, C, S, channelsLast, coef, floorOf(relu));
 }
 
 /**
  * Backward. training != 0: batch statistics (mean64, invstd64 from the forward) and the
  * full gradient through them; training == 0: frozen statistics, dx = dy * weight * invstd.
- * Any of dx, dweight, dbias may be 0 when not wanted.
- * coef: 4 * C f32. scratch: 3 * C f32 (interleaved tensors only).
+ * relu != 0: dy is masked by the ReLU of the forward, whose coefficients coef must hold.
+ * Any of dx, dweight, dbias may be 0 when not wanted. scratch: 3 * C f32 (interleaved only).
  */
 export function batchNormBackward(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, training: i32,
   mean64: usize, invstd64: usize, weight: usize, dweight: usize, dbias: usize,
-  sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize,
+  sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize, relu: i32,
 ): void {
-  const count = <f64>N * <f64>S;
-  const needSums = training != 0 || dweight != 0 || dbias != 0;
-  if (training && count <= EXACT_BACKWARD_COUNT) {
-    exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64);
-  } else if (isInterleaved(S, channelsLast)) {
-    const R = N * S;
-    if (needSums) rowReduce(dy, x, R, C, mean64, sumDy64, sumDyXmu64, scratch);
-    if (dx && training) {
-      backwardCoefficients(C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
-      rowElemt(dy, x, dx, R, C, coef);
-    }
-  } else if (dx && training) {
-    planeTrainBackward(dy, x, dx, N, C, S, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
-  } else if (needSums) {
-    for (let c = 0; c < C; c++) planeReduce(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64);
-  }
-  if (dx && !training) {
-    frozenCoefficients(C, invstd64, weight, coef);
-    applyChannels(dy, dx, N, C, S, channelsLast, coef);
+  if (relu) {
+    backward<Relu>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
+  } else {
+    backward<Plain>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
   }
   affineGrads(C, sumDy64, sumDyXmu64, invstd64, dweight, dbias);
 }
 
+/** batchNormBackward without the parameter gradients, for one mask type (mask.ts). */
+function backward<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, training: i32,
+  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize,
+  paramGrads: bool,
+): void {
+  const count = <f64>N * <f64>S;
+  const bcoef = backwardCoef(coef, C);
+  const needSums = training != 0 || paramGrads;
+  if (training && count <= EXACT_BACKWARD_COUNT) {
+    exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64, masked<M>(), coef);
+  } else if (isInterleaved(S, channelsLast)) {
+    const R = N * S;
+    if (needSums) rowReduce<M>(dy, x, R, C, mean64, sumDy64, sumDyXmu64, scratch, coef);
+    if (dx && (training || masked<M>())) {
+      backwardCoefficients(C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
+      rowElemt<M>(dy, x, dx, R, C, bcoef, coef);
+    }
+  } else if (dx && training) {
+    planeTrainBackward<M>(dy, x, dx, N, C, S, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
+  } else {
+    if (needSums) for (let c = 0; c < C; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, coef);
+    if (dx && masked<M>()) {
+      backwardCoefficients(C, 0, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
+      for (let c = 0; c < C; c++) planeElemt<M>(dy, x, dx, N, C, S, c, bcoef, coef);
+    }
+  }
+  if (dx && !training && !masked<M>()) {
+    // Frozen statistics without a mask: dx is the apply map of dy alone, x is not read.
+    frozenCoefficients(C, invstd64, weight, bcoef);
+    applyChannels(dy, dx, N, C, S, channelsLast, bcoef, -Infinity);
+  }
+}
+
 /** The planar training backward, channel c's dx pipelined with channel c + 1's reductions. */
-function planeTrainBackward(
-  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32,
-  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize, count: f64, coef: usize,
+function planeTrainBackward<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, mean64: usize, invstd64: usize, weight: usize,
+  sumDy64: usize, sumDyXmu64: usize, count: f64, coef: usize,
 ): void {
   const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
-  planeReduce(dy, x, N, C, S, 0, mean64, sumDy64, sumDyXmu64);
+  const bcoef = backwardCoef(coef, C);
+  const relu = masked<M>();
+  planeReduce<M>(dy, x, N, C, S, 0, mean64, sumDy64, sumDyXmu64, coef);
   for (let c = 0; c < C; c++) {
-    backwardCoefficient(c, C, 1, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);
+    backwardCoefficient(c, C, 1, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
     const o = <usize>c << 2;
-    const shift = load<f32>(coef + o), a = load<f32>(coef + cb + o);
-    const h = load<f32>(coef + 2 * cb + o), k = load<f32>(coef + 3 * cb + o);
+    const shift = load<f32>(bcoef + o), a = load<f32>(bcoef + cb + o);
+    const h = load<f32>(bcoef + 2 * cb + o), k = load<f32>(bcoef + 3 * cb + o);
+    const fsA: f32 = relu ? forwardScale(coef, C, c) : 0, foA: f32 = relu ? forwardOffset(coef, C, c) : 0;
     const dyc = planeBase(dy, C, S, c), xc = planeBase(x, C, S, c), dxc = planeBase(dx, C, S, c);
     const next = c + 1 < C;
     const center = next ? <f32>load<f64>(mean64 + (<usize>(c + 1) << 3)) : 0;
+    const fsB: f32 = relu && next ? forwardScale(coef, C, c + 1) : 0, foB: f32 = relu && next ? forwardOffset(coef, C, c + 1) : 0;
     resetChannelSums();
     for (let j = 0; j < chunks; j++) {
       planeChunk(j, N, S, stride);
       const pdy = dyc + chunkOffset, px = xc + chunkOffset, pdx = dxc + chunkOffset;
       if (next) {
-        elemtWithReduce(pdy, px, pdx, gap, chunkBlocks, chunkLen, stride, shift, a, h, k, center);
-        checkPartSums(pdy + gap, px + gap, chunkBlocks, chunkLen, stride, center);
+        elemtWithReduce<M>(pdy, px, pdx, gap, chunkBlocks, chunkLen, stride, shift, a, h, k, center, fsA, foA, fsB, foB);
+        checkPartSums(pdy + gap, px + gap, chunkBlocks, chunkLen, stride, center, relu, fsB, foB);
         addPartSums();
       } else {
-        elemtRuns(pdy, px, pdx, chunkBlocks, chunkLen, stride, shift, a, h, k);
+        elemtRuns<M>(pdy, px, pdx, chunkBlocks, chunkLen, stride, shift, a, h, k, fsA, foA);
       }
     }
     if (next) storeChannelSums(c + 1, mean64, center, sumDy64, sumDyXmu64);

@@ -24,15 +24,29 @@ export function forwardCoefficient(
   c: i32, C: i32, mean64: usize, var64: usize, eps: f64,
   weight: usize, bias: usize, coef: usize, invstd64: usize,
 ): void {
-  const o8 = <usize>c << 3, o4 = <usize>c << 2, cb = <usize>C << 2;
-  const mean = load<f64>(mean64 + o8);
-  const invstd = 1.0 / Math.sqrt(load<f64>(var64 + o8) + eps);
+  const invstd = 1.0 / Math.sqrt(load<f64>(var64 + (<usize>c << 3)) + eps);
+  store<f64>(invstd64 + (<usize>c << 3), invstd);
+  storeApplyCoefficient(c, C, load<f64>(mean64 + (<usize>c << 3)), invstd, weight, bias, coef);
+}
+
+// @ts-ignore: decorator
+@inline function storeApplyCoefficient(c: i32, C: i32, mean: f64, invstd: f64, weight: usize, bias: usize, coef: usize): void {
+  const o4 = <usize>c << 2, cb = <usize>C << 2;
   const shift = <f32>mean;
   const scale = weightAt(weight, c) * invstd;
-  store<f64>(invstd64 + o8, invstd);
   store<f32>(coef + o4, shift);
   store<f32>(coef + cb + o4, <f32>scale);
   store<f32>(coef + 2 * cb + o4, <f32>(biasAt(bias, c) - (mean - <f64>shift) * scale));
+}
+
+/**
+ * Forward coefficients from mean64 and invstd64 as a forward left them: what a separate
+ * backward call of batchNormRelu needs to recompute the forward's ReLU mask exactly.
+ */
+export function applyCoefficients(C: i32, mean64: usize, invstd64: usize, weight: usize, bias: usize, coef: usize): void {
+  for (let c = 0; c < C; c++) {
+    storeApplyCoefficient(c, C, load<f64>(mean64 + (<usize>c << 3)), load<f64>(invstd64 + (<usize>c << 3)), weight, bias, coef);
+  }
 }
 
 export function forwardCoefficients(

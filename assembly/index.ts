@@ -6,7 +6,7 @@ export { channelStats } from "./stats";
 export { applyChannels } from "./apply";
 export { backwardReduce, backwardElemtChannels } from "./backward";
 export {
-  forwardCoefficients, backwardCoefficients, frozenCoefficients, affineGrads,
+  forwardCoefficients, applyCoefficients, backwardCoefficients, frozenCoefficients, affineGrads,
   updateRunningStats, widenStats,
 } from "./coefficients";
 

@@ -1,4 +1,4 @@
-// `npm start` until the MNIST experiment exists: trains and evaluates a BatchNorm2d on a
+// `npm run showcase`: trains and evaluates a BatchNorm2d on a
 // random batch with the SIMD build, the scalar build and the pure-JS reference, checks they
 // agree, and prints timings.
 import {

@@ -33,8 +33,13 @@ export interface ChannelBuffers {
   readonly invstd: Region; // f64 C
   readonly sumDy: Region; // f64 C
   readonly sumDyXmu: Region; // f64 C
-  readonly coef: Region; // f32 4C
+  readonly coef: Region; // f32 7C: the forward's coefficients, then the backward's
   readonly scratch: Region; // f32 3C + f64 C
+}
+
+/** A ReLU fused after the normalization (batchNormRelu); the bias is needed to recompute its mask. */
+export interface FusedRelu {
+  readonly bias: Region | null;
 }
 
 export interface Backend {
@@ -44,20 +49,23 @@ export interface Backend {
   /** Allocation statistics of this backend's memory. */
   memoryStats(): import("./memory.js").MemoryStats;
 
-  /** Batch statistics into ch.mean / ch.var / ch.invstd, and y = (x - mean) * invstd * w + b. */
-  trainForward(x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void;
+  /** Batch statistics into ch.mean / ch.var / ch.invstd, and y = (x - mean) * invstd * w + b (then max(y, 0) when relu). */
+  trainForward(
+    x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers, relu: boolean,
+  ): void;
   /** y with the running statistics; leaves them (and invstd) in ch for a frozen backward. */
   evalForward(
     x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null,
-    runMean: Region, runVar: Region, ch: ChannelBuffers,
+    runMean: Region, runVar: Region, ch: ChannelBuffers, relu: boolean,
   ): void;
   /**
    * Gradients given ch.mean / ch.invstd of the forward. training: through the batch
-   * statistics; otherwise with them frozen. dx, dweight, dbias may be null.
+   * statistics; otherwise with them frozen. dx, dweight, dbias may be null. relu: the
+   * forward had a fused ReLU, so dy is masked where its output was not positive.
    */
   backward(
     dy: Region, x: Region, dx: Region | null, d: Dims, training: boolean, weight: Region | null,
-    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers,
+    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers, relu: FusedRelu | null,
   ): void;
   /** running = (1 - momentum) * running + momentum * batch, batch variance times varFactor. */
   updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void;

@@ -27,6 +27,8 @@ export interface ForwardRequest {
   readonly bias: ArrayLike<number> | null;
   /** Running statistics: updated when batchStats, used when not. */
   readonly running: RunningStats | null;
+  /** A ReLU fused after the normalization (batchNormRelu). */
+  readonly relu: boolean;
 }
 
 /** What a backward needs of its forward. */
@@ -37,12 +39,20 @@ export interface ForwardContext {
   readonly size: number;
   readonly dims: Dims;
   readonly batchStats: boolean;
+  /** The weight and bias the forward used (copies), so its backward is of that forward. */
+  readonly weight: Float32Array | null;
+  readonly bias: Float32Array | null;
+  readonly relu: boolean;
 }
 
 function loaded(region: Region, values: ArrayLike<number> | null): Region | null {
   if (values === null) return null;
   region.f32().set(values);
   return region;
+}
+
+function snapshot(values: ArrayLike<number> | null): Float32Array | null {
+  return values === null ? null : slabCopy(values);
 }
 
 export function runForward(ws: Workspace, req: ForwardRequest): { y: Float32Array | Tensor; context: ForwardContext } {
@@ -56,7 +66,7 @@ export function runForward(ws: Workspace, req: ForwardRequest): { y: Float32Arra
   const weight = loaded(ws.weight, req.weight);
   const bias = loaded(ws.bias, req.bias);
   if (req.batchStats) {
-    backend.trainForward(xRegion, yRegion, d, req.eps, weight, bias, ws.ch);
+    backend.trainForward(xRegion, yRegion, d, req.eps, weight, bias, ws.ch, req.relu);
     if (running) {
       ws.runMean.f32().set(running.mean);
       ws.runVar.f32().set(running.var);
@@ -67,10 +77,13 @@ export function runForward(ws: Workspace, req: ForwardRequest): { y: Float32Arra
   } else {
     const runMean = loaded(ws.runMean, running!.mean)!;
     const runVar = loaded(ws.runVar, running!.var)!;
-    backend.evalForward(xRegion, yRegion, d, req.eps, weight, bias, runMean, runVar, ws.ch);
+    backend.evalForward(xRegion, yRegion, d, req.eps, weight, bias, runMean, runVar, ws.ch, req.relu);
   }
   const y = x.tensor ? wrapRegion(backend, x.shape, x.size, yRegion) : yRegion.f32().slice(0, x.size);
-  const context = { x: xRegion, xTensor: x.tensor, shape: x.shape, size: x.size, dims: d, batchStats: req.batchStats };
+  const context: ForwardContext = {
+    x: xRegion, xTensor: x.tensor, shape: x.shape, size: x.size, dims: d, batchStats: req.batchStats,
+    weight: snapshot(req.weight), bias: req.relu ? snapshot(req.bias) : null, relu: req.relu,
+  };
   return { y, context };
 }
 
@@ -83,7 +96,7 @@ export interface Gradients<T> {
 
 /** Backward of `context`'s forward; ws.ch must still hold that forward's mean / invstd. */
 export function runBackward(
-  ws: Workspace, where: string, context: ForwardContext, dy: Input, weight: ArrayLike<number> | null, paramGrads: boolean,
+  ws: Workspace, where: string, context: ForwardContext, dy: Input, paramGrads: boolean,
 ): Gradients<Float32Array | Tensor> {
   const bytes = dy.size * 4;
   const x = context.xTensor ? context.xTensor.regionFor(where, "x of the forward") : context.x;
@@ -93,8 +106,9 @@ export function runBackward(
   if (dy.array) dyRegion.f32().set(dy.array);
   const C = context.dims.C;
   ws.backend.backward(
-    dyRegion, x, dxRegion, context.dims, context.batchStats, loaded(ws.weight, weight),
+    dyRegion, x, dxRegion, context.dims, context.batchStats, loaded(ws.weight, context.weight),
     paramGrads ? ws.dweight : null, paramGrads ? ws.dbias : null, ws.ch,
+    context.relu ? { bias: loaded(ws.bias, context.bias) } : null,
   );
   const dx = dy.tensor ? wrapRegion(ws.backend, context.shape, context.size, dxRegion) : dxRegion.f32().slice(0, dy.size);
   if (!paramGrads) return { dx, dweight: null, dbias: null };

@@ -24,11 +24,15 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
   /** "NCHW" (default, channels second) or "NHWC" (channels last: shape (N, *spatial, C)). */
   layout?: Layout;
+  /** "relu": a ReLU fused after the normalization, in the forward and the backward (default "none"). */
+  activation?: Activation;
   /** Kernels to run on (default: getDefaultBackend()). */
   backend?: Backend;
 }
 
-const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "backend"] as const;
+const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "activation", "backend"] as const;
+
+export type Activation = "none" | "relu";
 const STATE_KEYS = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"] as const;
 
 /** PyTorch's state_dict keys; keys the module does not have are absent. */
@@ -49,6 +53,7 @@ export abstract class BatchNormBase {
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly layout: Layout;
+  readonly activation: Activation;
   readonly backend: Backend;
   /** Learnable scale (ones at construction), or null without affine. Write into it freely. */
   readonly weight: Float32Array | null;
@@ -86,6 +91,9 @@ export abstract class BatchNormBase {
     this.affine = checkBoolean(where, "affine", options.affine ?? true);
     this.trackRunningStats = checkBoolean(where, "trackRunningStats", options.trackRunningStats ?? true);
     this.layout = checkLayout(where, options.layout ?? "NCHW");
+    const activation = options.activation ?? "none";
+    if (activation !== "none" && activation !== "relu") fail(where, `activation must be "none" or "relu", got ${describe(activation)}`);
+    this.activation = activation;
     const backend = options.backend ?? getDefaultBackend();
     if (!isBackend(backend)) fail(where, "backend must come from createBackend() or createReferenceBackend()");
     this.backend = backend;
@@ -148,6 +156,7 @@ export abstract class BatchNormBase {
     }
     const { y, context } = runForward(ws, {
       where, x: input, dims: d, eps: this.eps, batchStats, weight: this.weight, bias: this.bias, running,
+      relu: this.activation === "relu",
     });
     if (this.mode && this.trackRunningStats) this.batches++;
     this.context = context;
@@ -156,8 +165,9 @@ export abstract class BatchNormBase {
 
   /**
    * Gradients for the last forward, in that forward's mode: through the batch statistics
-   * after a training forward, with the running statistics frozen after an eval() forward.
-   * dx has dy's kind (Float32Array or Tensor); dweight / dbias are null without affine.
+   * after a training forward, with the running statistics frozen after an eval() forward,
+   * and with the weight and bias that forward used. dx has dy's kind (Float32Array or
+   * Tensor); dweight / dbias are null without affine.
    */
   backward(dy: Float32Array): Gradients<Float32Array>;
   backward(dy: Tensor): Gradients<Tensor>;
@@ -170,7 +180,7 @@ export abstract class BatchNormBase {
       fail(where, `dy must have ${context.size} elements, the size of the last forward's x ${describe(context.shape)}, got length ${dy.length}`);
     }
     const input = resolveInput(where, "dy", dy, context.shape, this.backend);
-    return runBackward(ws, where, context, input, this.weight, this.affine);
+    return runBackward(ws, where, context, input, this.affine);
   }
 
   /** Copies of the state under PyTorch's keys. */

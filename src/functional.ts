@@ -1,5 +1,6 @@
 // The functional API, after ATen: batchNorm is native_batch_norm (output plus the saved
-// statistics) and batchNormBackward is native_batch_norm_backward. Each call works in a
+// statistics) and batchNormBackward is native_batch_norm_backward; batchNormRelu and its
+// backward are the same with a ReLU fused after the normalization. Each call works in a
 // workspace of its own, freed before it returns.
 
 import type { Backend, Layout } from "./backend.js";
@@ -36,6 +37,11 @@ export interface BatchNormBackwardOptions extends CommonOptions {
   saveInvstd?: Float64Array | Float32Array | null;
 }
 
+export interface BatchNormReluBackwardOptions extends BatchNormBackwardOptions {
+  /** The forward's bias: with the weight and statistics it gives back the ReLU's mask. */
+  bias?: ArrayLike<number> | null;
+}
+
 export interface BatchNormResult<T> {
   y: T;
   /** Mean per channel in float64: the batch mean (training) or the running mean used (eval). */
@@ -46,6 +52,7 @@ export interface BatchNormResult<T> {
 
 const FORWARD_KEYS = ["weight", "bias", "runningMean", "runningVar", "training", "momentum", "eps", "layout", "backend"];
 const BACKWARD_KEYS = ["weight", "runningMean", "runningVar", "saveMean", "saveInvstd", "training", "eps", "layout", "backend"];
+const RELU_BACKWARD_KEYS = [...BACKWARD_KEYS, "bias"];
 
 function backendOf(where: string, backend: unknown): Backend {
   const b = backend ?? getDefaultBackend();
@@ -86,7 +93,22 @@ export function batchNorm(x: Tensor, shape?: readonly number[] | null, options?:
 export function batchNorm(
   x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormFunctionalOptions = {},
 ): BatchNormResult<Float32Array | Tensor> {
-  const where = "batchNorm";
+  return normalize("batchNorm", x, shape, options, false);
+}
+
+/** batchNorm followed by a ReLU, in one pass: y = max(batchNorm(x).y, 0). */
+export function batchNormRelu(x: Float32Array, shape: readonly number[], options?: BatchNormFunctionalOptions): BatchNormResult<Float32Array>;
+export function batchNormRelu(x: Tensor, shape?: readonly number[] | null, options?: BatchNormFunctionalOptions): BatchNormResult<Tensor>;
+export function batchNormRelu(
+  x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormFunctionalOptions = {},
+): BatchNormResult<Float32Array | Tensor> {
+  return normalize("batchNormRelu", x, shape, options, true);
+}
+
+function normalize(
+  where: string, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, options: BatchNormFunctionalOptions,
+  relu: boolean,
+): BatchNormResult<Float32Array | Tensor> {
   checkOptionKeys(where, options, FORWARD_KEYS);
   const backend = backendOf(where, options.backend);
   const layout = checkLayout(where, options.layout ?? "NCHW");
@@ -105,7 +127,7 @@ export function batchNorm(
   const running = pair && { ...pair, momentum, varFactor: training ? count / (count - 1) : 1 };
   const ws = new Workspace(backend, d.C);
   try {
-    const { y } = runForward(ws, { where, x: input, dims: d, eps, batchStats: training, weight, bias, running });
+    const { y } = runForward(ws, { where, x: input, dims: d, eps, batchStats: training, weight, bias, running, relu });
     return { y, saveMean: ws.ch.mean.f64().slice(0, d.C), saveInvstd: ws.ch.invstd.f64().slice(0, d.C) };
   } finally {
     ws.dispose();
@@ -126,8 +148,31 @@ export function batchNormBackward(
 export function batchNormBackward(
   dy: Float32Array | Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormBackwardOptions = {},
 ): Gradients<Float32Array | Tensor> {
-  const where = "batchNormBackward";
-  checkOptionKeys(where, options, BACKWARD_KEYS);
+  return differentiate("batchNormBackward", dy, x, shape, options, false);
+}
+
+/**
+ * Gradients of batchNormRelu: batchNormBackward of dy masked where the forward's output was
+ * not positive. The mask is recomputed from x with the forward's weight, bias and
+ * statistics (pass the same ones), so y is not needed.
+ */
+export function batchNormReluBackward(
+  dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], options?: BatchNormReluBackwardOptions,
+): Gradients<Float32Array>;
+export function batchNormReluBackward(
+  dy: Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options?: BatchNormReluBackwardOptions,
+): Gradients<Tensor>;
+export function batchNormReluBackward(
+  dy: Float32Array | Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormReluBackwardOptions = {},
+): Gradients<Float32Array | Tensor> {
+  return differentiate("batchNormReluBackward", dy, x, shape, options, true);
+}
+
+function differentiate(
+  where: string, dy: Float32Array | Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined,
+  options: BatchNormReluBackwardOptions, relu: boolean,
+): Gradients<Float32Array | Tensor> {
+  checkOptionKeys(where, options, relu ? RELU_BACKWARD_KEYS : BACKWARD_KEYS);
   const backend = backendOf(where, options.backend);
   const layout = checkLayout(where, options.layout ?? "NCHW");
   const training = checkBoolean(where, "training", options.training ?? false);
@@ -136,6 +181,7 @@ export function batchNormBackward(
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const d = inputDims(where, xIn, layout);
   const weight = optionalChannels(where, "weight", options.weight, d.C);
+  const bias = relu ? optionalChannels(where, "bias", options.bias, d.C) : null;
   let mean: ArrayLike<number>, invstd: ArrayLike<number>;
   if (training) {
     if (options.saveMean == null || options.saveInvstd == null) {
@@ -157,8 +203,9 @@ export function batchNormBackward(
     ws.ch.invstd.f64().set(invstd);
     const context: ForwardContext = {
       x: xRegion, xTensor: xIn.tensor, shape: xIn.shape, size: xIn.size, dims: d, batchStats: training,
+      weight: weight && Float32Array.from(weight), bias: bias && Float32Array.from(bias), relu,
     };
-    return runBackward(ws, where, context, dyIn, weight, true);
+    return runBackward(ws, where, context, dyIn, true);
   } finally {
     ws.dispose();
   }

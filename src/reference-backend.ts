@@ -1,11 +1,11 @@
 // The pure-JS reference as a Backend: regions are plain ArrayBuffers, so every module and
 // functional op can run on it unchanged (the tests run one body against all backends).
 
-import type { Backend, ChannelBuffers, Dims, Region } from "./backend.js";
+import type { Backend, ChannelBuffers, Dims, FusedRelu, Region } from "./backend.js";
 import type { MemoryStats } from "./memory.js";
 import {
   referenceAffineGrads, referenceApply, referenceBackwardElemt, referenceBackwardReduce,
-  referenceChannelStats, referenceInvstd, referenceUpdateRunningStats,
+  referenceChannelStats, referenceInvstd, referenceRelu, referenceReluMask, referenceUpdateRunningStats,
 } from "./reference.js";
 
 class HeapRegion implements Region {
@@ -62,31 +62,40 @@ class ReferenceBackend implements Backend {
     };
   }
 
-  trainForward(x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void {
+  trainForward(
+    x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers, relu: boolean,
+  ): void {
     referenceChannelStats(x.f32(), d, ch.mean.f64(), ch.var.f64());
     referenceInvstd(ch.var.f64(), eps, ch.invstd.f64());
     referenceApply(x.f32(), y.f32(), d, ch.mean.f64(), ch.invstd.f64(), f32Of(weight), f32Of(bias));
+    if (relu) referenceRelu(y.f32());
   }
 
   evalForward(
     x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null,
-    runMean: Region, runVar: Region, ch: ChannelBuffers,
+    runMean: Region, runVar: Region, ch: ChannelBuffers, relu: boolean,
   ): void {
     const C = d.C;
     ch.mean.f64().set(runMean.f32().subarray(0, C));
     ch.var.f64().set(runVar.f32().subarray(0, C));
     referenceInvstd(ch.var.f64(), eps, ch.invstd.f64());
     referenceApply(x.f32(), y.f32(), d, ch.mean.f64(), ch.invstd.f64(), f32Of(weight), f32Of(bias));
+    if (relu) referenceRelu(y.f32());
   }
 
   backward(
     dy: Region, x: Region, dx: Region | null, d: Dims, training: boolean, weight: Region | null,
-    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers,
+    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers, relu: FusedRelu | null,
   ): void {
     const mean = ch.mean.f64(), invstd = ch.invstd.f64(), sumDy = ch.sumDy.f64(), sumDyXmu = ch.sumDyXmu.f64();
-    referenceBackwardReduce(dy.f32(), x.f32(), d, mean, sumDy, sumDyXmu);
+    let g: Float32Array | Float64Array = dy.f32();
+    if (relu) {
+      g = new Float64Array(g.length);
+      referenceReluMask(dy.f32(), x.f32(), d, mean, invstd, f32Of(weight), f32Of(relu.bias), g);
+    }
+    referenceBackwardReduce(g, x.f32(), d, mean, sumDy, sumDyXmu);
     if (dx) {
-      referenceBackwardElemt(dy.f32(), x.f32(), dx.f32(), d, training, mean, invstd, f32Of(weight), sumDy, sumDyXmu, d.N * d.S);
+      referenceBackwardElemt(g, x.f32(), dx.f32(), d, training, mean, invstd, f32Of(weight), sumDy, sumDyXmu, d.N * d.S);
     }
     referenceAffineGrads(sumDy, sumDyXmu, invstd, f32Of(dweight), f32Of(dbias));
   }

@@ -43,6 +43,24 @@ export function referenceApply(
   }
 }
 
+/** y = max(y, 0) in place, NaN kept: the ReLU of batchNormRelu. */
+export function referenceRelu(y: Floats): void {
+  for (let i = 0; i < y.length; i++) if (y[i] < 0) y[i] = 0;
+}
+
+/**
+ * out = dy where the forward's pre-activation (x - mean) * invstd * weight + bias is
+ * positive, else 0: the gradient through batchNormRelu's ReLU.
+ */
+export function referenceReluMask(
+  dy: Floats, x: Floats, d: Dims, mean: Floats, invstd: Floats, weight: Floats | null, bias: Floats | null, out: Floats,
+): void {
+  for (let c = 0; c < d.C; c++) {
+    const m = mean[c], k = invstd[c] * (weight ? weight[c] : 1), b = bias ? bias[c] : 0;
+    forEachInChannel(d, c, (i) => (out[i] = (x[i] - m) * k + b > 0 ? dy[i] : 0));
+  }
+}
+
 /** sum(dy) and sum(dy * (x - mean)) per channel. */
 export function referenceBackwardReduce(
   dy: Floats, x: Floats, d: Dims, mean: Floats, sumDy: Float64Array, sumDyXmu: Float64Array,

@@ -23,8 +23,8 @@ export function slabFloats(length: number): Float32Array {
   return view;
 }
 
-/** A copy of `source` in slab memory. */
-export function slabCopy(source: Float32Array): Float32Array {
+/** A Float32Array copy of `source` in slab memory. */
+export function slabCopy(source: ArrayLike<number>): Float32Array {
   const copy = slabFloats(source.length);
   copy.set(source);
   return copy;

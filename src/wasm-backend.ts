@@ -4,7 +4,7 @@
 
 import simdBase64 from "./wasm/simd.js";
 import scalarBase64 from "./wasm/scalar.js";
-import type { Backend, ChannelBuffers, Dims, Region } from "./backend.js";
+import type { Backend, ChannelBuffers, Dims, FusedRelu, Region } from "./backend.js";
 import { LinearMemory, WASM32_MAX_BYTES, type MemoryStats } from "./memory.js";
 
 /** The kernels' exports (assembly/index.ts): pointers are byte offsets, flags are 0 / 1. */
@@ -14,18 +14,19 @@ interface KernelExports {
   copyBytes(dst: number, src: number, n: number): void;
   batchNormTrainForward(
     x: number, y: number, N: number, C: number, S: number, channelsLast: number, eps: number,
-    weight: number, bias: number, mean64: number, var64: number, invstd64: number, coef: number, scratch: number,
+    weight: number, bias: number, mean64: number, var64: number, invstd64: number, coef: number, scratch: number, relu: number,
   ): void;
   batchNormEvalForward(
     x: number, y: number, N: number, C: number, S: number, channelsLast: number, eps: number,
     weight: number, bias: number, runMean: number, runVar: number,
-    mean64: number, var64: number, invstd64: number, coef: number,
+    mean64: number, var64: number, invstd64: number, coef: number, relu: number,
   ): void;
   batchNormBackward(
     dy: number, x: number, dx: number, N: number, C: number, S: number, channelsLast: number, training: number,
     mean64: number, invstd64: number, weight: number, dweight: number, dbias: number,
-    sumDy64: number, sumDyXmu64: number, coef: number, scratch: number,
+    sumDy64: number, sumDyXmu64: number, coef: number, scratch: number, relu: number,
   ): void;
+  applyCoefficients(C: number, mean64: number, invstd64: number, weight: number, bias: number, coef: number): void;
   updateRunningStats(C: number, runMean: number, runVar: number, mean64: number, var64: number, momentum: number, varFactor: number): void;
 }
 
@@ -112,31 +113,37 @@ class WasmBackend implements Backend {
     return this.mem.stats();
   }
 
-  trainForward(x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void {
+  trainForward(
+    x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null, ch: ChannelBuffers, relu: boolean,
+  ): void {
     this.k.batchNormTrainForward(
       x.ptr, y.ptr, d.N, d.C, d.S, +d.channelsLast, eps, ptrOf(weight), ptrOf(bias),
-      ch.mean.ptr, ch.var.ptr, ch.invstd.ptr, ch.coef.ptr, ch.scratch.ptr,
+      ch.mean.ptr, ch.var.ptr, ch.invstd.ptr, ch.coef.ptr, ch.scratch.ptr, +relu,
     );
   }
 
   evalForward(
     x: Region, y: Region, d: Dims, eps: number, weight: Region | null, bias: Region | null,
-    runMean: Region, runVar: Region, ch: ChannelBuffers,
+    runMean: Region, runVar: Region, ch: ChannelBuffers, relu: boolean,
   ): void {
     this.k.batchNormEvalForward(
       x.ptr, y.ptr, d.N, d.C, d.S, +d.channelsLast, eps, ptrOf(weight), ptrOf(bias),
-      runMean.ptr, runVar.ptr, ch.mean.ptr, ch.var.ptr, ch.invstd.ptr, ch.coef.ptr,
+      runMean.ptr, runVar.ptr, ch.mean.ptr, ch.var.ptr, ch.invstd.ptr, ch.coef.ptr, +relu,
     );
   }
 
   backward(
     dy: Region, x: Region, dx: Region | null, d: Dims, training: boolean, weight: Region | null,
-    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers,
+    dweight: Region | null, dbias: Region | null, ch: ChannelBuffers, relu: FusedRelu | null,
   ): void {
-    this.k.batchNormBackward(
+    const k = this.k;
+    // The mask needs the forward's exact f32 coefficients: the same formula on the same f64
+    // mean / invstd, so recomputing them gives them bit for bit.
+    if (relu) k.applyCoefficients(d.C, ch.mean.ptr, ch.invstd.ptr, ptrOf(weight), ptrOf(relu.bias), ch.coef.ptr);
+    k.batchNormBackward(
       dy.ptr, x.ptr, ptrOf(dx), d.N, d.C, d.S, +d.channelsLast, +training,
       ch.mean.ptr, ch.invstd.ptr, ptrOf(weight), ptrOf(dweight), ptrOf(dbias),
-      ch.sumDy.ptr, ch.sumDyXmu.ptr, ch.coef.ptr, ch.scratch.ptr,
+      ch.sumDy.ptr, ch.sumDyXmu.ptr, ch.coef.ptr, ch.scratch.ptr, relu ? 1 : 0,
     );
   }
 

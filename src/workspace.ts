@@ -34,7 +34,7 @@ export class Workspace {
 
   constructor(readonly backend: Backend, readonly C: number) {
     const f64 = 8 * C, f32 = 4 * C;
-    this.owned = allocateAll(backend, [f64, f64, f64, f64, f64, 4 * f32, 3 * f32 + f64, f32, f32, f32, f32, f32, f32]);
+    this.owned = allocateAll(backend, [f64, f64, f64, f64, f64, 7 * f32, 3 * f32 + f64, f32, f32, f32, f32, f32, f32]);
     const [mean, variance, invstd, sumDy, sumDyXmu, coef, scratch, weight, bias, runMean, runVar, dweight, dbias] = this.owned;
     this.ch = { mean, var: variance, invstd, sumDy, sumDyXmu, coef, scratch };
     this.weight = weight;

@@ -114,9 +114,10 @@ export function badInputSuite(makeBackend: () => Backend): void {
       expect(() => batchNorm(ramp(SIZE), SHAPE, { backend, training: true, momentum: 2 })).toThrow(/batchNorm: momentum must be a number in \[0, 1\]/);
     });
 
-    it("unknown layout, unknown option", () => {
+    it("unknown layout, activation or option", () => {
       const backend = makeBackend();
       expect(() => new BatchNorm2d(3, { backend, layout: "NWHC" as never })).toThrow(/layout must be "NCHW" or "NHWC", got "NWHC"/);
+      expect(() => new BatchNorm2d(3, { backend, activation: "gelu" as never })).toThrow(/activation must be "none" or "relu", got "gelu"/);
       expect(() => new BatchNorm2d(3, { backend, moment: 0.1 } as never)).toThrow(/unknown option "moment"/);
     });
 

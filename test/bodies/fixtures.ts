@@ -2,7 +2,8 @@
 // functional API, on one backend.
 import { describe, it, expect } from "vitest";
 import {
-  BatchNorm1d, BatchNorm2d, BatchNorm3d, batchNorm, batchNormBackward, tensor, type Backend, type Tensor,
+  BatchNorm1d, BatchNorm2d, BatchNorm3d, batchNorm, batchNormBackward, batchNormRelu, batchNormReluBackward, tensor,
+  type Backend, type Tensor,
 } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
 import { fixtureCases, initialState, type FixtureCase, type FixtureStep } from "../helpers/fixtures.js";
@@ -76,9 +77,11 @@ export function fixtureSuite(makeBackend: () => Backend): void {
       m.dispose();
     });
 
-    it("functional batchNorm / batchNormBackward", () => {
+    const relu = c.options.activation === "relu";
+    it(relu ? "functional batchNormRelu / batchNormReluBackward" : "functional batchNorm / batchNormBackward", () => {
       const backend = makeBackend();
       const o = c.options;
+      const forward = relu ? batchNormRelu : batchNorm;
       const init = initialState(c);
       const runningMean = o.trackRunningStats ? init.running_mean! : null;
       const runningVar = o.trackRunningStats ? init.running_var! : null;
@@ -90,10 +93,13 @@ export function fixtureSuite(makeBackend: () => Backend): void {
         const momentum = o.momentum ?? 1 / batches;
         const common = { weight: init.weight ?? null, runningMean, runningVar, training, eps: o.eps, layout: o.layout, backend };
         const x = Float32Array.from(step.x);
-        const r = batchNorm(x, step.shape, { ...common, bias: init.bias ?? null, momentum: training ? momentum : 0.1 });
+        const r = forward(x, step.shape, { ...common, bias: init.bias ?? null, momentum: training ? momentum : 0.1 });
         let grads = {};
         if (step.dy) {
-          const g = batchNormBackward(Float32Array.from(step.dy), x, step.shape, { ...common, saveMean: r.saveMean, saveInvstd: r.saveInvstd });
+          const saved = { ...common, saveMean: r.saveMean, saveInvstd: r.saveInvstd };
+          const g = relu
+            ? batchNormReluBackward(Float32Array.from(step.dy), x, step.shape, { ...saved, bias: init.bias ?? null })
+            : batchNormBackward(Float32Array.from(step.dy), x, step.shape, saved);
           grads = o.affine ? g : { dx: g.dx };
         }
         checkStep(label, step, { y: r.y, ...grads });

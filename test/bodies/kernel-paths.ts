@@ -6,7 +6,7 @@
 // backend, channel by channel.
 import { describe, it, expect } from "vitest";
 import {
-  BatchNorm1d, BatchNorm2d, createReferenceBackend, type Backend, type BatchNormBase, type Layout,
+  BatchNorm1d, BatchNorm2d, createReferenceBackend, type Activation, type Backend, type BatchNormBase, type Layout,
 } from "../../src/index.js";
 import { relativeError } from "../helpers/compare.js";
 import { gaussian, seededRandom } from "../helpers/random.js";
@@ -73,10 +73,10 @@ function expectArrayClose(actual: Float32Array | null, expected: Float32Array | 
   expect(err, `${label}: relative error ${err.toExponential(2)}`).toBeLessThanOrEqual(tol);
 }
 
-function moduleFor(shape: number[], layout: Layout, backend: Backend): BatchNormBase {
+function moduleFor(shape: number[], layout: Layout, activation: Activation, backend: Backend): BatchNormBase {
   const C = channelOf(shape, layout).C;
   const Module = shape.length === 4 ? BatchNorm2d : BatchNorm1d;
-  const m = new Module(C, { backend, layout });
+  const m = new Module(C, { backend, layout, activation });
   const rand = seededRandom(C * 7919);
   m.weight!.set(Float32Array.from({ length: C }, () => 0.5 + rand()));
   m.bias!.set(Float32Array.from({ length: C }, () => rand() - 0.5));
@@ -84,10 +84,11 @@ function moduleFor(shape: number[], layout: Layout, backend: Backend): BatchNorm
 }
 
 export function kernelPathSuite(makeBackend: () => Backend): void {
-  describe.each(CASES.map((c) => [c.name, c] as const))("kernel path: %s", (_name, { shape, layout }) => {
+  const runs = CASES.flatMap((c) => (["none", "relu"] as const).map((a) => [`${c.name}, activation ${a}`, c, a] as const));
+  describe.each(runs)("kernel path: %s", (_name, { shape, layout }, activation) => {
     it("training and frozen forward / backward match the float64 reference per channel", () => {
-      const ours = moduleFor(shape, layout, makeBackend());
-      const ref = moduleFor(shape, layout, createReferenceBackend());
+      const ours = moduleFor(shape, layout, activation, makeBackend());
+      const ref = moduleFor(shape, layout, activation, createReferenceBackend());
       for (const [step, training] of [[1, true], [2, true], [3, false]] as const) {
         const label = `${shape.join("x")} ${layout} step ${step}`;
         ours.train(training);

@@ -20,7 +20,11 @@ export interface FixtureCase {
   name: string;
   module: "BatchNorm1d" | "BatchNorm2d" | "BatchNorm3d";
   numFeatures: number;
-  options: { eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean; layout: Layout };
+  options: {
+    eps: number; momentum: number | null; affine: boolean; trackRunningStats: boolean; layout: Layout;
+    /** "relu": the fused batchNormRelu (PyTorch: F.relu after the module). */
+    activation?: "relu";
+  };
   init: Record<string, number[] | number>;
   steps: FixtureStep[];
   torchFloat32?: { maxAbsErrY: number };
