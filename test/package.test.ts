@@ -128,11 +128,14 @@ afterAll(() => {
 });
 
 describe("the tarball", () => {
-  it("holds dist/ (ES modules, CommonJS, declarations), package.json and README, nothing else", () => {
+  it("holds dist/ (ES modules, CommonJS entry, declarations), package.json and README, nothing else", () => {
     const files = walk(join(extracted, "package")).sort();
-    for (const f of ["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/cjs/index.js", "dist/cjs/index.d.ts", "dist/cjs/package.json", "dist/wasm/simd.js", "dist/cjs/wasm/scalar.js"]) {
+    for (const f of ["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/cjs/index.js", "dist/cjs/index.d.ts", "dist/cjs/package.json", "dist/wasm/simd.js", "dist/wasm/scalar.js"]) {
       expect(files, f).toContain(f);
     }
+    // Everything ships once (scripts/build-dist.mjs): no second compilation under dist/cjs/.
+    expect(files.filter((f) => f.startsWith("dist/cjs/") && f.endsWith(".js")), "CommonJS JavaScript").toEqual(["dist/cjs/index.js"]);
+    expect(files.filter((f) => f.startsWith("dist/") && !f.startsWith("dist/cjs/") && f.endsWith(".d.ts")), "ES declarations").toEqual(["dist/index.d.ts"]);
     const stray = files.filter((f) => !(f.startsWith("dist/") || ["package.json", "README.md", "LICENSE"].includes(f)));
     expect(stray, "files outside dist/").toEqual([]);
     expect(files.filter((f) => /\.(ts|mts|cts)$/.test(f) && !f.endsWith(".d.ts")), "TypeScript sources").toEqual([]);
@@ -156,8 +159,8 @@ describe("the tarball", () => {
     const rows = [`tarball ${size} bytes`];
     expect(size).toBeLessThan(TARBALL_MAX_BYTES);
     for (const build of ["simd", "scalar"]) {
-      // The binaries as shipped: decoded from the inlined base64 of the ES and the CommonJS builds.
-      for (const dir of ["dist/wasm", "dist/cjs/wasm"]) {
+      // The binaries as shipped: decoded from the inlined base64 of the ES build (the only copy).
+      for (const dir of ["dist/wasm"]) {
         const text = readFileSync(join(extracted, "package", dir, `${build}.js`), "utf8");
         const b64 = /"([A-Za-z0-9+/=]{1000,})"/.exec(text)?.[1];
         expect(b64, `${dir}/${build}.js holds the base64 binary`).toBeTruthy();
