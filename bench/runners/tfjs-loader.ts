@@ -14,7 +14,6 @@ async function load(): Promise<Tf> {
   register(new URL("./tfjs-resolve-hook.mjs", import.meta.url).href, pathToFileURL(`${process.cwd()}/`));
   const tf = await import("@tensorflow/tfjs-core");
   await import("@tensorflow/tfjs-backend-cpu");
-  // @ts-expect-error: a side-effect module without its own typings entry
   await import("@tensorflow/tfjs-core/dist/register_all_gradients.js");
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   const require = createRequire(import.meta.url);

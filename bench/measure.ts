@@ -1,0 +1,46 @@
+// Times one prepared case with tinybench (warm-up on). Rows fast enough get a time budget;
+// slow ones (pure JS, TF.js on big shapes) get a few calls instead, chosen from one
+// untimed first call, so the whole run stays within minutes.
+import { Bench } from "tinybench";
+import type { Pace, Prepared } from "./case.js";
+import { summarize, type Summary } from "./stats.js";
+
+export interface Budget {
+  /** Time budget per row (ms) for rows whose calls fit it comfortably. */
+  readonly timeMs: number;
+  /** Minimum timed calls. */
+  readonly minSamples: number;
+  /** Warm-up budget before timing (ms). */
+  readonly warmupMs: number;
+  /** Total timed budget for slow rows (ms): calls = budget / first call, at least minSlowSamples. */
+  readonly slowBudgetMs: number;
+  readonly minSlowSamples: number;
+}
+
+export const FULL: Budget = { timeMs: 1000, minSamples: 10, warmupMs: 200, slowBudgetMs: 2500, minSlowSamples: 3 };
+export const QUICK: Budget = { timeMs: 100, minSamples: 5, warmupMs: 30, slowBudgetMs: 250, minSlowSamples: 2 };
+
+export async function measure(prepared: Prepared, pace: Pace, budget: Budget): Promise<Summary> {
+  const t0 = performance.now();
+  prepared.run(); // first call: compiles, allocates staging; tells how long a call takes
+  const first = performance.now() - t0;
+  const fitsBudget = pace === "fast" && first * budget.minSamples <= budget.timeMs;
+  const options = fitsBudget
+    ? { time: budget.timeMs, iterations: budget.minSamples, warmup: true, warmupTime: budget.warmupMs, warmupIterations: 3 }
+    : {
+        time: 0,
+        iterations: Math.max(budget.minSlowSamples, Math.floor(budget.slowBudgetMs / Math.max(first, 1e-3))),
+        // A first call longer than half the budget is the only warm-up the row gets.
+        warmup: first < budget.slowBudgetMs / 2,
+        warmupTime: 0,
+        warmupIterations: 1,
+      };
+  const bench = new Bench({ ...options, retainSamples: true, throws: true });
+  bench.add("row", () => prepared.run());
+  await bench.run();
+  const result = bench.tasks[0].result;
+  if (result.state !== "completed") throw new Error(`tinybench: the row ended in state ${result.state}`);
+  const samples = result.latency.samples;
+  if (!samples || samples.length === 0) throw new Error("tinybench kept no samples");
+  return summarize(samples);
+}
