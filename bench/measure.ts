@@ -20,7 +20,8 @@ export interface Budget {
 export const FULL: Budget = { timeMs: 1000, minSamples: 10, warmupMs: 200, slowBudgetMs: 2500, minSlowSamples: 3 };
 export const QUICK: Budget = { timeMs: 100, minSamples: 5, warmupMs: 30, slowBudgetMs: 250, minSlowSamples: 2 };
 
-export async function measure(prepared: Prepared, pace: Pace, budget: Budget): Promise<Summary> {
+/** Timing samples (ms) of one prepared case. */
+export async function measureSamples(prepared: Prepared, pace: Pace, budget: Budget): Promise<number[]> {
   const t0 = performance.now();
   prepared.run(); // first call: compiles, allocates staging; tells how long a call takes
   const first = performance.now() - t0;
@@ -42,5 +43,9 @@ export async function measure(prepared: Prepared, pace: Pace, budget: Budget): P
   if (result.state !== "completed") throw new Error(`tinybench: the row ended in state ${result.state}`);
   const samples = result.latency.samples;
   if (!samples || samples.length === 0) throw new Error("tinybench kept no samples");
-  return summarize(samples);
+  return [...samples];
+}
+
+export async function measure(prepared: Prepared, pace: Pace, budget: Budget): Promise<Summary> {
+  return summarize(await measureSamples(prepared, pace, budget));
 }

@@ -4,7 +4,7 @@ export interface Options {
   readonly quick: boolean;
   /** Only rows whose name contains one of these (the floor of their workload always runs). */
   readonly filters: readonly string[];
-  /** Also the rows left out by default because one call takes about a minute (TF.js cpu on the largest shape). */
+  /** Also the rows left out by default because one call takes tens of seconds (TF.js cpu on the 56x56 shapes). */
   readonly all: boolean;
   /** Run bench/torch_bench.py (default: when /usr/bin/python3 can import torch). */
   readonly torch: boolean;
@@ -16,7 +16,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--filter <substring>]..
   --quick            small shapes, short time budgets (about a minute)
   --filter <text>    only rows whose name contains <text> (repeatable; case-insensitive), e.g.
                      --filter "32x64x56x56 NHWC" or --filter tfjs-wasm
-  --all              include the rows left out by default (TF.js cpu on 64x128x56x56: ~1 min per call)
+  --all              include the rows left out by default (TF.js cpu on the 56x56 shapes: tens of seconds per call)
   --no-torch         skip the PyTorch rows
 Row names read "<family> <shape> <layout> <op> <implementation>", e.g.
   "BatchNorm 32x64x56x56 NCHW trainBackward simd-tensor".

@@ -31,7 +31,8 @@ export function ratiosSvg(report: Report, caption: string): string {
   const workloads = [...new Set(rows.map((r) => r.workload))];
   const find = (w: string, op: string, impl: string): RowResult | undefined =>
     rows.find((r) => r.workload === w && r.op === op && r.impl === impl);
-  const ratios = rows.map((r) => r.ratioToCopy).filter((v): v is number => v !== undefined && v > 0);
+  const plotted = new Set(CHART_SERIES.map((c) => c.impl));
+  const ratios = rows.filter((r) => plotted.has(r.impl)).map((r) => r.ratioToCopy).filter((v): v is number => v !== undefined && v > 0);
   const lo = 0.5;
   const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...ratios) * 1.5));
   const H = TOP + OP_NAMES.length * (PANEL + GAP) + BOTTOM;
@@ -57,8 +58,10 @@ export function ratiosSvg(report: Report, caption: string): string {
         const v = decade * m;
         if (v > hi) continue;
         const major = m === 1;
+        // Minor lines only get a label while a decade is tall enough to hold three.
+        const labelled = major || PANEL / (Math.log10(hi) - Math.log10(lo)) > 70;
         out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${major ? "#bbb" : "#e6e6e6"}" stroke-width="1"/>`);
-        out.push(`<text x="${LEFT - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#444">${v}x</text>`);
+        if (labelled) out.push(`<text x="${LEFT - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#444">${v}x</text>`);
       }
     }
     out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(1).toFixed(1)}" y2="${y(1).toFixed(1)}" stroke="#000" stroke-width="1.5"/>`);
