@@ -22,17 +22,24 @@ export const QUICK: Budget = { timeMs: 100, minSamples: 5, warmupMs: 30, slowBud
 
 /** Timing samples (ms) of one prepared case. */
 export async function measureSamples(prepared: Prepared, pace: Pace, budget: Budget): Promise<number[]> {
-  const t0 = performance.now();
-  prepared.run(); // first call: compiles, allocates staging; tells how long a call takes
-  const first = performance.now() - t0;
-  const fitsBudget = pace === "fast" && first * budget.minSamples <= budget.timeMs;
+  const timeOne = () => {
+    const t0 = performance.now();
+    prepared.run();
+    return performance.now() - t0;
+  };
+  // The first call compiles and allocates (TF.js sets up its kernels); unless it alone is
+  // long, a second call gives the estimate of a call that picks the number of calls.
+  const first = timeOne();
+  const long = first >= budget.slowBudgetMs / 2;
+  const estimate = long ? first : Math.min(first, timeOne());
+  const fitsBudget = pace === "fast" && estimate * budget.minSamples <= budget.timeMs;
   const options = fitsBudget
     ? { time: budget.timeMs, iterations: budget.minSamples, warmup: true, warmupTime: budget.warmupMs, warmupIterations: 3 }
     : {
         time: 0,
-        iterations: Math.max(budget.minSlowSamples, Math.floor(budget.slowBudgetMs / Math.max(first, 1e-3))),
-        // A first call longer than half the budget is the only warm-up the row gets.
-        warmup: first < budget.slowBudgetMs / 2,
+        iterations: Math.max(budget.minSlowSamples, Math.floor(budget.slowBudgetMs / Math.max(estimate, 1e-3))),
+        // A call as long as half the budget has had its warm-up: the first call.
+        warmup: !long,
         warmupTime: 0,
         warmupIterations: 1,
       };

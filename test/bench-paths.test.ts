@@ -1,7 +1,7 @@
 // Every benchmarked path computes the right thing: each bench case runs once on tiny
 // shapes and its outputs are checked against the pure-JS reference module (itself checked
 // against PyTorch fixtures). Speed is not measured here.
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createBackend, createReferenceBackend } from "../src/index.js";
 import type { Case, Outputs, Workload } from "../bench/case.js";
 import { inputsFor } from "../bench/data.js";
@@ -80,6 +80,9 @@ describe("TF.js paths", () => {
   });
 });
 
-afterAll(() => {
-  ctx.simd.memoryStats();
+describe("bench cases", () => {
+  it("free the wasm memory they allocate (a long run does not leak)", () => {
+    expect(ctx.simd.memoryStats().liveBytes).toBe(0);
+    expect(ctx.scalar.memoryStats().liveBytes).toBe(0);
+  });
 });
