@@ -16,9 +16,9 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "simd-raw", label: "ours SIMD, raw kernels", what: "the Backend calls the module makes (kernels over preallocated regions), no wrapper: for the overhead figure" },
   { key: "js-reference", label: "pure JS reference", what: "the package's pure-JS reference backend (float64 accumulation) through the same module, Float32Arrays" },
   { key: "js-naive", label: "pure JS naive loop", what: "a straightforward two-pass loop per channel over Float32Arrays (what one writes by hand)" },
-  { key: "tfjs-wasm", label: "TF.js wasm", what: "TensorFlow.js 4.22, wasm backend, 1 thread: `tf.moments` + `tf.batchNorm` (NHWC, 2-D) or moments + broadcast arithmetic (NCHW); backward by `tf.grads`" },
+  { key: "tfjs-wasm", label: "TF.js wasm", what: "TensorFlow.js 4.22, wasm backend, 1 thread: `tf.moments` + `tf.batchNorm` (NHWC, 2-D) or moments + broadcast arithmetic (NCHW, no transposes); backward by `tf.valueAndGrads` for x, weight and bias; no running-statistics update" },
   { key: "tfjs-cpu", label: "TF.js cpu", what: "the same TF.js ops on the plain-JS cpu backend" },
-  { key: "torch", label: "PyTorch", what: "PyTorch CPU, `torch.set_num_threads(1)`, `nn.BatchNorm1d/2d` (NHWC = channels_last), run by bench/torch_bench.py" },
+  { key: "torch", label: "PyTorch", what: "PyTorch CPU, `torch.set_num_threads(1)`, `nn.BatchNorm1d/2d` (NHWC = channels_last; training with autograd on, inference under `inference_mode`), run by bench/torch_bench.py" },
 ];
 
 export function implementation(key: string): Implementation {

@@ -14,12 +14,13 @@ export interface Options {
 
 export const USAGE = `usage: npm run bench -- [--quick] [--filter <substring>]... [--all] [--no-torch]
   --quick            small shapes, short time budgets (about a minute)
-  --filter <text>    only rows whose name contains <text> (repeatable; case-insensitive), e.g.
-                     --filter "32x64x56x56 NHWC" or --filter tfjs-wasm
+  --filter <text>    only rows whose name contains <text> (case-insensitive; repeat it for
+                     rows matching any), e.g. --filter "32x56x56x64 NHWC" or --filter tfjs-wasm
   --all              include the rows left out by default (TF.js cpu on the 56x56 shapes: tens of seconds per call)
   --no-torch         skip the PyTorch rows
 Row names read "<family> <shape> <layout> <op> <implementation>", e.g.
-  "BatchNorm 32x64x56x56 NCHW trainBackward simd-tensor".
+  "BatchNorm 32x64x56x56 NCHW trainBackward simd-tensor" (NHWC shapes are N,H,W,C:
+  "32x56x56x64 NHWC"; 2-D: "256x1024 2-D"; ops: train, infer, trainBackward).
 A full unfiltered run writes bench/results/latest.json, bench/results/ratios.svg and the
 README's table; --quick and --filter runs write bench/results/partial.json only.`;
 

@@ -42,6 +42,8 @@ export interface Report {
   torch: { measured: boolean; reason?: string; threads?: number };
   rows: RowResult[];
   overhead: OverheadResult[];
+  /** Issue 3's targets checked on this run (targets.ts). */
+  targets: import("./targets.js").TargetCheck[];
 }
 
 /** Fills ratioToCopy and speedupVsTorch from the floors and PyTorch rows of the same workload. */

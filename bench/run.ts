@@ -16,6 +16,7 @@ import { relate, type OverheadResult, type Report, type RowResult } from "./resu
 import { overheadTable, workloadTable } from "./report/table.js";
 import { writeOutputs } from "./report/write.js";
 import { measureCase, measureFloor } from "./rows.js";
+import { checkTargets, targetsText } from "./targets.js";
 import { torchRows } from "./torch-rows.js";
 import { OVERHEAD_LABELS } from "./workloads.js";
 
@@ -73,7 +74,9 @@ const report: Report = {
   torch: torchInfo,
   rows,
   overhead,
+  targets: checkTargets(rows, overhead),
 };
+console.log(targetsText(report.targets));
 const written = writeOutputs(report, options.publish);
 const after = loadWarning();
 if (after) console.log(`\n${after} (at the end of the run)`);
