@@ -25,23 +25,40 @@ function quiet(cmd: string, args: string[]): string {
   }
 }
 
-/** "L1d", "L2", "L3" sizes from lscpu, else from /sys. */
+/** "32K" -> "32 KiB", "32768K" -> "32 MiB". */
+function kib(size: string): string {
+  const m = /^(\d+)K$/.exec(size);
+  if (!m) return size;
+  const k = Number(m[1]);
+  return k >= 1024 && k % 1024 === 0 ? `${k / 1024} MiB` : `${k} KiB`;
+}
+
+/**
+ * Cache sizes of one core's view, e.g. { L1d: "32 KiB", L2: "512 KiB", L3: "32 MiB shared by 2 cpus" },
+ * from /sys (sizes per instance), else lscpu's lines (totals over instances).
+ */
 function cacheSizes(): Record<string, string> {
   const caches: Record<string, string> = {};
-  for (const line of quiet("lscpu", []).split("\n")) {
-    const m = /^(L\d\w?) cache:\s+(.+)$/.exec(line.trim());
-    if (m) caches[m[1]] = m[2];
-  }
-  if (Object.keys(caches).length > 0) return caches;
   const dir = "/sys/devices/system/cpu/cpu0/cache";
   try {
     for (const index of readdirSync(dir).filter((d) => d.startsWith("index"))) {
       const read = (f: string) => readFileSync(`${dir}/${index}/${f}`, "utf8").trim();
       const type = read("type");
-      caches[`L${read("level")}${type === "Data" ? "d" : type === "Instruction" ? "i" : ""}`] = `${read("size")} per core`;
+      if (type === "Instruction") continue;
+      const shared = read("shared_cpu_list");
+      const sharedBy = shared.split(",").reduce((n, part) => {
+        const [a, b] = part.split("-").map(Number);
+        return n + (b === undefined ? 1 : b - a + 1);
+      }, 0);
+      caches[`L${read("level")}${type === "Data" ? "d" : ""}`] = `${kib(read("size"))}${sharedBy > 1 ? ` shared by ${sharedBy} cpus` : ""}`;
     }
   } catch {
-    // not Linux, or not readable: the model name alone
+    // not Linux, or not readable: try lscpu
+  }
+  if (Object.keys(caches).length > 0) return caches;
+  for (const line of quiet("lscpu", []).split("\n")) {
+    const m = /^(L\d\w?) cache:\s+(.+)$/.exec(line.trim());
+    if (m && m[1] !== "L1i") caches[m[1]] = `${m[2]} in total`;
   }
   return caches;
 }

@@ -73,7 +73,7 @@ describe("bench report", () => {
   });
 
   it("draws a bar per measured ratio and marks missing ones", () => {
-    const svg = ratiosSvg(r, "caption");
+    const svg = ratiosSvg(r, ["caption"]);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("training forward, ours SIMD, zero-copy: 1.50x copy");
     expect(svg).toContain(">n/m<");

@@ -18,7 +18,7 @@ export const CHART_SERIES: readonly Series[] = [
   { impl: "torch", label: "PyTorch (1 thread)", color: "#4575b4" },
 ];
 
-const W = 1200, LEFT = 70, RIGHT = 20, TOP = 92, PANEL = 250, GAP = 56, BOTTOM = 56;
+const W = 1200, LEFT = 70, RIGHT = 20, TOP = 92, PANEL = 250, GAP = 56, BOTTOM = 64;
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -26,7 +26,8 @@ function ratioText(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(0) : v.toFixed(1);
 }
 
-export function ratiosSvg(report: Report, caption: string): string {
+/** caption: lines under the chart (where and when the figures were measured). */
+export function ratiosSvg(report: Report, caption: readonly string[]): string {
   const rows = report.rows.filter((r) => r.family === "BatchNorm");
   const workloads = [...new Set(rows.map((r) => r.workload))];
   const find = (w: string, op: string, impl: string): RowResult | undefined =>
@@ -34,7 +35,10 @@ export function ratiosSvg(report: Report, caption: string): string {
   const plotted = new Set(CHART_SERIES.map((c) => c.impl));
   const ratios = rows.filter((r) => plotted.has(r.impl)).map((r) => r.ratioToCopy).filter((v): v is number => v !== undefined && v > 0);
   const lo = 0.5;
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...ratios) * 1.5));
+  // Room above the tallest bar for its label: the next 1-2-5 step above 1.6 times it.
+  const top = Math.max(10, ...ratios) * 1.6;
+  const step = 10 ** Math.floor(Math.log10(top));
+  const hi = [1, 2, 5, 10].map((m) => m * step).find((v) => v >= top)!;
   const H = TOP + OP_NAMES.length * (PANEL + GAP) + BOTTOM;
   const plotW = W - LEFT - RIGHT;
   const groupW = plotW / Math.max(1, workloads.length);
@@ -59,7 +63,7 @@ export function ratiosSvg(report: Report, caption: string): string {
         if (v > hi) continue;
         const major = m === 1;
         // Minor lines only get a label while a decade is tall enough to hold three.
-        const labelled = major || PANEL / (Math.log10(hi) - Math.log10(lo)) > 70;
+        const labelled = major || v === hi || PANEL / (Math.log10(hi) - Math.log10(lo)) > 70;
         out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${major ? "#bbb" : "#e6e6e6"}" stroke-width="1"/>`);
         if (labelled) out.push(`<text x="${LEFT - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#444">${v}x</text>`);
       }
@@ -82,7 +86,9 @@ export function ratiosSvg(report: Report, caption: string): string {
       out.push(`<text x="${(gx + (groupW - 14) / 2).toFixed(1)}" y="${top + PANEL + 16}" font-size="12" text-anchor="middle">${esc(w)}</text>`);
     });
   });
-  out.push(`<text x="${LEFT}" y="${H - 18}" font-size="12" fill="#444">${esc(caption)}</text>`);
+  caption.forEach((line, i) => {
+    out.push(`<text x="${LEFT}" y="${H - BOTTOM + 30 + i * 16}" font-size="12" fill="#444">${esc(line)}</text>`);
+  });
   out.push("</svg>");
   return `${out.join("\n")}\n`;
 }

@@ -20,7 +20,11 @@ export function writeOutputs(report: Report, publish: boolean): string[] {
     return ["bench/results/partial.json (quick / filtered runs leave latest.json, the chart and the README alone)"];
   }
   writeFileSync(`${RESULTS}latest.json`, json);
-  const caption = `${report.machine.date.slice(0, 10)}, commit ${report.machine.commit}: ${machineLine(report.machine)}`;
+  const m = report.machine;
+  const caption = [
+    `${m.date.slice(0, 10)}, commit ${m.commit}, ${report.mode} run of ${report.durationS} s, load average ${m.loadAverage[0]} at the start; TF.js ${report.versions.tfjs}, PyTorch ${report.versions.torch ?? "not measured"}`,
+    machineLine(m),
+  ];
   writeFileSync(`${RESULTS}ratios.svg`, ratiosSvg(report, caption));
   writeFileSync(README, replaceBlock(readFileSync(README, "utf8"), headlineMarkdown(report, CHART_LINK)));
   return ["bench/results/latest.json", "bench/results/ratios.svg", "README.md"];
