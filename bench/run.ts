@@ -57,7 +57,7 @@ for (const family of FAMILIES) {
   }
   overhead.push(...(await measureOverheads(plan, options.quick ? 400 : 4000)));
 }
-console.log(overheadTable(overhead));
+if (overhead.length > 0) console.log(overheadTable(overhead));
 
 const report: Report = {
   generatedBy: "npm run bench",
@@ -76,7 +76,7 @@ const report: Report = {
   overhead,
   targets: checkTargets(rows, overhead),
 };
-console.log(targetsText(report.targets));
+if (report.targets.length > 0) console.log(targetsText(report.targets));
 const written = writeOutputs(report, options.publish);
 const after = loadWarning();
 if (after) console.log(`\n${after} (at the end of the run)`);

@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { OpName, Workload } from "../case.js";
 
-export const PYTHON = "/usr/bin/python3";
+/** Debian's python3 (with python3-torch); BENCH_PYTHON points elsewhere if needed. */
+export const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const SCRIPT = fileURLToPath(new URL("../torch_bench.py", import.meta.url));
 
 export interface TorchRow {
@@ -23,7 +24,7 @@ export type TorchRun =
 export function torchUnavailable(): string | null {
   if (!existsSync(PYTHON)) return `not measured: ${PYTHON} not found (python3-torch not installed)`;
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) return "not measured: python3-torch not installed";
+  if (probe.status !== 0) return `not measured: python3-torch not installed (${PYTHON} cannot import torch)`;
   return null;
 }
 
