@@ -9,7 +9,7 @@ export interface TargetCheck {
   what: string;
   measured: number;
   limit: number;
-  /** "x copy", "x PyTorch's time", "x faster", "us". */
+  /** "x copy", "x PyTorch's time", "x faster", " us". */
   unit: string;
   met: boolean;
 }
@@ -54,7 +54,7 @@ export function checkTargets(rows: readonly RowResult[], overhead: readonly Over
     }
   }
   for (const o of overhead) {
-    checks.push({ target: 5, what: `${o.workload} ${OP_LABELS[o.op]} wrapper overhead`, measured: o.stats.median, limit: 5, unit: "us", met: o.stats.median < 5 });
+    checks.push({ target: 5, what: `${o.workload} ${OP_LABELS[o.op]} wrapper overhead`, measured: o.stats.median, limit: 5, unit: " us", met: o.stats.median < 5 });
   }
   return checks;
 }
@@ -64,8 +64,8 @@ export function targetsText(checks: readonly TargetCheck[]): string {
   const met = checks.filter((c) => c.met).length;
   const lines = [`\nissue 3 targets: ${met} of ${checks.length} checks met`];
   for (const c of checks) {
-    const cmp = c.unit === "x faster" ? ">=" : c.unit === "us" ? "<" : "<=";
-    lines.push(`  ${c.met ? "met " : "MISS"}  target ${c.target}: ${c.what}: ${c.measured.toFixed(2)} ${c.unit} (${cmp} ${c.limit})`);
+    const cmp = c.unit === "x faster" ? ">=" : c.unit === " us" ? "<" : "<=";
+    lines.push(`  ${c.met ? "met " : "MISS"}  target ${c.target}: ${c.what}: ${c.measured.toFixed(2)}${c.unit} (${cmp} ${c.limit})`);
   }
   return lines.join("\n");
 }
