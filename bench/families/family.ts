@@ -1,0 +1,21 @@
+// A family of ops (BatchNorm today; LayerNorm / GroupNorm / InstanceNorm later) contributes
+// its benchmark rows through this interface: one file per family, listed in index.ts.
+import type { Backend } from "../../src/backend.js";
+import type { Case, Workload } from "../case.js";
+
+/** Shared by every family in one run: one backend per build, so memory is reused. */
+export interface BenchContext {
+  readonly simd: Backend;
+  readonly scalar: Backend;
+  /** Workload labels that also get raw-kernel rows (the wrapper-overhead figure). */
+  readonly overheadLabels: readonly string[];
+}
+
+export interface Family {
+  readonly name: string;
+  readonly workloads: readonly Workload[];
+  /** Every row of one workload, the floor included (measured first). */
+  cases(w: Workload, ctx: BenchContext): Case[];
+  /** The op name torch_bench.py knows this family by, or null if it has none. */
+  readonly torchName: string | null;
+}

@@ -1,0 +1,71 @@
+// Issue 3's targets checked against a run's figures, so a run says where it stands: each
+// check names the row, the measured figure and the limit. Targets 2 and 3 name the 56x56
+// shapes; target 4 is checked on every workload; target 5 on the overhead pairs.
+import { OP_LABELS, type OpName } from "./case.js";
+import type { OverheadResult, RowResult } from "./results.js";
+
+export interface TargetCheck {
+  target: number;
+  what: string;
+  measured: number;
+  limit: number;
+  /** "x copy", "x PyTorch's time", "x faster", " us". */
+  unit: string;
+  met: boolean;
+}
+
+const COPY_LIMITS: Record<string, Record<OpName, number>> = {
+  "64x128x56x56": { train: 1.5, infer: 1.2, trainBackward: 3.5 },
+  "32x64x56x56": { train: 1.8, infer: 1.2, trainBackward: 3.5 },
+};
+/** Ours / PyTorch at most this. */
+const TORCH_LIMITS: Record<OpName, number> = { train: 0.5, infer: 1, trainBackward: 0.5 };
+
+/** "64x128x56x56" for both 64x128x56x56 NCHW and its NHWC twin 64x56x56x128. */
+function nchwName(r: RowResult): string {
+  if (r.layout !== "NHWC" || r.shape.length !== 4) return r.shape.join("x");
+  const [n, h, w, c] = r.shape;
+  return [n, c, h, w].join("x");
+}
+
+export function checkTargets(rows: readonly RowResult[], overhead: readonly OverheadResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const find = (workload: string, op: string, impl: string) =>
+    rows.find((r) => r.workload === workload && r.op === op && r.impl === impl && r.stats);
+  for (const ours of rows.filter((r) => r.impl === "simd-tensor" && r.stats && r.op !== "copy")) {
+    const op = ours.op as OpName;
+    const name = `${ours.workload} ${OP_LABELS[op]}`;
+    const copyLimit = COPY_LIMITS[nchwName(ours)]?.[op];
+    if (copyLimit !== undefined && ours.ratioToCopy !== undefined) {
+      checks.push({ target: 2, what: name, measured: ours.ratioToCopy, limit: copyLimit, unit: "x copy", met: ours.ratioToCopy <= copyLimit });
+    }
+    const torch = find(ours.workload, op, "torch");
+    if (COPY_LIMITS[nchwName(ours)] && torch) {
+      const r = ours.stats!.median / torch.stats!.median;
+      checks.push({ target: 3, what: name, measured: r, limit: TORCH_LIMITS[op], unit: "x PyTorch's time", met: r <= TORCH_LIMITS[op] });
+    }
+    if (op === "trainBackward") {
+      for (const [impl, limit] of [["js-reference", 4], ["tfjs-wasm", 20]] as const) {
+        const other = find(ours.workload, op, impl);
+        if (!other) continue;
+        const speedup = other.stats!.median / ours.stats!.median;
+        checks.push({ target: 4, what: `${name} vs ${other.implLabel}`, measured: speedup, limit, unit: "x faster", met: speedup >= limit });
+      }
+    }
+  }
+  for (const o of overhead) {
+    checks.push({ target: 5, what: `${o.workload} ${OP_LABELS[o.op]} wrapper overhead`, measured: o.stats.median, limit: 5, unit: " us", met: o.stats.median < 5 });
+  }
+  return checks;
+}
+
+export function targetsText(checks: readonly TargetCheck[]): string {
+  if (checks.length === 0) return "";
+  const met = checks.filter((c) => c.met).length;
+  const lines = [`\nissue 3 targets: ${met} of ${checks.length} checks met`];
+  for (const c of checks) {
+    const cmp = c.unit === "x faster" ? ">=" : c.unit === " us" ? "<" : "<=";
+    lines.push(`  ${c.met ? "met " : "MISS"}  target ${c.target}: ${c.what}: ${c.measured.toFixed(2)}${c.unit} (${cmp} ${c.limit})`);
+  }
+  return lines.join("\n");
+}
