@@ -30,7 +30,9 @@ function expected(c: Case): Outputs {
   const w = c.workload;
   const inputs = inputsFor(w);
   if (c.op === "copy") return { copied: inputs.x };
-  const prepared = prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, c.op, "array");
+  // The ReLU rows compute batch norm followed by a ReLU: the reference module with activation "relu".
+  const activation = c.impl.includes("relu") ? "relu" : "none";
+  const prepared = prepareModule(batchNormModule(w, inputs, activation), createReferenceBackend(), w, inputs, c.op, "array");
   const out = prepared.outputs();
   prepared.dispose();
   return out;
