@@ -30,7 +30,9 @@ const data = loadSplit(config.seed);
 console.log(`SyncBatchNorm on 2 worker threads: ${config.steps} steps of 60 digits (32 + 28 rows per step), lr ${config.lr}`);
 
 const started = performance.now();
-const group = createSyncGroup({ worldSize: 2, maxChannels: HIDDEN, timeoutMs: 60_000 });
+// maxChannels sizes the exchange slots: 40,000 lets allReduce carry the first layer's 78,400
+// weight gradients in two exchanges (with 100, the batch norm's own size, it would take 392).
+const group = createSyncGroup({ worldSize: 2, maxChannels: 40_000, timeoutMs: 60_000 });
 const results = await Promise.all([0, 1].map((rank) => new Promise<Extract<RankMessage, { kind: "done" }>>((resolve, reject) => {
   const job: RankJob = { handle: group.handle(rank), data, config };
   const worker = new Worker(new URL("./worker-entry.mjs", import.meta.url), { workerData: job, execArgv: [] });
