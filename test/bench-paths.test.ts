@@ -9,6 +9,7 @@ import { batchNormModule } from "../bench/families/batchnorm.js";
 import { FAMILIES } from "../bench/families/index.js";
 import type { BenchContext } from "../bench/families/family.js";
 import { prepareModule } from "../bench/runners/module.js";
+import { wrapperOnly } from "../bench/runners/wrapper-only.js";
 import { loadTfjs } from "../bench/runners/tfjs-loader.js";
 import { workload } from "../bench/workloads.js";
 import { expectClose } from "./helpers/compare.js";
@@ -19,9 +20,11 @@ const TINY: readonly Workload[] = [
   workload([6, 4], "NCHW"),
 ];
 
+const simd = createBackend({ simd: true });
 const ctx: BenchContext = {
-  simd: createBackend({ simd: true }),
+  simd,
   scalar: createBackend({ simd: false }),
+  wrapperOnly: wrapperOnly(simd),
   overheadLabels: TINY.map((w) => w.label),
 };
 
@@ -44,7 +47,7 @@ for (const family of FAMILIES) {
 
     it("cover every implementation, op and workload", () => {
       const impls = new Set(all.map((c) => c.impl));
-      for (const impl of ["copy", "simd-tensor", "simd-array", "scalar-tensor", "scalar-array", "simd-raw", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"]) {
+      for (const impl of ["copy", "simd-tensor", "simd-array", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"]) {
         expect(impls.has(impl), impl).toBe(true);
       }
       expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
@@ -55,6 +58,8 @@ for (const family of FAMILIES) {
       const prepared = await c.prepare();
       try {
         prepared.run(); // the timed call must not throw and must leave a usable state
+        // The wrapper-only row computes nothing by design (see "the wrapper-only backend" below).
+        if (c.impl === "simd-wrapper") return;
         const got = prepared.outputs();
         const want = expected(c);
         const keys = KEYS.filter((k) => want[k] !== undefined);
@@ -77,6 +82,21 @@ describe("TF.js paths", () => {
     prepared.outputs();
     expect(tf.memory().numTensors).toBe(before);
     prepared.dispose();
+  });
+});
+
+describe("the wrapper-only backend (target 5)", () => {
+  it("allocates in the real backend's memory and computes nothing", () => {
+    const region = ctx.wrapperOnly.alloc(64);
+    region.f32().fill(7);
+    const dims = { N: 2, C: 2, S: 4, channelsLast: false };
+    const stats = { mean: region, var: region, invstd: region, sumDy: region, sumDyXmu: region, coef: region, scratch: region };
+    ctx.wrapperOnly.trainForward(region, region, dims, 1e-5, null, null, stats, false);
+    ctx.wrapperOnly.backward(region, region, region, dims, true, null, region, region, stats, null);
+    expect(Array.from(region.f32())).toEqual(new Array(16).fill(7));
+    expect(ctx.wrapperOnly.memoryStats()).toEqual(ctx.simd.memoryStats());
+    expect(ctx.wrapperOnly.kind).toBe("simd");
+    region.free();
   });
 });
 

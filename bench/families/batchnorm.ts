@@ -8,7 +8,6 @@ import { inputsFor, type Inputs } from "../data.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
 import { prepareNaiveJs } from "../runners/naive-js.js";
-import { prepareRawKernels } from "../runners/raw-kernels.js";
 import { prepareTfjs } from "../runners/tfjs.js";
 import { channelsOf, DESIGN_WORKLOADS } from "../workloads.js";
 import type { BenchContext, Family } from "./family.js";
@@ -42,9 +41,7 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
     ours("scalar-tensor", ctx.scalar, "tensor"),
     ours("scalar-array", ctx.scalar, "array"),
   ];
-  if (ctx.overheadLabels.includes(w.label)) {
-    cases.push(make(w, op, "simd-raw", "fast", (inputs) => prepareRawKernels(ctx.simd, w, inputs, op)));
-  }
+  if (ctx.overheadLabels.includes(w.label)) cases.push(ours("simd-wrapper", ctx.wrapperOnly, "tensor"));
   cases.push(
     make(w, op, "js-reference", "slow", (inputs) => prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, op, "array")),
     make(w, op, "js-naive", "slow", (inputs) => prepareNaiveJs(w, inputs, op)),

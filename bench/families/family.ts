@@ -7,7 +7,9 @@ import type { Case, Workload } from "../case.js";
 export interface BenchContext {
   readonly simd: Backend;
   readonly scalar: Backend;
-  /** Workload labels that also get raw-kernel rows (the wrapper-overhead figure). */
+  /** The SIMD backend with its kernels replaced by no-ops (runners/wrapper-only.ts). */
+  readonly wrapperOnly: Backend;
+  /** Workload labels that also get wrapper-only rows (the wrapper-overhead figure). */
   readonly overheadLabels: readonly string[];
 }
 

@@ -37,7 +37,7 @@ export function headlineMarkdown(report: Report, chartPath: string): string {
     "",
     ...lines,
     "",
-    overhead ? `Wrapper overhead per call (module through tensors minus the raw kernel calls, paired): ${overhead}.` : "",
+    overhead ? `Wrapper overhead per call (the zero-copy module call on a backend whose kernels do nothing): ${overhead}.` : "",
     "",
     `![Time relative to memory.copy, per shape and op](${chartPath})`,
     END,
