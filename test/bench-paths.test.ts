@@ -1,53 +1,55 @@
-// Every benchmarked path computes the right thing: each bench case runs once on tiny
-// shapes and its outputs are checked against the pure-JS reference module (itself checked
-// against PyTorch fixtures). Speed is not measured here.
+// Every benchmarked path computes the right thing: each bench case runs once on its
+// family's small test shapes and its outputs are checked against the pure-JS reference
+// module (itself checked against PyTorch fixtures): for BatchNorm built here, for the
+// other families their own js-reference row. Speed is not measured here.
 import { describe, expect, it } from "vitest";
 import { createBackend, createReferenceBackend } from "../src/index.js";
-import type { Case, Outputs, Workload } from "../bench/case.js";
+import type { Case, Outputs } from "../bench/case.js";
 import { inputsFor } from "../bench/data.js";
-import { batchNormModule } from "../bench/families/batchnorm.js";
+import { batchNormFamily, batchNormModule } from "../bench/families/batchnorm.js";
 import { FAMILIES } from "../bench/families/index.js";
 import type { BenchContext } from "../bench/families/family.js";
 import { prepareModule } from "../bench/runners/module.js";
 import { wrapperOnly } from "../bench/runners/wrapper-only.js";
 import { loadTfjs } from "../bench/runners/tfjs-loader.js";
-import { workload } from "../bench/workloads.js";
 import { expectClose } from "./helpers/compare.js";
-
-const TINY: readonly Workload[] = [
-  workload([2, 3, 4, 5], "NCHW"),
-  workload([2, 4, 5, 3], "NHWC"),
-  workload([6, 4], "NCHW"),
-];
 
 const simd = createBackend({ simd: true });
 const ctx: BenchContext = {
   simd,
   scalar: createBackend({ simd: false }),
   wrapperOnly: wrapperOnly(simd),
-  overheadLabels: TINY.map((w) => w.label),
+  overheadLabels: batchNormFamily.testWorkloads.map((w) => w.label),
 };
 
 /** What the reference module gives for the case's op on the same inputs. */
-function expected(c: Case): Outputs {
+async function expected(c: Case, all: readonly Case[]): Promise<Outputs> {
   const w = c.workload;
   const inputs = inputsFor(w);
   if (c.op === "copy") return { copied: inputs.x };
-  const prepared = prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, c.op, "array");
+  const prepared = c.family === batchNormFamily.name
+    ? prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, c.op, "array")
+    : await all.find((k) => k.workload === w && k.op === c.op && k.impl === "js-reference")!.prepare();
   const out = prepared.outputs();
   prepared.dispose();
   return out;
 }
 
+/** Every implementation a family must have rows for. */
+const REQUIRED: Record<string, readonly string[]> = {
+  BatchNorm: ["copy", "simd-tensor", "simd-array", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"],
+};
+const FAMILY_DEFAULT = ["copy", "simd-tensor", "simd-array", "scalar-tensor", "js-reference"];
+
 const KEYS = ["y", "dx", "dweight", "dbias", "copied"] as const;
 
 for (const family of FAMILIES) {
   describe(`${family.name} bench cases`, () => {
-    const all = TINY.flatMap((w) => family.cases(w, ctx));
+    const all = family.testWorkloads.flatMap((w) => family.cases(w, ctx));
 
     it("cover every implementation, op and workload", () => {
       const impls = new Set(all.map((c) => c.impl));
-      for (const impl of ["copy", "simd-tensor", "simd-array", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"]) {
+      for (const impl of REQUIRED[family.name] ?? FAMILY_DEFAULT) {
         expect(impls.has(impl), impl).toBe(true);
       }
       expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
@@ -61,7 +63,7 @@ for (const family of FAMILIES) {
         // The wrapper-only row computes nothing by design (see "the wrapper-only backend" below).
         if (c.impl === "simd-wrapper") return;
         const got = prepared.outputs();
-        const want = expected(c);
+        const want = await expected(c, all);
         const keys = KEYS.filter((k) => want[k] !== undefined);
         expect(keys.length).toBeGreaterThan(0);
         for (const k of keys) expectClose(got[k], want[k]!, tol, `${c.id} ${k}`);
@@ -75,7 +77,7 @@ for (const family of FAMILIES) {
 describe("TF.js paths", () => {
   it("leave no tensors behind", async () => {
     const tf = await loadTfjs();
-    const c = FAMILIES[0].cases(TINY[1], ctx).find((k) => k.impl === "tfjs-wasm" && k.op === "trainBackward")!;
+    const c = batchNormFamily.cases(batchNormFamily.testWorkloads[1], ctx).find((k) => k.impl === "tfjs-wasm" && k.op === "trainBackward")!;
     const prepared = await c.prepare();
     const before = tf.memory().numTensors;
     prepared.run();

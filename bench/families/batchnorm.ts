@@ -9,7 +9,7 @@ import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
 import { prepareNaiveJs } from "../runners/naive-js.js";
 import { prepareTfjs } from "../runners/tfjs.js";
-import { channelsOf, DESIGN_WORKLOADS } from "../workloads.js";
+import { channelsOf, DESIGN_WORKLOADS, workload } from "../workloads.js";
 import type { BenchContext, Family } from "./family.js";
 
 const FAMILY = "BatchNorm";
@@ -54,6 +54,7 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
 export const batchNormFamily: Family = {
   name: FAMILY,
   workloads: DESIGN_WORKLOADS,
+  testWorkloads: [workload([2, 3, 4, 5], "NCHW"), workload([2, 4, 5, 3], "NHWC"), workload([6, 4], "NCHW")],
   torchName: "batchnorm",
   cases(w, ctx) {
     const floor = make(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(ctx.simd, w, inputs));
