@@ -13,7 +13,7 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "simd-array", label: "ours SIMD, Float32Array", what: "module on the SIMD build, plain Float32Arrays in and out (copied through staging)" },
   { key: "scalar-tensor", label: "ours scalar, zero-copy", what: "module on the scalar build, tensors in and out" },
   { key: "scalar-array", label: "ours scalar, Float32Array", what: "module on the scalar build, plain Float32Arrays" },
-  { key: "simd-raw", label: "ours SIMD, raw kernels", what: "the Backend calls the module makes (kernels over preallocated regions), no wrapper: for the overhead figure" },
+  { key: "simd-wrapper", label: "ours, wrapper only", what: "the zero-copy module call on a backend whose kernels do nothing (same memory and allocator): the wrapper's own cost, target 5" },
   { key: "js-reference", label: "pure JS reference", what: "the package's pure-JS reference backend (float64 accumulation) through the same module, Float32Arrays" },
   { key: "js-naive", label: "pure JS naive loop", what: "a straightforward two-pass loop per channel over Float32Arrays (what one writes by hand)" },
   { key: "tfjs-wasm", label: "TF.js wasm", what: "TensorFlow.js 4.22, wasm backend, 1 thread: `tf.moments` + `tf.batchNorm` (NHWC, 2-D) or moments + broadcast arithmetic (NCHW, no transposes); backward by `tf.valueAndGrads` for x, weight and bias; no running-statistics update" },

@@ -27,7 +27,7 @@ export interface RowResult {
 export interface OverheadResult {
   workload: string;
   op: OpName;
-  /** Microseconds: module call through tensors minus the raw kernel calls, paired per round. */
+  /** Microseconds per call of the wrapper alone (the module on a backend whose kernels do nothing). */
   stats: Summary;
 }
 

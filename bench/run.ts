@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import os from "node:os";
 import { createBackend } from "../src/wasm-backend.js";
+import { wrapperOnly } from "./runners/wrapper-only.js";
 import { OP_NAMES } from "./case.js";
 import { FAMILIES } from "./families/index.js";
 import type { BenchContext } from "./families/family.js";
@@ -29,7 +30,8 @@ console.log(`${machineLine(machine)}; commit ${machine.commit}; load ${machine.l
 const warning = loadWarning();
 if (warning) console.log(warning);
 
-const ctx: BenchContext = { simd: createBackend({ simd: true }), scalar: createBackend({ simd: false }), overheadLabels: OVERHEAD_LABELS };
+const simd = createBackend({ simd: true });
+const ctx: BenchContext = { simd, scalar: createBackend({ simd: false }), wrapperOnly: wrapperOnly(simd), overheadLabels: OVERHEAD_LABELS };
 const rows: RowResult[] = [];
 const overhead: OverheadResult[] = [];
 let torchInfo: Report["torch"] = { measured: false, reason: "not run" };

@@ -18,13 +18,14 @@ export interface TorchOutcome {
 
 export function torchRows(family: Family, plan: readonly PlannedWorkload[], options: Options): TorchOutcome {
   const wanted = plan.filter((p) => p.torch);
+  const familyOps = family.ops ?? OP_NAMES;
   const isWanted = (p: PlannedWorkload, op: OpName) => matchesFilters(options, rowId(family.name, p.w, op, "torch"));
   let torch: TorchRun;
   if (!options.torch) torch = { ok: false, reason: "not measured: --no-torch" };
   else if (family.torchName === null) torch = { ok: false, reason: `not measured: torch_bench.py has no ${family.name}` };
   else if (wanted.length === 0) torch = { ok: false, reason: "not measured: filtered out" };
   else {
-    const ops = OP_NAMES.filter((op) => wanted.some((p) => isWanted(p, op)));
+    const ops = familyOps.filter((op) => wanted.some((p) => isWanted(p, op)));
     console.log(`\nPyTorch (${wanted.length} workloads x ${ops.length} ops, in a separate process, 1 thread)...`);
     const budget = options.quick ? QUICK : FULL;
     torch = runTorch({
@@ -34,7 +35,7 @@ export function torchRows(family: Family, plan: readonly PlannedWorkload[], opti
   }
   const rows: RowResult[] = [];
   for (const p of wanted) {
-    for (const op of OP_NAMES.filter((o) => isWanted(p, o))) {
+    for (const op of familyOps.filter((o) => isWanted(p, o))) {
       const base = baseRow({ id: rowId(family.name, p.w, op, "torch"), family: family.name, workload: p.w, op, impl: "torch" });
       if (!torch.ok) {
         rows.push({ ...base, status: "skipped", reason: torch.reason });

@@ -1,4 +1,4 @@
-"""PyTorch's CPU batch norm on the bench's workloads, one thread, for `npm run bench`.
+"""PyTorch's CPU normalization ops on the bench's workloads, one thread, for `npm run bench`.
 
 Reads a JSON request on stdin:
   {"family": "batchnorm", "budget_s": 1.0, "min_samples": 5, "warmup_s": 0.2,
@@ -7,9 +7,12 @@ Reads a JSON request on stdin:
 Shapes are given in their layout: NHWC shapes are (N, H, W, C) and run as torch's
 channels_last memory format; 2-D shapes run as they are. Writes JSON on stdout:
   {"torch": "1.13.0", "threads": 1, "rows": [{"label": ..., "op": ..., "samples_ms": [...]}]}
-Ops: train = nn.BatchNorm*d in training mode (autograd on, as in a training step);
+Families: "batchnorm" (nn.BatchNorm1d/2d), "layernorm" (nn.LayerNorm over the last dim),
+"groupnorm" (nn.GroupNorm with GROUPS groups, as bench/families/norms.ts), "instancenorm"
+(nn.InstanceNorm2d, PyTorch's defaults: no affine, no running statistics).
+Ops: train = the module in training mode (autograd on, as in a training step);
 infer = eval mode under torch.inference_mode(); trainBackward = training forward with
-x.requires_grad, then y.backward(dy) (gradients of x, weight and bias).
+x.requires_grad, then y.backward(dy) (gradients of x and of the parameters there are).
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
 import json
@@ -19,7 +22,16 @@ import time
 import torch
 
 
-def module_for(shape, layout):
+GROUPS = 32
+
+
+def module_for(family, shape, layout):
+    if family == "layernorm":
+        return torch.nn.LayerNorm(shape[-1]), tuple(shape), torch.contiguous_format
+    if family == "groupnorm":
+        return torch.nn.GroupNorm(GROUPS, shape[1]), tuple(shape), torch.contiguous_format
+    if family == "instancenorm":
+        return torch.nn.InstanceNorm2d(shape[1]), tuple(shape), torch.contiguous_format
     if len(shape) == 2:
         return torch.nn.BatchNorm1d(shape[1]), tuple(shape), torch.contiguous_format
     n, h, w, c = shape if layout == "NHWC" else (shape[0], shape[2], shape[3], shape[1])
@@ -47,8 +59,8 @@ def make_step(op, bn, x, dy):
 
         def step():
             xg.grad = None
-            bn.weight.grad = None
-            bn.bias.grad = None
+            for p in bn.parameters():
+                p.grad = None
             bn(xg).backward(dy)
         return step
     raise ValueError(f"unknown op {op}")
@@ -73,13 +85,14 @@ def timed(step, budget_s, min_samples, warmup_s):
 
 def main():
     request = json.load(sys.stdin)
-    if request["family"] != "batchnorm":
-        raise SystemExit(f"torch_bench.py: no rows for family {request['family']}")
+    family = request["family"]
+    if family not in ("batchnorm", "layernorm", "groupnorm", "instancenorm"):
+        raise SystemExit(f"torch_bench.py: no rows for family {family}")
     torch.set_num_threads(1)
     torch.manual_seed(0)
     rows = []
     for wl in request["workloads"]:
-        bn, shape, fmt = module_for(wl["shape"], wl["layout"])
+        bn, shape, fmt = module_for(family, wl["shape"], wl["layout"])
         x = torch.empty(shape).uniform_(-1.5, 2.5).contiguous(memory_format=fmt)
         dy = torch.empty(shape).uniform_(-1.0, 1.0).contiguous(memory_format=fmt)
         for op in request["ops"]:

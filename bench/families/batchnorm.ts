@@ -8,12 +8,11 @@ import { inputsFor, type Inputs } from "../data.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
 import { prepareNaiveJs } from "../runners/naive-js.js";
-import { prepareRawKernels } from "../runners/raw-kernels.js";
 import { prepareTfjs } from "../runners/tfjs.js";
 import { prepareTfjsAdapter } from "../runners/tfjs-adapter.js";
 import { prepareRelu } from "../runners/relu.js";
 import { prepareSyncWorkers } from "../runners/sync-workers.js";
-import { channelsOf, DESIGN_WORKLOADS } from "../workloads.js";
+import { channelsOf, DESIGN_WORKLOADS, workload } from "../workloads.js";
 import type { BenchContext, Family } from "./family.js";
 
 const FAMILY = "BatchNorm";
@@ -45,9 +44,7 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
     ours("scalar-tensor", ctx.scalar, "tensor"),
     ours("scalar-array", ctx.scalar, "array"),
   ];
-  if (ctx.overheadLabels.includes(w.label)) {
-    cases.push(make(w, op, "simd-raw", "fast", (inputs) => prepareRawKernels(ctx.simd, w, inputs, op)));
-  }
+  if (ctx.overheadLabels.includes(w.label)) cases.push(ours("simd-wrapper", ctx.wrapperOnly, "tensor"));
   cases.push(
     make(w, op, "js-reference", "slow", (inputs) => prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, op, "array")),
     make(w, op, "js-naive", "slow", (inputs) => prepareNaiveJs(w, inputs, op)),
@@ -74,6 +71,7 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
 export const batchNormFamily: Family = {
   name: FAMILY,
   workloads: DESIGN_WORKLOADS,
+  testWorkloads: [workload([2, 3, 4, 5], "NCHW"), workload([2, 4, 5, 3], "NHWC"), workload([6, 4], "NCHW")],
   torchName: "batchnorm",
   cases(w, ctx) {
     const floor = make(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(ctx.simd, w, inputs));

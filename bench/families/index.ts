@@ -2,5 +2,6 @@
 // added here.
 import { batchNormFamily } from "./batchnorm.js";
 import type { Family } from "./family.js";
+import { groupNormFamily, instanceNormFamily, layerNormFamily } from "./norms.js";
 
-export const FAMILIES: readonly Family[] = [batchNormFamily];
+export const FAMILIES: readonly Family[] = [batchNormFamily, layerNormFamily, groupNormFamily, instanceNormFamily];

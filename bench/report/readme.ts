@@ -29,6 +29,7 @@ export function headlineMarkdown(report: Report, chartPath: string): string {
       lines.push(`| ${w} | ${OP_LABELS[op]} | ${cell(find(w, "copy", "copy"), false)} | ${cell(ours, true)} | ${cell(find(w, op, "scalar-tensor"), true)} | ${cell(find(w, op, "js-reference"), true)} | ${cell(find(w, op, "tfjs-wasm"), true)} | ${cell(torch, true)} | ${speedup !== undefined ? versus(speedup) : "n/m"} |`);
     }
   }
+  const family = familyMarkdown(report);
   const overhead = report.overhead.map((o) => `${o.workload} ${OP_LABELS[o.op]} ${o.stats.median.toFixed(1)} us`).join("; ");
   const torchNote = report.torch.measured ? `PyTorch ${report.versions.torch}` : `PyTorch ${report.torch.reason ?? "not measured"}`;
   return [
@@ -37,11 +38,34 @@ export function headlineMarkdown(report: Report, chartPath: string): string {
     "",
     ...lines,
     "",
-    overhead ? `Wrapper overhead per call (module through tensors minus the raw kernel calls, paired): ${overhead}.` : "",
+    ...family,
+    overhead ? `Wrapper overhead per call (the zero-copy module call on a backend whose kernels do nothing): ${overhead}.` : "",
     "",
     `![Time relative to memory.copy, per shape and op](${chartPath})`,
     END,
   ].join("\n");
+}
+
+/** A compact table of the other families' rows (LayerNorm, GroupNorm, InstanceNorm), if any ran. */
+function familyMarkdown(report: Report): string[] {
+  const rows = report.rows.filter((r) => r.family !== "BatchNorm");
+  if (rows.length === 0) return [];
+  const find = (f: string, w: string, op: string, impl: string) =>
+    rows.find((r) => r.family === f && r.workload === w && r.op === op && r.impl === impl);
+  const groups = [...new Map(rows.map((r) => [`${r.family}|${r.workload}`, [r.family, r.workload] as const])).values()];
+  const lines = [
+    "| op | shape | pass | copy floor | ours SIMD zero-copy (x copy) | ours scalar zero-copy | pure JS reference | PyTorch | ours vs PyTorch |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const [f, w] of groups) {
+    for (const op of OP_NAMES) {
+      const ours = find(f, w, op, "simd-tensor");
+      if (!ours) continue;
+      const speedup = ours.speedupVsTorch;
+      lines.push(`| ${f} | ${w} | ${OP_LABELS[op]} | ${cell(find(f, w, "copy", "copy"), false)} | ${cell(ours, true)} | ${cell(find(f, w, op, "scalar-tensor"), true)} | ${cell(find(f, w, op, "js-reference"), true)} | ${cell(find(f, w, op, "torch"), true)} | ${speedup !== undefined ? versus(speedup) : "n/m"} |`);
+    }
+  }
+  return [...lines, ""];
 }
 
 /** README text with the block between the markers replaced; throws if the markers are missing. */

@@ -44,7 +44,7 @@ export function workloadTable(rows: readonly RowResult[]): string {
 
 export function overheadTable(results: readonly OverheadResult[]): string {
   if (results.length === 0) return "";
-  const cells = [["wrapper overhead (module via tensors - raw kernels)", "median us", "p25-p75 us", "rounds"]];
+  const cells = [["wrapper overhead (module via tensors, kernels no-ops)", "median us", "p25-p75 us", "rounds"]];
   for (const r of results) {
     cells.push([`  ${r.workload} ${OP_LABELS[r.op]}`, r.stats.median.toFixed(2), `${r.stats.p25.toFixed(2)}-${r.stats.p75.toFixed(2)}`, String(r.stats.n)]);
   }
