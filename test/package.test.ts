@@ -27,9 +27,9 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
 /**
  * Budgets: issue 5 set 60 KB for the tarball; issue 8's embedding features (the TF.js
  * adapter, SyncBatchNorm, the split primitives, foldBatchNorm, their README section) took
- * it to about 75 KB.
+ * it to about 80 KB.
  */
-const TARBALL_MAX_BYTES = 80 * 1024;
+const TARBALL_MAX_BYTES = 90 * 1024;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
 
 /** Fixture cases the consumers compute: 1d, 2d over steps, 3d channels-last, no affine. */
