@@ -125,6 +125,9 @@ describe("SyncBatchNorm on worker threads", () => {
           expect(Array.from(r.runningVar!)).toEqual(Array.from(ok[0].runningVar!));
         });
         expectClose(concat(ok.map((r) => r.evalY)), expectedEval, TOL, "eval y (running statistics)");
+        // allReduce through the same group, in several exchanges (300 values, slots of 128).
+        const factor = (s.shards.length * (s.shards.length + 1)) / 2;
+        ok.forEach((r) => expect(Array.from(r.reduced)).toEqual(Array.from({ length: 300 }, (_, i) => i * factor)));
       } finally {
         await stopAll(run);
         whole.dispose();

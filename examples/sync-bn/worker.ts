@@ -18,9 +18,9 @@ const { handle, data, config } = workerData as RankJob;
 const post = (m: RankMessage) => parentPort!.postMessage(m);
 const bn = new SyncBatchNorm(HIDDEN, { group: handle });
 // The linear layers' gradients are summed over the ranks through the same group.
-const channel = SyncChannel.join("sync-bn example", handle);
+const channel = SyncChannel.join(handle);
 const model = new Model(bn, config.seed);
-train(model, data.train, config, handle.rank, (g) => channel.allReduce("allReduce", g), (step, loss) => {
+train(model, data.train, config, handle.rank, (g) => channel.allReduce(g), (step, loss) => {
   if (handle.rank === 0 && (step % 50 === 0 || step === config.steps)) post({ kind: "loss", step, loss });
 });
 post({

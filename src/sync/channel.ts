@@ -36,8 +36,8 @@ export class SyncChannel {
     this.state = new SharedState(handle.buffer, { worldSize: handle.worldSize, slotValues: handle.slotValues });
   }
 
-  /** The channel of a handle from SyncGroup.handle(), checked. */
-  static join(where: string, handle: unknown): SyncChannel {
+  /** This rank's channel of a group, from its handle (SyncGroup.handle(rank)), checked; `where` names the caller in errors. */
+  static join(handle: SyncGroupHandle, where = "SyncChannel.join"): SyncChannel {
     const h = handle as SyncGroupHandle;
     const ok = typeof handle === "object" && handle !== null && h.kind === "batchnorm-wasm/sync-group" &&
       typeof SharedArrayBuffer !== "undefined" && h.buffer instanceof SharedArrayBuffer &&
@@ -161,8 +161,11 @@ export class SyncChannel {
     return { sumDy: total.subarray(0, C), sumDyXmu: total.subarray(C) };
   }
 
-  /** values = the sum of every rank's values (in place, in rank order, in f64), in chunks of slotValues. */
-  allReduce<T extends Float32Array | Float64Array>(where: string, values: T): T {
+  /**
+   * values = the sum of every rank's values (in place, in rank order, in f64), in chunks of
+   * slotValues (2 x maxChannels) per exchange. Collective: every rank calls it with as many values.
+   */
+  allReduce<T extends Float32Array | Float64Array>(values: T, where = "SyncChannel.allReduce"): T {
     if (!(values instanceof Float32Array || values instanceof Float64Array)) {
       fail(where, `values must be a Float32Array or a Float64Array, got ${describe(values)}`);
     }

@@ -36,7 +36,7 @@ export class SyncBatchNorm extends BatchNormBase {
 
   constructor(numFeatures: number, options: SyncBatchNormOptions) {
     super("SyncBatchNorm", [2, 3, 4, 5], numFeatures, SyncBatchNorm.baseOptions(options));
-    this.channel = SyncChannel.join("SyncBatchNorm", options.group);
+    this.channel = SyncChannel.join(options.group, "SyncBatchNorm");
     if (this.activation !== "none") fail("SyncBatchNorm", `activation must be "none" (a fused ReLU is not offered across workers), got ${describe(this.activation)}`);
     if (numFeatures > this.channel.maxChannels) {
       fail("SyncBatchNorm", `numFeatures ${numFeatures} is more than the group's maxChannels ${this.channel.maxChannels} (createSyncGroup option)`);

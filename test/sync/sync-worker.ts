@@ -2,7 +2,7 @@
 // backward), then an eval forward, and posts what it got; or misbehaves as told.
 import { parentPort, workerData } from "node:worker_threads";
 import {
-  SyncBatchNorm, createBackend, createReferenceBackend, tensor, type BatchNormOptions, type SyncGroupHandle, type Tensor,
+  SyncBatchNorm, SyncChannel, createBackend, createReferenceBackend, tensor, type BatchNormOptions, type SyncGroupHandle, type Tensor,
 } from "../../src/index.js";
 
 export interface ShardStep {
@@ -35,6 +35,8 @@ export type WorkerResult =
     runningVar: Float32Array | null;
     numBatchesTracked: number;
     evalY: Float32Array;
+    /** allReduce of i * (rank + 1) for i < 300: several exchanges of the group's slots. */
+    reduced: Float32Array;
   }
   | { ok: false; error: string; rank: number };
 
@@ -54,6 +56,7 @@ function run(x: Float32Array, shape: number[], f: (t: Float32Array | Tensor) => 
 try {
   const result: Extract<WorkerResult, { ok: true }> = {
     ok: true, ys: [], dxs: [], dweights: [], dbiases: [], runningMean: null, runningVar: null, numBatchesTracked: 0, evalY: new Float32Array(),
+    reduced: new Float32Array(),
   };
   job.steps.forEach((step, i) => {
     if (job.fault?.step === i) {
@@ -86,6 +89,7 @@ try {
   result.runningMean = bn.runningMean;
   result.runningVar = bn.runningVar;
   result.numBatchesTracked = bn.numBatchesTracked;
+  result.reduced = SyncChannel.join(job.handle).allReduce(Float32Array.from({ length: 300 }, (_, i) => i * (job.handle.rank + 1)));
   parentPort!.postMessage(result);
 } catch (error) {
   if (job.fault?.kind === "throw") throw error;
