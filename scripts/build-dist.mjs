@@ -1,7 +1,7 @@
 // Builds what the package ships, from src/ (after build-wasm.mjs has inlined the kernels):
 //   dist/*.js        ES modules, the code and the inlined kernels (the "import" condition)
 //   dist/index.d.ts  `export * from "./cjs/index.js"`: the ES entry's declarations
-//   dist/cjs/        the declarations (.d.ts, CommonJS flavour) and index.js, a one-line
+//   dist/cjs/        the declarations an entry reaches (.d.ts, CommonJS flavour) and index.js, a one-line
 //                    CommonJS module that require()s the ES build; dist/cjs/package.json
 //                    {"type":"commonjs"} marks them (the "require" condition, "main"/"types")
 //
@@ -17,7 +17,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 
@@ -35,7 +35,8 @@ run("-p", "tsconfig.build.json", "--declaration", "false");
 run("-p", "tsconfig.cjs.json");
 
 // Each entry: "." and the TF.js adapter's "./tfjs" (package.json exports).
-for (const entry of ["index", "tfjs/index"]) {
+const ENTRIES = ["index", "tfjs/index"];
+for (const entry of ENTRIES) {
   const up = "../".repeat(entry.split("/").length - 1);
   writeFileSync(
     join(dist, `${entry}.d.ts`),
@@ -48,6 +49,23 @@ for (const entry of ["index", "tfjs/index"]) {
   );
 }
 writeFileSync(join(dist, "cjs", "package.json"), JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
+
+// tsc writes a declaration for every source file; ship only those an entry's types reach.
+const reachable = new Set();
+const pending = ENTRIES.map((entry) => `${entry}.d.ts`);
+while (pending.length > 0) {
+  const file = pending.pop();
+  if (reachable.has(file)) continue;
+  reachable.add(file);
+  const text = readFileSync(join(dist, "cjs", file), "utf8");
+  for (const [, spec] of text.matchAll(/(?:from\s+|import\()\s*"(\.[^"]+)"/g)) {
+    const target = posix.normalize(posix.join(posix.dirname(file), spec.replace(/\.js$/, ".d.ts")));
+    if (existsSync(join(dist, "cjs", target))) pending.push(target);
+  }
+}
+const declarations = (dir) => readdirSync(join(dist, "cjs", dir), { withFileTypes: true }).flatMap((e) =>
+  e.isDirectory() ? declarations(posix.join(dir, e.name)) : e.name.endsWith(".d.ts") ? [posix.join(dir, e.name)] : []);
+for (const file of declarations(".")) if (!reachable.has(file)) rmSync(join(dist, "cjs", file));
 
 const esModules = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
   e.isDirectory() ? (e.name === "cjs" ? [] : esModules(join(dir, e.name))) : e.name.endsWith(".js") ? [join(dir, e.name)] : []);
