@@ -9,22 +9,13 @@ import {
 import { expectClose } from "./helpers/compare.js";
 import { gaussian, seededRandom } from "./helpers/random.js";
 import type { ShardStep, WorkerJob, WorkerResult } from "./sync/sync-worker.js";
+import { concat } from "./helpers/concat.js";
 
 const TOL = 1e-5;
 
 function randomArray(n: number, seed: number, scale = 1, offset = 0): Float32Array {
   const rand = seededRandom(seed);
   return Float32Array.from({ length: n }, () => gaussian(rand) * scale + offset);
-}
-
-function concat(parts: ArrayLike<number>[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 interface GroupRun {

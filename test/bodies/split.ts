@@ -7,6 +7,7 @@ import {
 } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
 import { gaussian, seededRandom } from "../helpers/random.js";
+import { concat } from "../helpers/concat.js";
 
 const TOL = 1e-5;
 
@@ -24,16 +25,6 @@ export function shardsOf(x: Float32Array, shape: readonly number[], sizes: reado
     at += n;
     return part;
   });
-}
-
-function concat(parts: ArrayLike<number>[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 interface Case {
