@@ -43,7 +43,7 @@ function spatialWith(k: number, run: fc.Arbitrary<number>): fc.Arbitrary<number[
   if (k === 0) return fc.constant([]);
   return fc.tuple(run, fc.array(fc.constantFrom(1, 1, 2), { minLength: k - 1, maxLength: k - 1 }), fc.nat({ max: k - 1 }))
     .map(([r, rest, at]) => {
-      const dims = rest.slice();
+      const dims: number[] = rest.slice();
       dims.splice(at, 0, r);
       return dims;
     });
