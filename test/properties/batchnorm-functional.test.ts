@@ -8,7 +8,7 @@ import {
   CONVENTIONS, batchNorm, batchNormBackward, batchNormRelu, batchNormReluBackward, tensor, type Backend, type Convention, type Layout,
 } from "../../src/index.js";
 import {
-  attempt, backwardScales, expectNoLeak, expectSameRefusal, forwardFloors, inDomain, liveBytes, maskedBy, maxAbsPerUnit,
+  attempt, backwardScales, take, expectNoLeak, expectSameRefusal, forwardFloors, inDomain, liveBytes, maskedBy, maxAbsPerUnit,
   relu, runningScale,
 } from "./common.js";
 import { propertyTest, reference, reportAfterAll, runCount, wasmBuilds } from "./runner.js";
@@ -67,15 +67,6 @@ function shapeOf(c: FnCase): number[] {
 /** An array input, or a tensor of it in the backend's memory (disposed by the caller). */
 function input(data: Float32Array, shape: number[], backend: Backend, asTensor: boolean) {
   return asTensor ? tensor(shape, data, { backend }) : data;
-}
-
-/** The values of an output (array or tensor); a tensor is disposed after it is read. */
-function take(v: unknown): Float32Array {
-  if (v instanceof Float32Array) return v;
-  const t = v as { data: Float32Array; dispose(): void };
-  const data = t.data.slice();
-  t.dispose();
-  return data;
 }
 
 function checkCase(c: FnCase): void {

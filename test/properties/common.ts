@@ -54,8 +54,10 @@ export function forwardFloors(
 
 /**
  * Scales and floors of the backward quantities (see tolerance.ts), in float64 from the
- * statistics the forward used: per unit max |w * invstd * dy|, per parameter sum |dy * xhat|
- * and sum |dy|.
+ * statistics the forward used: per unit max |w * invstd * dy|, per parameter
+ * sum |dy| * (|xhat| + 1) and sum |dy|. (xhat itself is known to about u, not u * |xhat|: the
+ * mean is accurate relative to the std, so an element near the mean has a small xhat with
+ * an absolute error of order u.)
  * Floors, where float32 cannot resolve more: each product dy * (x - mean) is formed in
  * float32, a multiple of 2^-149 when subnormal, so sum(dy * xhat) is known to
  * n * 2^-149 * invstd (dweight) and dx, through w * invstd^3 * (x - mean) * mean(dy * (x - mean)),
@@ -81,7 +83,7 @@ export function backwardScales(
     const a = w * k * g;
     if (a > dx[u]) dx[u] = a;
     const xmu = Math.abs(x[i] - mean[u]);
-    dweight[p] += g * xmu * k;
+    dweight[p] += g * (xmu * k + 1);
     dbias[p] += g;
     dweightFloor[p] += QUANTUM * k;
     if (g > maxDy[u]) maxDy[u] = g;
@@ -137,4 +139,13 @@ export function maxAbsPerUnit(v: ArrayLike<number>, units: number, unitOf: (i: n
 export function inDomain(invstd: ArrayLike<number>): boolean {
   for (let u = 0; u < invstd.length; u++) if (!(invstd[u] <= 2 ** 63 || invstd[u] === Infinity)) return false;
   return true;
+}
+
+/** The values of an output (array or tensor); a tensor is disposed after it is read. */
+export function take(v: unknown): Float32Array {
+  if (v instanceof Float32Array) return v;
+  const t = v as { data: Float32Array; dispose(): void };
+  const data = t.data.slice();
+  t.dispose();
+  return data;
 }

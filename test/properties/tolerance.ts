@@ -12,8 +12,10 @@
 //   difference of terms of the size |w * invstd * dy| that cancel when dy is (nearly)
 //   constant or proportional to xhat; float32 arithmetic cannot resolve dx below a rounding
 //   of those terms, whatever its own size.
-// - dweight, dbias: the sums of |dy * xhat| and |dy| over the parameter's elements: each is a
-//   sum of terms of both signs whose rounding error is relative to the sum of magnitudes.
+// - dweight, dbias: the sums of |dy| * (|xhat| + 1) and |dy| over the parameter's elements:
+//   each is a sum of terms of both signs whose rounding error is relative to the sum of
+//   magnitudes, and xhat is known to about u absolutely (the mean is accurate relative to the
+//   std), not relative to xhat: hence the + 1.
 // - running mean / variance: |old| + |new| of the reference, which bounds both terms of
 //   (1 - m) * old + m * batch (they can cancel only if both are at most that large).
 // - saveMean: the unit's largest |x|; saveInvstd: the reference's invstd itself.
