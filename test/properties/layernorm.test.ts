@@ -24,6 +24,8 @@ interface LnCase {
   readonly bias: boolean;
   readonly eps: number | undefined;
   readonly steps: readonly { readonly tensors: boolean }[];
+  /** Functional backward: with this build's saved statistics (true) or recomputing them. */
+  readonly saved: boolean;
   readonly xKinds: readonly ValueKind[];
   readonly dyKinds: readonly GradKind[];
   readonly weightKind: ParamKind;
@@ -51,6 +53,7 @@ const lnCase: fc.Arbitrary<LnCase> = fc
     bias: fc.boolean(),
     eps: fc.constantFrom(undefined, 1e-5, 1e-3, 0),
     steps: fc.array(fc.record({ tensors: fc.boolean() }), { minLength: 1, maxLength: 2 }),
+    saved: fc.boolean(),
     xKinds: valueKinds,
     dyKinds: gradKinds,
     weightKind: paramKind,
@@ -145,10 +148,9 @@ function checkFunctional(c: LnCase): void {
       check.scalars("saveInvstd", ours.saveInvstd, r.saveInvstd);
       const want = layerNormBackward(dy, x, shape, c.normalized, { weight, saveMean: r.saveMean, saveInvstd: r.saveInvstd, eps, backend: reference });
       const scales = backwardScales(x, dy, R, rowOf, L, paramOf, r.saveMean, r.saveInvstd, weightOf);
-      // Saved statistics from this build's forward, then recomputed ones (the second step of a case says which).
-      const saved = c.steps.length === 1 ? { saveMean: ours.saveMean, saveInvstd: ours.saveInvstd } : {};
+      const saved = c.saved ? { saveMean: ours.saveMean, saveInvstd: ours.saveInvstd } : {};
       const got = xt
-        ? layerNormBackward(dy, xt, null, c.normalized, { weight, eps, backend, ...saved })
+        ? layerNormBackward(dy, xt, shape, c.normalized, { weight, eps, backend, ...saved })
         : layerNormBackward(dy, x, shape, c.normalized, { weight, eps, backend, ...saved });
       check.units("dx", take(got.dx), want.dx, R, rowOf, scales.dx, scales.dxFloor);
       check.scalars("dweight", got.dweight, want.dweight, scales.dweight, scales.dweightFloor);
