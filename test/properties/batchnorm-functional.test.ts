@@ -8,7 +8,7 @@ import {
   CONVENTIONS, batchNorm, batchNormBackward, batchNormRelu, batchNormReluBackward, tensor, type Backend, type Convention, type Layout,
 } from "../../src/index.js";
 import {
-  attempt, backwardScales, take, expectNoLeak, expectSameRefusal, forwardFloors, inDomain, liveBytes, maskedBy, maxAbsPerUnit,
+  attempt, backwardScales, take, expectNoLeak, expectSameRefusal, forwardScales, inDomain, liveBytes, maskedBy, maxAbsPerUnit,
   relu, runningScale,
 } from "./common.js";
 import { propertyTest, reference, reportAfterAll, runCount, wasmBuilds } from "./runner.js";
@@ -108,8 +108,8 @@ function checkCase(c: FnCase): void {
       const check = checker(build.name, "");
       const ours = forward(xIn as never, shape, { ...options, ...running, backend });
       const y = take(ours.y);
-      check.units("y", y, c.relu ? relu(r.y) : r.y, C, channelOf, maxAbsPerUnit(r.y, C, channelOf),
-        forwardFloors(x, C, channelOf, channelOf, r.saveMean, weightOf));
+      const fs = forwardScales(x, C, channelOf, channelOf, r.saveMean, r.saveInvstd, weightOf, (p) => (bias ? bias[p] : 0));
+      check.units("y", y, c.relu ? relu(r.y) : r.y, C, channelOf, fs.scale, fs.floor);
       check.scalars("saveMean", ours.saveMean, r.saveMean, maxAbsPerUnit(x, C, channelOf));
       check.scalars("saveInvstd", ours.saveInvstd, r.saveInvstd);
       if (c.running) {

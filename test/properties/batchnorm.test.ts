@@ -10,7 +10,7 @@ import {
   type Convention, type Layout,
 } from "../../src/index.js";
 import {
-  attempt, backwardScales, expectNoLeak, forwardFloors, inDomain, expectSameRefusal, liveBytes, maskedBy, maxAbsPerUnit, relu, runningScale,
+  attempt, backwardScales, expectNoLeak, forwardScales, inDomain, expectSameRefusal, liveBytes, maskedBy, maxAbsPerUnit, relu, runningScale,
 } from "./common.js";
 import { propertyTest, reference, reportAfterAll, runCount, wasmBuilds } from "./runner.js";
 import { ncsFor, pathClass, sizeOf, type NCS } from "./shapes.js";
@@ -164,6 +164,7 @@ function checkCase(c: BnCase): void {
       fc.pre(inDomain(stats.invstd));
       const w = ref.weight;
       const weightOf = (p: number) => (w ? w[p] : 1);
+      const biasOf = (p: number) => (ref.bias ? ref.bias[p] : 0);
       const runningBefore = ref.runningMean ? [ref.runningMean.slice(), ref.runningVar!.slice()] : null;
       const refY = attempt(() => ref.forward(x, shape));
       builds.forEach((build, b) => {
@@ -174,7 +175,8 @@ function checkCase(c: BnCase): void {
         const { y, dispose } = forwardOnly(m, x, shape, step.tensors);
         try {
           const wantY = c.activation === "relu" ? relu(yRef) : yRef;
-          check.units("y", y, wantY, C, channelOf, maxAbsPerUnit(yRef, C, channelOf), forwardFloors(x, C, channelOf, channelOf, stats.mean, weightOf));
+          const fs = forwardScales(x, C, channelOf, channelOf, stats.mean, stats.invstd, weightOf, biasOf);
+          check.units("y", y, wantY, C, channelOf, fs.scale, fs.floor);
           // The backward of the function this build's forward computed: dy masked where its y was not positive.
           const dyEff = c.activation === "relu" ? maskedBy(dy, y) : dy;
           const want = ref.backward(dyEff);

@@ -34,22 +34,28 @@ export function maskedBy(dy: Float32Array, y: ArrayLike<number>): Float32Array {
 export const QUANTUM = 2 ** -149;
 
 /**
- * Floors of y per unit where the float32 coefficients are subnormal (README, failure model):
- * the scale (|w| * invstd, or invstd with the weight applied after it) is only known to the
- * quantum, so y to max |x - mean| * max(1, |w|) * 2^-149. Negligible unless |w| / std is
- * below 2^-126, e.g. a std near 1e38, or |w| < 1 with a std above 1e37.
+ * Scale and floor of y per unit: y = xhat * w + b is a sum of two terms that can cancel (a
+ * bias near -xhat * w), and the kernels' roundings are relative to the terms, so the scale
+ * is the largest |xhat * w| and |b| of the unit (checkUnits raises it to the largest |y|).
+ * The floor: where the float32 scale coefficient (|w| * invstd, or invstd with the weight
+ * applied after it) is subnormal it is only known to 2^-149, so y to
+ * max |x - mean| * max(1, |w|) * 2^-149; negligible unless |w| / std is below 2^-126, e.g. a
+ * std near 1e38, or |w| < 1 with a std above 1e37.
  */
-export function forwardFloors(
+export function forwardScales(
   x: ArrayLike<number>, units: number, unitOf: (i: number) => number, paramOf: (i: number) => number,
-  mean: ArrayLike<number>, weightOf: (p: number) => number,
-): Float64Array {
-  const floor = new Float64Array(units);
+  mean: ArrayLike<number>, invstd: ArrayLike<number>, weightOf: (p: number) => number, biasOf: (p: number) => number,
+): { scale: Float64Array; floor: Float64Array } {
+  const scale = new Float64Array(units), floor = new Float64Array(units);
   for (let i = 0; i < x.length; i++) {
-    const u = unitOf(i);
-    const f = Math.abs(x[i] - mean[u]) * Math.max(1, Math.abs(weightOf(paramOf(i)))) * QUANTUM;
+    const u = unitOf(i), p = paramOf(i);
+    const w = Math.abs(weightOf(p)), xmu = Math.abs(x[i] - mean[u]);
+    const term = Math.max(Number.isFinite(invstd[u]) ? xmu * invstd[u] * w : 0, Math.abs(biasOf(p)));
+    if (term > scale[u]) scale[u] = term;
+    const f = xmu * Math.max(1, w) * QUANTUM;
     if (f > floor[u]) floor[u] = f;
   }
-  return floor;
+  return { scale, floor };
 }
 
 /**

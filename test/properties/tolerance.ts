@@ -5,9 +5,10 @@
 // error in a channel of values near 1, and the reverse.
 //
 // The scales (all from the reference, never from the result under test):
-// - y: the largest |y_ref| of the unit (before a fused ReLU). The kernels compute y in
-//   float32 from float32 coefficients, so its error is a few float32 roundings of the unit's
-//   largest output, plus the error of the statistics.
+// - y: the largest of |y_ref|, |xhat * w| and |b| over the unit (before a fused ReLU). The
+//   kernels compute y = xhat * w + b in float32 from float32 coefficients, so its error is a
+//   few roundings of those terms (which can cancel, e.g. a bias near -xhat * w), plus the
+//   error of the statistics.
 // - dx: the largest of |dx_ref| and |w * invstd * dy| over the unit. In training dx is a
 //   difference of terms of the size |w * invstd * dy| that cancel when dy is (nearly)
 //   constant or proportional to xhat; float32 arithmetic cannot resolve dx below a rounding
