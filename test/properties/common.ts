@@ -38,9 +38,11 @@ export const QUANTUM = 2 ** -149;
  * bias near -xhat * w), and the kernels' roundings are relative to the terms, so the scale
  * is the largest |xhat * w| and |b| of the unit (checkUnits raises it to the largest |y|).
  * The floor: where the float32 scale coefficient (|w| * invstd, or invstd with the weight
- * applied after it) is subnormal it is only known to 2^-149, so y to
- * max |x - mean| * max(1, |w|) * 2^-149; negligible unless |w| / std is below 2^-126, e.g. a
- * std near 1e38, or |w| < 1 with a std above 1e37.
+ * applied after it) is subnormal it is only known to 2^-149, and so is a subnormal xhat
+ * formed before the weight multiplies it (layer norm), so y is known to
+ * (max |x - mean| + 1) * max(1, |w|) * 2^-149; negligible unless |w| / std is below 2^-126
+ * (a std near 1e38, or |w| < 1 with a std above 1e37) or xhat itself is subnormal (subnormal
+ * inputs).
  */
 export function forwardScales(
   x: ArrayLike<number>, units: number, unitOf: (i: number) => number, paramOf: (i: number) => number,
@@ -52,7 +54,7 @@ export function forwardScales(
     const w = Math.abs(weightOf(p)), xmu = Math.abs(x[i] - mean[u]);
     const term = Math.max(Number.isFinite(invstd[u]) ? xmu * invstd[u] * w : 0, Math.abs(biasOf(p)));
     if (term > scale[u]) scale[u] = term;
-    const f = xmu * Math.max(1, w) * QUANTUM;
+    const f = (xmu + 1) * Math.max(1, w) * QUANTUM;
     if (f > floor[u]) floor[u] = f;
   }
   return { scale, floor };
