@@ -169,6 +169,9 @@ describe.each(BACKENDS)("%s backend", (_name, make) => {
       if (c.ownStats) {
         expect(first.every((i) => !Number.isFinite(dirty.y[i]))).toBe(true);
         dirty.running.forEach((r) => expect(Number.isFinite(r[1])).toBe(false));
+      } else {
+        // Running statistics: only the poisoned value's own output is touched.
+        expectSameWhere(dirty.y, clean.y, (i) => i !== at, "y");
       }
     });
 
