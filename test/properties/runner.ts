@@ -34,8 +34,8 @@ export function runCount(defaultRuns: number): number {
   return Number.isInteger(v) && v > 0 ? v : defaultRuns;
 }
 
-/** Cases run per property, for the summary line. */
-export const caseCounts = new Map<string, { runs: number; seed: number; ms: number }>();
+/** Cases run (and cases skipped by fc.pre, outside the kernels' domain) per property, for the summary line. */
+export const caseCounts = new Map<string, { runs: number; seed: number; ms: number; skipped: number }>();
 
 /**
  * Declares a vitest test that checks `predicate` on `runs` cases drawn from `arb`. The
@@ -48,21 +48,24 @@ export function propertyTest<T>(name: string, arb: fc.Arbitrary<T>, predicate: (
     const seed = fixed !== undefined ? Number(fixed) : (Date.now() ^ (Math.random() * 0x100000000)) | 0;
     const path = env("PROPERTY_PATH");
     const start = performance.now();
-    fc.assert(fc.property(arb, (value) => predicate(value)), {
+    const details = fc.check(fc.property(arb, (value) => predicate(value)), {
       numRuns: runs,
       seed,
       ...(path ? { path } : {}),
       // The first failure is shrunk to a small counterexample; the report then shows it.
       verbose: 1,
     });
-    caseCounts.set(name, { runs, seed, ms: performance.now() - start });
+    // fast-check's own report: the seed, the shrink path, the counterexample and the error.
+    if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? "property failed", { cause: details.errorInstance });
+    caseCounts.set(name, { runs: details.numRuns, seed, ms: performance.now() - start, skipped: details.numSkips });
   }, 600_000);
 }
 
 /** Prints, after the file's tests, the cases run with their seeds and the worst measured errors. */
 export function reportAfterAll(title: string): void {
   afterAll(() => {
-    const lines = [...caseCounts].map(([name, c]) => `  ${name}: ${c.runs} cases, seed ${c.seed}, ${(c.ms / 1000).toFixed(1)} s`);
+    const lines = [...caseCounts].map(([name, c]) =>
+      `  ${name}: ${c.runs} cases (${c.skipped} more drawn outside the domain and skipped), seed ${c.seed}, ${(c.ms / 1000).toFixed(1)} s`);
     const worst = [...worstRatios].sort(([a], [b]) => a.localeCompare(b)).map(([q, r]) => `  ${q}: ${r.toExponential(2)}`);
     console.log(`${title}\n${lines.join("\n")}\nworst error / scale against the reference:\n${worst.join("\n")}`);
   });

@@ -4,7 +4,9 @@
 // usable, for every module kind.
 import { describe, expect, it } from "vitest";
 import {
-  BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, createBackend, tensor, type Backend,
+  BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, batchNorm, batchNormBackward, batchNormRelu, batchNormReluBackward,
+  createBackend, groupNorm, groupNormBackward, instanceNorm, instanceNormBackward, layerNorm, layerNormBackward, tensor,
+  type Backend,
 } from "../../src/index.js";
 import { MODULE_KINDS, setParams, sizeOf, values, type AnyModule, type ModuleKind } from "./kinds.js";
 
@@ -202,6 +204,52 @@ describe.each(BUILDS)("%s build: refused calls", (_name, simd) => {
     for (const make of bad) {
       expect(make).toThrow(Error);
       expect(backend.memoryStats()).toEqual(live);
+    }
+  });
+
+  it("functional ops refusing a call change none of the caller's arrays and keep no memory", () => {
+    const backend = createBackend({ simd });
+    const shape = [2, 4, 6], x = values(48, 1), dy = values(48, 2);
+    const weight = values(4, 3, 1), bias = values(4, 4), w6 = values(6, 5, 1);
+    const runningMean = values(4, 6), runningVar = values(4, 7, 2);
+    const saved = batchNorm(x, shape, { training: true, backend });
+    const inputs = [x, dy, weight, bias, w6, runningMean, runningVar, saved.saveMean, saved.saveInvstd];
+    const copies = inputs.map((a) => a.slice());
+    const live = backend.memoryStats().liveBytes;
+    const bad: Array<[string, () => unknown]> = [
+      ["batchNorm", () => batchNorm(x, shape, { training: true, runningMean, runningVar, eps: -1, backend })],
+      ["batchNorm", () => batchNorm(x, shape, { training: true, runningMean, runningVar, momentum: 2, backend })],
+      ["batchNorm", () => batchNorm(x, shape, { training: true, runningMean, runningVar, layout: "NWC" as never, backend })],
+      ["batchNorm", () => batchNorm(x, shape, { training: true, runningMean, runningVar, weight: w6, backend })],
+      ["batchNorm", () => batchNorm(x, shape, { training: true, runningMean, runningVar: Float64Array.from(runningVar) as never, backend })],
+      ["batchNorm", () => batchNorm(x.subarray(0, 4), [1, 4], { training: true, runningMean, runningVar, backend })],
+      ["batchNorm", () => batchNorm(x, shape, { training: true, runningMean, runningVar, convention: "tf" as never, backend })],
+      ["batchNormRelu", () => batchNormRelu(x, [2, 4, 5], { training: true, runningMean, runningVar, backend })],
+      ["batchNormBackward", () => batchNormBackward(dy, x, shape, { training: true, saveMean: saved.saveMean, backend })],
+      ["batchNormBackward", () => batchNormBackward(dy.subarray(1), x, shape, { runningMean, runningVar, backend })],
+      ["batchNormReluBackward", () => batchNormReluBackward(dy, x, shape, { training: true, saveMean: saved.saveMean, saveInvstd: saved.saveInvstd, bias: w6, backend })],
+      ["layerNorm", () => layerNorm(x, shape, 6, { weight, backend })],
+      ["layerNorm", () => layerNorm(x, shape, 6, { eps: Number.NaN, backend })],
+      ["layerNormBackward", () => layerNormBackward(dy, x, shape, 6, { weight: w6, saveMean: saved.saveMean, saveInvstd: saved.saveInvstd, backend })],
+      ["groupNorm", () => groupNorm(x, shape, 3, { weight, backend })],
+      ["groupNormBackward", () => groupNormBackward(dy, x, shape, 2, { weight: w6, backend })],
+      ["instanceNorm", () => instanceNorm(x, shape, { runningMean, runningVar, momentum: -0.5, backend })],
+      ["instanceNorm", () => instanceNorm(x, [2, 4, 1, 6], { runningMean, runningVar, weight: w6, backend })],
+      ["instanceNorm", () => instanceNorm(x.subarray(0, 8), [2, 4, 1], { runningMean, runningVar, backend })],
+      ["instanceNormBackward", () => instanceNormBackward(dy, x, shape, { useInputStats: false, runningMean, backend })],
+    ];
+    for (const [op, call] of bad) {
+      let error: unknown = null;
+      try {
+        call();
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `${op}: no error`).toBeInstanceOf(Error);
+      expect(error, op).not.toBeInstanceOf(RangeError);
+      expect((error as Error).message, op).toMatch(new RegExp(`^${op}: `));
+      inputs.forEach((a, i) => expect(a, `${op} changed an input`).toEqual(copies[i]));
+      expect(backend.memoryStats().liveBytes, `${op} kept memory`).toBe(live);
     }
   });
 });
