@@ -18,20 +18,25 @@
 //   magnitudes, and xhat is known to about u absolutely (the mean is accurate relative to the
 //   std), not relative to xhat: hence the + 1.
 // - running mean / variance: |old| + |new| of the reference, which bounds both terms of
-//   (1 - m) * old + m * batch (they can cancel only if both are at most that large).
+//   (1 - m) * old + m * batch (they can cancel only if both are at most that large), plus
+//   m * the unit's largest |x| for the mean (a batch mean of values of both signs is
+//   accurate relative to their size, not to the mean).
 // - saveMean: the unit's largest |x|; saveInvstd: the reference's invstd itself.
 // - An absolute floor is added only where float32 cannot represent the answer more finely:
 //   FLOOR everywhere, for results in the subnormal range (below 2^-126 ~ 1.2e-38), where a
 //   float32 result is a multiple of 2^-149 whatever the arithmetic; and for the quantities
 //   made of products dy * (x - mean) formed in float32 (dweight, and dx through it), the
 //   subnormal quantum 2^-149 of each such product, scaled as the kernels scale the sum
-//   (times invstd; see backwardScales). These floors only matter when dy * (x - mean) is
-//   itself below 1.2e-38, e.g. subnormal inputs with dy of order 1, or dy ~ 1e-30 on a
-//   channel of std 1e-20 with eps = 0.
+//   (times invstd); and the quantum of float32 coefficients (the scale |w| / std of y, the
+//   backward's x coefficient) where they are subnormal (forwardScales, backwardScales in
+//   common.ts). These floors only matter in the subnormal range: subnormal inputs, dy ~ 1e-30
+//   on a unit of std 1e-18 with eps = 0, a std near 1e38.
 // Non-finite reference values: NaN (0 / 0 with eps = 0 on a constant unit) must come out
 // NaN; an infinity means the exact value is beyond the float32 range (the running variance
-// of values near 1e37, or dx ~ 1e20 * 1e20 with eps = 0), and the result must then be
-// non-finite too, of either sign or NaN: intermediate float32 coefficients overflow first.
+// of values near 1e37) or a division by zero (eps = 0, zero running variance), and the result
+// must then be non-finite too, of either sign or NaN: float32 intermediates overflow first.
+// Cases outside the kernels' domain (var + eps below 2^-126, only possible with eps = 0;
+// common.ts inDomain) are skipped with fc.pre and reported as skipped.
 //
 // The tolerance is one number per build, from how the kernels sum: every reduction (sums
 // of x - center and its squares for the statistics, of dy and dy * (x - center) for the
@@ -119,20 +124,6 @@ export function checkScalars(
     return;
   }
   checkUnits(label, quantity, got, want, want.length, (i) => i, tol, scale, floor);
-}
-
-/** Bit-identical arrays (same NaN-ness, same signed zeros are not required). */
-export function checkSame(label: string, got: ArrayLike<number> | null, want: ArrayLike<number> | null): void {
-  if (want === null || got === null) {
-    if (want !== got) throw new Mismatch(`${label}: got ${got === null ? "null" : "an array"}, expected ${want === null ? "null" : "an array"}`);
-    return;
-  }
-  if (got.length !== want.length) throw new Mismatch(`${label}: length ${got.length}, expected ${want.length}`);
-  for (let i = 0; i < want.length; i++) {
-    if (got[i] !== want[i] && !(Number.isNaN(got[i]) && Number.isNaN(want[i]))) {
-      throw new Mismatch(`${label}[${i}]: got ${show(got[i])}, expected ${show(want[i])}`);
-    }
-  }
 }
 
 /** Checks of one build at one place in a case: labels, quantities and the build's tolerance filled in. */
