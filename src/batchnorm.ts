@@ -4,12 +4,10 @@
 
 import type { Backend, Layout } from "./backend.js";
 import {
-  axesOf, checkBoolean, checkChannelArray, checkEps, checkLayout, checkMomentum, checkOptionKeys,
-  checkPositiveInteger, describe, dimsOf, fail,
+  axesOf, checkBoolean, checkEps, checkLayout, checkMomentum, checkOptionKeys, checkPositiveInteger, describe, dimsOf, fail,
 } from "./checks.js";
-import { getDefaultBackend, isBackend } from "./default-backend.js";
 import { CONVENTIONS, checkConvention, refuseNullMomentum, runningUpdate, type Convention } from "./conventions.js";
-import { resolveInput } from "./input.js";
+import { NormModule, type NormStateDict } from "./norm-module.js";
 import { runBackward, runForward, type ForwardContext, type Gradients, type RunningStats } from "./batchnorm-ops.js";
 import type { Tensor } from "./tensor.js";
 import { Workspace } from "./workspace.js";
@@ -43,20 +41,12 @@ export interface BatchNormOptions {
 const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "activation", "backend", "convention"] as const;
 
 export type Activation = "none" | "relu";
-const STATE_KEYS = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"] as const;
-
 /** PyTorch's state_dict keys; keys the module does not have are absent. */
-export interface BatchNormStateDict {
-  weight?: Float32Array;
-  bias?: Float32Array;
-  running_mean?: Float32Array;
-  running_var?: Float32Array;
-  num_batches_tracked?: number;
-}
+export type BatchNormStateDict = NormStateDict;
 
 export type { Gradients };
 
-export abstract class BatchNormBase {
+export abstract class BatchNormBase extends NormModule<ForwardContext> {
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number | null;
@@ -64,7 +54,6 @@ export abstract class BatchNormBase {
   readonly trackRunningStats: boolean;
   readonly layout: Layout;
   readonly activation: Activation;
-  readonly backend: Backend;
   readonly convention: Convention;
   /** Learnable scale (ones at construction), or null without affine. Write into it freely. */
   readonly weight: Float32Array | null;
@@ -74,28 +63,28 @@ export abstract class BatchNormBase {
   readonly runningMean: Float32Array | null;
   /** Running variance, unbiased (ones), or null without trackRunningStats. */
   readonly runningVar: Float32Array | null;
-  /** Each method's name in error messages, built once rather than per call. */
-  private readonly at: Record<"forward" | "backward" | "train" | "stateDict" | "loadStateDict", string>;
+  protected readonly paramMeaning = "one value per channel";
+  /** forward's and backward's names in error messages, built once rather than per call. */
+  private readonly atForward: string;
+  private readonly atBackward: string;
   private batches = 0;
-  private mode = true;
-  private ws: Workspace | null;
-  private context: ForwardContext | null = null;
+  /** The per-channel buffers and staging the kernels work in (null once disposed). */
+  private channelWs: Workspace | null;
 
   /**
    * kind: the module's name in messages; ranks: the input ranks it accepts.
    */
   protected constructor(
-    private readonly kind: string,
+    kind: string,
     private readonly ranks: readonly number[],
     numFeatures: number,
     options: BatchNormOptions,
   ) {
     const where = kind;
-    this.at = {
-      forward: `${kind}.forward`, backward: `${kind}.backward`, train: `${kind}.train`,
-      stateDict: `${kind}.stateDict`, loadStateDict: `${kind}.loadStateDict`,
-    };
     checkOptionKeys(where, options, OPTION_KEYS);
+    super(kind, options.backend);
+    this.atForward = `${kind}.forward`;
+    this.atBackward = `${kind}.backward`;
     this.numFeatures = checkPositiveInteger(where, "numFeatures", numFeatures);
     this.convention = checkConvention(where, options.convention ?? "pytorch");
     const rules = CONVENTIONS[this.convention];
@@ -108,39 +97,17 @@ export abstract class BatchNormBase {
     const activation = options.activation ?? "none";
     if (activation !== "none" && activation !== "relu") fail(where, `activation must be "none" or "relu", got ${describe(activation)}`);
     this.activation = activation;
-    const backend = options.backend ?? getDefaultBackend();
-    if (!isBackend(backend)) fail(where, "backend must come from createBackend() or createReferenceBackend()");
-    this.backend = backend;
     const C = numFeatures;
     this.weight = this.affine ? new Float32Array(C).fill(1) : null;
     this.bias = this.affine ? new Float32Array(C) : null;
     this.runningMean = this.trackRunningStats ? new Float32Array(C) : null;
     this.runningVar = this.trackRunningStats ? new Float32Array(C).fill(1) : null;
-    this.ws = new Workspace(backend, C);
-  }
-
-  /** True in training mode (the default); see train() and eval(). */
-  get training(): boolean {
-    return this.mode;
+    this.channelWs = new Workspace(this.backend, C);
   }
 
   /** Training forwards counted while running statistics are tracked. */
   get numBatchesTracked(): number {
     return this.batches;
-  }
-
-  get disposed(): boolean {
-    return this.ws === null;
-  }
-
-  train(mode = true): this {
-    this.live(this.at.train);
-    this.mode = checkBoolean(this.at.train, "mode", mode);
-    return this;
-  }
-
-  eval(): this {
-    return this.train(false);
   }
 
   /**
@@ -150,11 +117,10 @@ export abstract class BatchNormBase {
   forward(x: Float32Array, shape: readonly number[]): Float32Array;
   forward(x: Tensor, shape?: readonly number[]): Tensor;
   forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    const where = this.at.forward;
-    const ws = this.live(where);
-    const input = resolveInput(where, "x", x, shape, this.backend);
+    const where = this.atForward;
+    const { input } = this.forwardInput(where, x, shape);
     const d = this.dimsFor(where, input.shape);
-    const batchStats = this.mode || !this.trackRunningStats;
+    const batchStats = this.training || !this.trackRunningStats;
     if (batchStats && d.N * d.S === 1) {
       fail(where, `expected more than 1 value per channel when using batch statistics, got x of shape ${describe(input.shape)}`);
     }
@@ -169,11 +135,11 @@ export abstract class BatchNormBase {
         varFactor: batchStats ? update.varFactor : 1,
       };
     }
-    const { y, context } = runForward(ws, {
+    const { y, context } = runForward(this.channelWs!, {
       where, x: input, dims: d, eps: this.eps, batchStats, weight: this.weight, bias: this.bias, running,
       relu: this.activation === "relu",
     });
-    if (this.mode && this.trackRunningStats) this.batches++;
+    if (this.training && this.trackRunningStats) this.batches++;
     this.context = context;
     return y;
   }
@@ -187,88 +153,29 @@ export abstract class BatchNormBase {
   backward(dy: Float32Array): Gradients<Float32Array>;
   backward(dy: Tensor): Gradients<Tensor>;
   backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const where = this.at.backward;
-    const ws = this.live(where);
-    const context = this.context;
-    if (context === null) fail(where, "there is no forward to differentiate: call forward first");
-    if (dy instanceof Float32Array && dy.length !== context.size) {
-      fail(where, `dy must have ${context.size} elements, the size of the last forward's x ${describe(context.shape)}, got length ${dy.length}`);
-    }
-    const input = resolveInput(where, "dy", dy, context.shape, this.backend);
-    return runBackward(ws, where, context, input, this.affine);
+    const where = this.atBackward;
+    const { context, input } = this.backwardInput(where, dy);
+    return runBackward(this.channelWs!, where, context, input, this.affine);
   }
 
-  /** Copies of the state under PyTorch's keys. */
-  stateDict(): BatchNormStateDict {
-    this.live(this.at.stateDict);
-    const sd: BatchNormStateDict = {};
-    if (this.affine) {
-      sd.weight = this.weight!.slice();
-      sd.bias = this.bias!.slice();
-    }
-    if (this.trackRunningStats) {
-      sd.running_mean = this.runningMean!.slice();
-      sd.running_var = this.runningVar!.slice();
-      sd.num_batches_tracked = this.batches;
-    }
-    return sd;
+  protected stateArrays(): Array<[key: keyof NormStateDict, array: Float32Array]> {
+    const arrays: Array<[keyof NormStateDict, Float32Array]> = [];
+    if (this.affine) arrays.push(["weight", this.weight!], ["bias", this.bias!]);
+    if (this.trackRunningStats) arrays.push(["running_mean", this.runningMean!], ["running_var", this.runningVar!]);
+    return arrays;
   }
 
-  /**
-   * Loads a state dict (PyTorch's keys). strict (default): every key the module has must be
-   * present and no other. Everything is checked before anything is written.
-   */
-  loadStateDict(stateDict: BatchNormStateDict, options: { strict?: boolean } = {}): void {
-    const where = this.at.loadStateDict;
-    this.live(where);
-    checkOptionKeys(where, options, ["strict"]);
-    const strict = checkBoolean(where, "strict", options.strict ?? true);
-    if (typeof stateDict !== "object" || stateDict === null) fail(where, `stateDict must be an object, got ${describe(stateDict)}`);
-    const expected: string[] = [
-      ...(this.affine ? ["weight", "bias"] : []),
-      ...(this.trackRunningStats ? ["running_mean", "running_var", "num_batches_tracked"] : []),
-    ];
-    const given = stateDict as Record<string, unknown>;
-    if (strict) {
-      const missing = expected.filter((k) => given[k] === undefined);
-      const unexpected = Object.keys(given).filter((k) => !expected.includes(k));
-      if (missing.length > 0 || unexpected.length > 0) {
-        fail(where, `state dict keys do not match: missing [${missing.join(", ")}], unexpected [${unexpected.join(", ")}]`);
-      }
-    }
-    const arrays: Array<[Float32Array, ArrayLike<number>]> = [];
-    const targets: Record<string, Float32Array | null> = {
-      weight: this.weight, bias: this.bias, running_mean: this.runningMean, running_var: this.runningVar,
-    };
-    for (const key of STATE_KEYS.slice(0, 4)) {
-      const target = targets[key];
-      if (target !== null && given[key] !== undefined) {
-        arrays.push([target, checkChannelArray(where, `stateDict.${key}`, given[key], this.numFeatures)]);
-      }
-    }
-    let batches = this.batches;
-    const nbt = given.num_batches_tracked;
-    if (this.trackRunningStats && nbt !== undefined) {
-      const n = typeof nbt === "bigint" ? Number(nbt) : nbt;
-      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
-        fail(where, `stateDict.num_batches_tracked must be a non-negative integer, got ${describe(nbt)}`);
-      }
-      batches = n;
-    }
-    for (const [target, values] of arrays) target.set(values);
-    this.batches = batches;
+  protected get batchCounter(): number | null {
+    return this.trackRunningStats ? this.batches : null;
   }
 
-  /** Frees the module's memory; any later call throws. Disposing twice is allowed. */
-  dispose(): void {
-    this.ws?.dispose();
-    this.ws = null;
-    this.context = null;
+  protected set batchCounter(value: number | null) {
+    if (value !== null) this.batches = value;
   }
 
-  private live(where: string): Workspace {
-    if (this.ws === null) fail(where, `the ${this.kind} module was disposed`);
-    return this.ws;
+  protected override disposeMore(): void {
+    this.channelWs?.dispose();
+    this.channelWs = null;
   }
 
   private dimsFor(where: string, shape: readonly number[]) {

@@ -21,6 +21,16 @@ export interface MemoryStats {
   liveBlocks: number;
 }
 
+/**
+ * The part of a WebAssembly.Memory the allocator uses. Typed structurally so the shipped
+ * declarations need neither the DOM lib nor @types/node (whose Node 20 types lack the
+ * WebAssembly namespace): a consumer's tsc with skipLibCheck off must accept them.
+ */
+export interface GrowableMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
 export class LinearMemory {
   /** Bumped at every growth: a view made under an older generation is detached. */
   generation = 0;
@@ -31,7 +41,7 @@ export class LinearMemory {
   private live = 0;
   private highWater = 0;
 
-  constructor(readonly memory: WebAssembly.Memory, base: number, readonly maxBytes: number) {
+  constructor(readonly memory: GrowableMemory, base: number, readonly maxBytes: number) {
     this.top = base;
   }
 

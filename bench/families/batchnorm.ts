@@ -1,0 +1,63 @@
+// BatchNorm1d / BatchNorm2d rows: every implementation of IMPLEMENTATIONS on each workload
+// and op. The floor is the first row of each workload.
+import { BatchNorm1d, BatchNorm2d } from "../../src/batchnorm.js";
+import type { Backend } from "../../src/backend.js";
+import { createReferenceBackend } from "../../src/reference-backend.js";
+import { OP_NAMES, rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
+import { inputsFor, type Inputs } from "../data.js";
+import { prepareCopyFloor } from "../runners/copy-floor.js";
+import { prepareModule, type Io, type NormModule } from "../runners/module.js";
+import { prepareNaiveJs } from "../runners/naive-js.js";
+import { prepareTfjs } from "../runners/tfjs.js";
+import { channelsOf, DESIGN_WORKLOADS, workload } from "../workloads.js";
+import type { BenchContext, Family } from "./family.js";
+
+const FAMILY = "BatchNorm";
+
+/** A BatchNorm1d (2-D input) or BatchNorm2d with the workload's parameters and running statistics. */
+export function batchNormModule(w: Workload, inputs: Inputs) {
+  return (backend: Backend): NormModule => {
+    const C = channelsOf(w);
+    const options = { backend, layout: w.layout, eps: inputs.eps };
+    const bn = w.shape.length === 2 ? new BatchNorm1d(C, options) : new BatchNorm2d(C, options);
+    bn.weight!.set(inputs.weight);
+    bn.bias!.set(inputs.bias);
+    bn.runningMean!.set(inputs.runningMean);
+    bn.runningVar!.set(inputs.runningVar);
+    return bn as NormModule;
+  };
+}
+
+function make(w: Workload, op: OpName | "copy", impl: string, pace: Pace, prepare: (inputs: Inputs) => Prepared | Promise<Prepared>): Case {
+  return { id: rowId(FAMILY, w, op, impl), family: FAMILY, workload: w, op, impl, pace, prepare: () => prepare(inputsFor(w)) };
+}
+
+function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
+  const ours = (impl: string, backend: Backend, io: Io) =>
+    make(w, op, impl, "fast", (inputs) => prepareModule(batchNormModule(w, inputs), backend, w, inputs, op, io));
+  const cases = [
+    ours("simd-tensor", ctx.simd, "tensor"),
+    ours("simd-array", ctx.simd, "array"),
+    ours("scalar-tensor", ctx.scalar, "tensor"),
+    ours("scalar-array", ctx.scalar, "array"),
+  ];
+  if (ctx.overheadLabels.includes(w.label)) cases.push(ours("simd-wrapper", ctx.wrapperOnly, "tensor"));
+  cases.push(
+    make(w, op, "js-reference", "slow", (inputs) => prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, op, "array")),
+    make(w, op, "js-naive", "slow", (inputs) => prepareNaiveJs(w, inputs, op)),
+    make(w, op, "tfjs-wasm", "slow", (inputs) => prepareTfjs("wasm", w, inputs, op)),
+    make(w, op, "tfjs-cpu", "slow", (inputs) => prepareTfjs("cpu", w, inputs, op)),
+  );
+  return cases;
+}
+
+export const batchNormFamily: Family = {
+  name: FAMILY,
+  workloads: DESIGN_WORKLOADS,
+  testWorkloads: [workload([2, 3, 4, 5], "NCHW"), workload([2, 4, 5, 3], "NHWC"), workload([6, 4], "NCHW")],
+  torchName: "batchnorm",
+  cases(w, ctx) {
+    const floor = make(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(ctx.simd, w, inputs));
+    return [floor, ...OP_NAMES.flatMap((op) => opCases(w, op, ctx))];
+  },
+};

@@ -1,0 +1,7 @@
+// The registry of op families the bench runs. A new family is one file exporting a Family,
+// added here.
+import { batchNormFamily } from "./batchnorm.js";
+import type { Family } from "./family.js";
+import { groupNormFamily, instanceNormFamily, layerNormFamily } from "./norms.js";
+
+export const FAMILIES: readonly Family[] = [batchNormFamily, layerNormFamily, groupNormFamily, instanceNormFamily];

@@ -1,0 +1,67 @@
+// The run's figures as data: what the table, the chart, the README and latest.json are made from.
+import type { Layout } from "../src/backend.js";
+import type { OpName } from "./case.js";
+import type { Machine } from "./machine.js";
+import type { Summary } from "./stats.js";
+
+export interface RowResult {
+  id: string;
+  family: string;
+  workload: string;
+  shape: number[];
+  layout: Layout;
+  op: OpName | "copy";
+  impl: string;
+  implLabel: string;
+  status: "measured" | "skipped" | "failed";
+  /** Why a row was not measured (skipped / failed). */
+  reason?: string;
+  /** Milliseconds per call. */
+  stats?: Summary;
+  /** median / median of the memory.copy floor of the same workload in this run. */
+  ratioToCopy?: number;
+  /** PyTorch's median / this median (above 1: faster than PyTorch), where PyTorch was measured. */
+  speedupVsTorch?: number;
+}
+
+export interface OverheadResult {
+  workload: string;
+  op: OpName;
+  /** Microseconds per call of the wrapper alone (the module on a backend whose kernels do nothing). */
+  stats: Summary;
+}
+
+export interface Report {
+  generatedBy: "npm run bench";
+  mode: "full" | "quick";
+  filters: string[];
+  machine: Machine;
+  durationS: number;
+  loadAverageEnd: number[];
+  versions: { tfjs: string; torch: string | null; wasmBuilds: string[] };
+  torch: { measured: boolean; reason?: string; threads?: number };
+  rows: RowResult[];
+  overhead: OverheadResult[];
+  /** Issue 3's targets checked on this run (targets.ts). */
+  targets: import("./targets.js").TargetCheck[];
+}
+
+/** Fills ratioToCopy and speedupVsTorch from the floors and PyTorch rows of the same workload. */
+export function relate(rows: RowResult[]): void {
+  const floor = new Map<string, number>();
+  const torch = new Map<string, number>();
+  for (const r of rows) {
+    if (r.status !== "measured" || !r.stats) continue;
+    const key = `${r.family}|${r.workload}`;
+    if (r.impl === "copy") floor.set(key, r.stats.median);
+    if (r.impl === "torch") torch.set(`${key}|${r.op}`, r.stats.median);
+  }
+  for (const r of rows) {
+    if (r.status !== "measured" || !r.stats) continue;
+    const key = `${r.family}|${r.workload}`;
+    const f = floor.get(key);
+    if (f !== undefined) r.ratioToCopy = r.stats.median / f;
+    const t = torch.get(`${key}|${r.op}`);
+    if (t !== undefined && r.impl !== "torch") r.speedupVsTorch = t / r.stats.median;
+  }
+}

@@ -1,0 +1,89 @@
+// The issues' speed targets checked against a run's figures, so a run says where it stands:
+// each check names the row, the measured figure and the limit. Issue 3 (batch norm):
+// targets 2 and 3 name the 56x56 shapes, target 4 is checked on every workload, target 5 on
+// the wrapper-only rows. Issue 4 (the family): the batch norm's floor targets, forward at
+// most 1.8x the copy and forward + backward at most 3.5x, on every family workload.
+import { OP_LABELS, type OpName } from "./case.js";
+import type { OverheadResult, RowResult } from "./results.js";
+
+export interface TargetCheck {
+  /** 3: the batch-norm speed issue; 4: the family issue. */
+  issue: 3 | 4;
+  target: number;
+  what: string;
+  measured: number;
+  limit: number;
+  /** "x copy", "x PyTorch's time", "x faster", " us". */
+  unit: string;
+  met: boolean;
+}
+
+const COPY_LIMITS: Record<string, Record<OpName, number>> = {
+  "64x128x56x56": { train: 1.5, infer: 1.2, trainBackward: 3.5 },
+  "32x64x56x56": { train: 1.8, infer: 1.2, trainBackward: 3.5 },
+};
+/** Ours / PyTorch at most this. */
+const TORCH_LIMITS: Record<OpName, number> = { train: 0.5, infer: 1, trainBackward: 0.5 };
+/** Issue 4's floor targets for LayerNorm, GroupNorm and InstanceNorm (its target 4). */
+const FAMILY_COPY_LIMITS: Partial<Record<OpName, number>> = { train: 1.8, trainBackward: 3.5 };
+
+/** "64x128x56x56" for both 64x128x56x56 NCHW and its NHWC twin 64x56x56x128. */
+function nchwName(r: RowResult): string {
+  if (r.layout !== "NHWC" || r.shape.length !== 4) return r.shape.join("x");
+  const [n, h, w, c] = r.shape;
+  return [n, c, h, w].join("x");
+}
+
+export function checkTargets(rows: readonly RowResult[], overhead: readonly OverheadResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const find = (workload: string, op: string, impl: string) =>
+    rows.find((r) => r.workload === workload && r.op === op && r.impl === impl && r.stats);
+  for (const ours of rows.filter((r) => r.impl === "simd-tensor" && r.stats && r.op !== "copy")) {
+    const op = ours.op as OpName;
+    if (ours.family !== "BatchNorm") {
+      const limit = FAMILY_COPY_LIMITS[op];
+      if (limit !== undefined && ours.ratioToCopy !== undefined) {
+        const what = `${ours.family} ${ours.workload} ${OP_LABELS[op]}`;
+        checks.push({ issue: 4, target: 4, what, measured: ours.ratioToCopy, limit, unit: "x copy", met: ours.ratioToCopy <= limit });
+      }
+      continue;
+    }
+    const name = `${ours.workload} ${OP_LABELS[op]}`;
+    const copyLimit = COPY_LIMITS[nchwName(ours)]?.[op];
+    if (copyLimit !== undefined && ours.ratioToCopy !== undefined) {
+      checks.push({ issue: 3, target: 2, what: name, measured: ours.ratioToCopy, limit: copyLimit, unit: "x copy", met: ours.ratioToCopy <= copyLimit });
+    }
+    const torch = find(ours.workload, op, "torch");
+    if (COPY_LIMITS[nchwName(ours)] && torch) {
+      const r = ours.stats!.median / torch.stats!.median;
+      checks.push({ issue: 3, target: 3, what: name, measured: r, limit: TORCH_LIMITS[op], unit: "x PyTorch's time", met: r <= TORCH_LIMITS[op] });
+    }
+    if (op === "trainBackward") {
+      for (const [impl, limit] of [["js-reference", 4], ["tfjs-wasm", 20]] as const) {
+        const other = find(ours.workload, op, impl);
+        if (!other) continue;
+        const speedup = other.stats!.median / ours.stats!.median;
+        checks.push({ issue: 3, target: 4, what: `${name} vs ${other.implLabel}`, measured: speedup, limit, unit: "x faster", met: speedup >= limit });
+      }
+    }
+  }
+  // Target 5 is per call: training forward + backward is two module calls.
+  for (const o of overhead) {
+    const calls = o.op === "trainBackward" ? 2 : 1;
+    const perCall = o.stats.median / calls;
+    const what = `${o.workload} ${OP_LABELS[o.op]} wrapper overhead per call${calls > 1 ? ` (${calls} calls)` : ""}`;
+    checks.push({ issue: 3, target: 5, what, measured: perCall, limit: 5, unit: " us", met: perCall < 5 });
+  }
+  return checks;
+}
+
+export function targetsText(checks: readonly TargetCheck[]): string {
+  if (checks.length === 0) return "";
+  const met = checks.filter((c) => c.met).length;
+  const lines = [`\nspeed targets: ${met} of ${checks.length} checks met`];
+  for (const c of checks) {
+    const cmp = c.unit === "x faster" ? ">=" : c.unit === " us" ? "<" : "<=";
+    lines.push(`  ${c.met ? "met " : "MISS"}  issue ${c.issue} target ${c.target}: ${c.what}: ${c.measured.toFixed(2)}${c.unit} (${cmp} ${c.limit})`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,107 @@
+"""PyTorch's CPU normalization ops on the bench's workloads, one thread, for `npm run bench`.
+
+Reads a JSON request on stdin:
+  {"family": "batchnorm", "budget_s": 1.0, "min_samples": 5, "warmup_s": 0.2,
+   "workloads": [{"label": "32x64x56x56 NCHW", "shape": [32, 64, 56, 56], "layout": "NCHW"}, ...],
+   "ops": ["train", "infer", "trainBackward"]}
+Shapes are given in their layout: NHWC shapes are (N, H, W, C) and run as torch's
+channels_last memory format; 2-D shapes run as they are. Writes JSON on stdout:
+  {"torch": "1.13.0", "threads": 1, "rows": [{"label": ..., "op": ..., "samples_ms": [...]}]}
+Families: "batchnorm" (nn.BatchNorm1d/2d), "layernorm" (nn.LayerNorm over the last dim),
+"groupnorm" (nn.GroupNorm with GROUPS groups, as bench/families/norms.ts), "instancenorm"
+(nn.InstanceNorm2d, PyTorch's defaults: no affine, no running statistics).
+Ops: train = the module in training mode (autograd on, as in a training step);
+infer = eval mode under torch.inference_mode(); trainBackward = training forward with
+x.requires_grad, then y.backward(dy) (gradients of x and of the parameters there are).
+Run with Debian's /usr/bin/python3 (python3-torch).
+"""
+import json
+import sys
+import time
+
+import torch
+
+
+GROUPS = 32
+
+
+def module_for(family, shape, layout):
+    if family == "layernorm":
+        return torch.nn.LayerNorm(shape[-1]), tuple(shape), torch.contiguous_format
+    if family == "groupnorm":
+        return torch.nn.GroupNorm(GROUPS, shape[1]), tuple(shape), torch.contiguous_format
+    if family == "instancenorm":
+        return torch.nn.InstanceNorm2d(shape[1]), tuple(shape), torch.contiguous_format
+    if len(shape) == 2:
+        return torch.nn.BatchNorm1d(shape[1]), tuple(shape), torch.contiguous_format
+    n, h, w, c = shape if layout == "NHWC" else (shape[0], shape[2], shape[3], shape[1])
+    fmt = torch.channels_last if layout == "NHWC" else torch.contiguous_format
+    return torch.nn.BatchNorm2d(c), (n, c, h, w), fmt
+
+
+def make_step(op, bn, x, dy):
+    if op == "train":
+        bn.train()
+
+        def step():
+            bn(x)
+        return step
+    if op == "infer":
+        bn.eval()
+
+        def step():
+            with torch.inference_mode():
+                bn(x)
+        return step
+    if op == "trainBackward":
+        bn.train()
+        xg = x.detach().requires_grad_(True)
+
+        def step():
+            xg.grad = None
+            for p in bn.parameters():
+                p.grad = None
+            bn(xg).backward(dy)
+        return step
+    raise ValueError(f"unknown op {op}")
+
+
+def timed(step, budget_s, min_samples, warmup_s):
+    start = time.perf_counter()
+    step()  # first call: allocation, dispatch caches
+    first = time.perf_counter() - start
+    if first < 1.0:
+        end = time.perf_counter() + warmup_s
+        while time.perf_counter() < end:
+            step()
+    samples = []
+    deadline = time.perf_counter() + budget_s
+    while len(samples) < min_samples or time.perf_counter() < deadline:
+        t = time.perf_counter_ns()
+        step()
+        samples.append((time.perf_counter_ns() - t) / 1e6)
+    return samples
+
+
+def main():
+    request = json.load(sys.stdin)
+    family = request["family"]
+    if family not in ("batchnorm", "layernorm", "groupnorm", "instancenorm"):
+        raise SystemExit(f"torch_bench.py: no rows for family {family}")
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    rows = []
+    for wl in request["workloads"]:
+        bn, shape, fmt = module_for(family, wl["shape"], wl["layout"])
+        x = torch.empty(shape).uniform_(-1.5, 2.5).contiguous(memory_format=fmt)
+        dy = torch.empty(shape).uniform_(-1.0, 1.0).contiguous(memory_format=fmt)
+        for op in request["ops"]:
+            step = make_step(op, bn, x, dy)
+            samples = timed(step, request["budget_s"], request["min_samples"], request["warmup_s"])
+            rows.append({"label": wl["label"], "op": op, "samples_ms": samples})
+            print(f"torch {wl['label']} {op}: {sorted(samples)[len(samples) // 2]:.3f} ms", file=sys.stderr)
+    json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

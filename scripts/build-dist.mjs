@@ -1,0 +1,57 @@
+// Builds what the package ships, from src/ (after build-wasm.mjs has inlined the kernels):
+//   dist/*.js        ES modules, the code and the inlined kernels (the "import" condition)
+//   dist/index.d.ts  `export * from "./cjs/index.js"`: the ES entry's declarations
+//   dist/cjs/        the declarations (.d.ts, CommonJS flavour) and index.js, a one-line
+//                    CommonJS module that require()s the ES build; dist/cjs/package.json
+//                    {"type":"commonjs"} marks them (the "require" condition, "main"/"types")
+//
+// Everything ships once, which keeps the tarball under its 60 KB budget: a second, CommonJS
+// compilation carried a second copy of both wasm binaries and of every declaration.
+// - require() of an ES module needs Node 20.19+ / 22.12+; the entry has no top-level await,
+//   so it qualifies, and CommonJS callers share the ES build's default backend.
+// - One set of declarations serves both: an ES declaration file may re-export a CommonJS
+//   one (the reverse is an error under node16 resolution). tsc (node16 from CJS and ESM,
+//   bundler; skipLibCheck off) and attw accept it; test/package.test.ts checks both.
+// - The JavaScript is compacted (whitespace and syntax, not identifiers: names stay in
+//   stack traces); comments stay in the declarations, where editors show them.
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { transformSync } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+
+if (!existsSync(join(root, "src", "wasm", "simd.ts"))) {
+  throw new Error("build-dist: src/wasm/ is missing; run `npm run build:wasm` first (npm run build does both)");
+}
+// Start clean so files of removed sources never ship.
+rmSync(dist, { recursive: true, force: true });
+const run = (...args) => execFileSync(process.execPath, [tsc, ...args], { cwd: root, stdio: "inherit" });
+run("-p", "tsconfig.build.json", "--declaration", "false");
+run("-p", "tsconfig.cjs.json");
+
+writeFileSync(join(dist, "index.d.ts"), "// The declarations live in ./cjs/ (one set for both entries; see scripts/build-dist.mjs).\nexport * from \"./cjs/index.js\";\n");
+writeFileSync(join(dist, "cjs", "package.json"), JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
+writeFileSync(
+  join(dist, "cjs", "index.js"),
+  '"use strict";\n// The CommonJS entry is the ES build itself, through require(esm) (Node 20.19+ / 22.12+).\n' +
+    'module.exports = require("../index.js");\n',
+);
+
+const esModules = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+  e.isDirectory() ? (e.name === "cjs" ? [] : esModules(join(dir, e.name))) : e.name.endsWith(".js") ? [join(dir, e.name)] : []);
+let before = 0, after = 0;
+for (const file of esModules(dist)) {
+  const source = readFileSync(file, "utf8");
+  const { code } = transformSync(source, {
+    loader: "js", format: "esm", target: "es2022", minifyWhitespace: true, minifySyntax: true, legalComments: "none",
+  });
+  writeFileSync(file, code);
+  before += source.length;
+  after += code.length;
+}
+console.log(`dist: ES modules in dist/ (compacted ${before} -> ${after} bytes), declarations and the CommonJS entry in dist/cjs/`);

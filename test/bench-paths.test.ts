@@ -1,0 +1,110 @@
+// Every benchmarked path computes the right thing: each bench case runs once on its
+// family's small test shapes and its outputs are checked against the pure-JS reference
+// module (itself checked against PyTorch fixtures): for BatchNorm built here, for the
+// other families their own js-reference row. Speed is not measured here.
+import { describe, expect, it } from "vitest";
+import { createBackend, createReferenceBackend } from "../src/index.js";
+import type { Case, Outputs } from "../bench/case.js";
+import { inputsFor } from "../bench/data.js";
+import { batchNormFamily, batchNormModule } from "../bench/families/batchnorm.js";
+import { FAMILIES } from "../bench/families/index.js";
+import type { BenchContext } from "../bench/families/family.js";
+import { prepareModule } from "../bench/runners/module.js";
+import { wrapperOnly } from "../bench/runners/wrapper-only.js";
+import { loadTfjs } from "../bench/runners/tfjs-loader.js";
+import { expectClose } from "./helpers/compare.js";
+
+const simd = createBackend({ simd: true });
+const ctx: BenchContext = {
+  simd,
+  scalar: createBackend({ simd: false }),
+  wrapperOnly: wrapperOnly(simd),
+  overheadLabels: batchNormFamily.testWorkloads.map((w) => w.label),
+};
+
+/** What the reference module gives for the case's op on the same inputs. */
+async function expected(c: Case, all: readonly Case[]): Promise<Outputs> {
+  const w = c.workload;
+  const inputs = inputsFor(w);
+  if (c.op === "copy") return { copied: inputs.x };
+  const prepared = c.family === batchNormFamily.name
+    ? prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, c.op, "array")
+    : await all.find((k) => k.workload === w && k.op === c.op && k.impl === "js-reference")!.prepare();
+  const out = prepared.outputs();
+  prepared.dispose();
+  return out;
+}
+
+/** Every implementation a family must have rows for. */
+const REQUIRED: Record<string, readonly string[]> = {
+  BatchNorm: ["copy", "simd-tensor", "simd-array", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"],
+};
+const FAMILY_DEFAULT = ["copy", "simd-tensor", "simd-array", "scalar-tensor", "js-reference"];
+
+const KEYS = ["y", "dx", "dweight", "dbias", "copied"] as const;
+
+for (const family of FAMILIES) {
+  describe(`${family.name} bench cases`, () => {
+    const all = family.testWorkloads.flatMap((w) => family.cases(w, ctx));
+
+    it("cover every implementation, op and workload", () => {
+      const impls = new Set(all.map((c) => c.impl));
+      for (const impl of REQUIRED[family.name] ?? FAMILY_DEFAULT) {
+        expect(impls.has(impl), impl).toBe(true);
+      }
+      expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
+    });
+
+    it.each(all.map((c) => [c.id, c] as const))("%s", async (_id, c) => {
+      const tol = c.impl.startsWith("tfjs") ? 1e-4 : 1e-5;
+      const prepared = await c.prepare();
+      try {
+        prepared.run(); // the timed call must not throw and must leave a usable state
+        // The wrapper-only row computes nothing by design (see "the wrapper-only backend" below).
+        if (c.impl === "simd-wrapper") return;
+        const got = prepared.outputs();
+        const want = await expected(c, all);
+        const keys = KEYS.filter((k) => want[k] !== undefined);
+        expect(keys.length).toBeGreaterThan(0);
+        for (const k of keys) expectClose(got[k], want[k]!, tol, `${c.id} ${k}`);
+      } finally {
+        prepared.dispose();
+      }
+    });
+  });
+}
+
+describe("TF.js paths", () => {
+  it("leave no tensors behind", async () => {
+    const tf = await loadTfjs();
+    const c = batchNormFamily.cases(batchNormFamily.testWorkloads[1], ctx).find((k) => k.impl === "tfjs-wasm" && k.op === "trainBackward")!;
+    const prepared = await c.prepare();
+    const before = tf.memory().numTensors;
+    prepared.run();
+    prepared.outputs();
+    expect(tf.memory().numTensors).toBe(before);
+    prepared.dispose();
+  });
+});
+
+describe("the wrapper-only backend (target 5)", () => {
+  it("allocates in the real backend's memory and computes nothing", () => {
+    const region = ctx.wrapperOnly.alloc(64);
+    region.f32().fill(7);
+    const dims = { N: 2, C: 2, S: 4, channelsLast: false };
+    const stats = { mean: region, var: region, invstd: region, sumDy: region, sumDyXmu: region, coef: region, scratch: region };
+    ctx.wrapperOnly.trainForward(region, region, dims, 1e-5, null, null, stats, false);
+    ctx.wrapperOnly.backward(region, region, region, dims, true, null, region, region, stats, null);
+    expect(Array.from(region.f32())).toEqual(new Array(16).fill(7));
+    expect(ctx.wrapperOnly.memoryStats()).toEqual(ctx.simd.memoryStats());
+    expect(ctx.wrapperOnly.kind).toBe("simd");
+    region.free();
+  });
+});
+
+describe("bench cases", () => {
+  it("free the wasm memory they allocate (a long run does not leak)", () => {
+    expect(ctx.simd.memoryStats().liveBytes).toBe(0);
+    expect(ctx.scalar.memoryStats().liveBytes).toBe(0);
+  });
+});

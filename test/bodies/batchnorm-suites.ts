@@ -1,0 +1,20 @@
+// Every BatchNorm body for one backend, in one place, so the Node suite
+// (test/batchnorm.test.ts) and the Chromium suite (test/browser/batchnorm.browser.test.ts)
+// always run the same list.
+import type { BackendCase } from "../helpers/backends.js";
+import { assertSimdAvailable } from "../helpers/backends.js";
+import { fixtureSuite } from "./fixtures.js";
+import { badInputSuite } from "./bad-input.js";
+import { gradcheckSuite } from "./gradcheck.js";
+import { tensorSuite } from "./tensors.js";
+import { kernelPathSuite } from "./kernel-paths.js";
+
+export function batchNormSuites(b: BackendCase): void {
+  if (b.name === "simd") assertSimdAvailable();
+  fixtureSuite(b.make);
+  badInputSuite(b.make);
+  gradcheckSuite(b.make);
+  tensorSuite(b.make);
+  // The reference is the yardstick of this body, so it only runs against the wasm builds.
+  if (b.name !== "reference") kernelPathSuite(b.make);
+}
