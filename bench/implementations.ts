@@ -18,6 +18,11 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "js-naive", label: "pure JS naive loop", what: "a straightforward two-pass loop per channel over Float32Arrays (what one writes by hand)" },
   { key: "tfjs-wasm", label: "TF.js wasm", what: "TensorFlow.js 4.22, wasm backend, 1 thread: `tf.moments` + `tf.batchNorm` (NHWC, 2-D) or moments + broadcast arithmetic (NCHW, no transposes); backward by `tf.valueAndGrads` for x, weight and bias; no running-statistics update" },
   { key: "tfjs-cpu", label: "TF.js cpu", what: "the same TF.js ops on the plain-JS cpu backend" },
+  { key: "tfjs-cpu-adapter", label: "TF.js cpu + batchnorm-wasm/tfjs", what: "the tfjs-cpu row's `tf.batchNorm` with `registerTfjsKernels(tf)`: TF.js's FusedBatchNorm on the cpu backend replaced by this package's kernels (inference forward, channels-last workloads)" },
+  { key: "tfjs-wasm-adapter", label: "TF.js wasm + batchnorm-wasm/tfjs", what: "the same on the TF.js wasm backend (`backends: [\"wasm\"]`, copying through readSync / write)" },
+  { key: "sync2-simd", label: "SyncBatchNorm, 2 workers", what: "SyncBatchNorm on 2 worker threads (SIMD), the batch split along N, Float32Arrays in and out, driven synchronously from the main thread: compare with simd-array (one module, whole batch, one thread)" },
+  { key: "simd-relu-fused", label: "ours SIMD, fused ReLU", what: "module with `activation: \"relu\"` on the SIMD build, zero-copy: batch norm and ReLU in one pass (forward), dy masked inside the backward" },
+  { key: "simd-relu-separate", label: "ours SIMD, separate ReLU", what: "the plain module zero-copy, then a JavaScript ReLU pass over y (and dy masked by y > 0 before the backward)" },
   { key: "torch", label: "PyTorch", what: "PyTorch CPU, `torch.set_num_threads(1)`, `nn.BatchNorm1d/2d` (NHWC = channels_last; training with autograd on, inference under `inference_mode`), run by bench/torch_bench.py" },
 ];
 

@@ -34,13 +34,20 @@ const run = (...args) => execFileSync(process.execPath, [tsc, ...args], { cwd: r
 run("-p", "tsconfig.build.json", "--declaration", "false");
 run("-p", "tsconfig.cjs.json");
 
-writeFileSync(join(dist, "index.d.ts"), "// The declarations live in ./cjs/ (one set for both entries; see scripts/build-dist.mjs).\nexport * from \"./cjs/index.js\";\n");
+// Each entry: "." and the TF.js adapter's "./tfjs" (package.json exports).
+for (const entry of ["index", "tfjs/index"]) {
+  const up = "../".repeat(entry.split("/").length - 1);
+  writeFileSync(
+    join(dist, `${entry}.d.ts`),
+    `// The declarations live in ./cjs/ (one set for both entries; see scripts/build-dist.mjs).\nexport * from "${up ? up : "./"}cjs/${entry}.js";\n`,
+  );
+  writeFileSync(
+    join(dist, "cjs", `${entry}.js`),
+    '"use strict";\n// The CommonJS entry is the ES build itself, through require(esm) (Node 20.19+ / 22.12+).\n' +
+      `module.exports = require("../${up}${entry}.js");\n`,
+  );
+}
 writeFileSync(join(dist, "cjs", "package.json"), JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
-writeFileSync(
-  join(dist, "cjs", "index.js"),
-  '"use strict";\n// The CommonJS entry is the ES build itself, through require(esm) (Node 20.19+ / 22.12+).\n' +
-    'module.exports = require("../index.js");\n',
-);
 
 const esModules = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
   e.isDirectory() ? (e.name === "cjs" ? [] : esModules(join(dir, e.name))) : e.name.endsWith(".js") ? [join(dir, e.name)] : []);

@@ -81,6 +81,21 @@ export interface Backend {
   /** running = (1 - momentum) * running + momentum * batch, batch variance times varFactor. */
   updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void;
 
+  // The split primitives of data-parallel batch norm (split.ts, SyncBatchNorm): the
+  // training forward and backward taken apart where shards exchange per-channel sums.
+
+  /** Mean and biased variance of x per channel into ch.mean / ch.var (f64); nothing else. */
+  channelStats(x: Region, d: Dims, ch: ChannelBuffers): void;
+  /** y = (x - ch.mean) * ch.invstd * weight + bias with statistics given in ch (f64). */
+  applyStats(x: Region, y: Region, d: Dims, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void;
+  /** ch.sumDy = sum(dy), ch.sumDyXmu = sum(dy * (x - ch.mean)) per channel (f64). */
+  backwardReduce(dy: Region, x: Region, d: Dims, ch: ChannelBuffers): void;
+  /**
+   * dx through batch statistics of `count` values per channel (all shards together), from
+   * ch.mean / ch.invstd and the sums ch.sumDy / ch.sumDyXmu over all shards.
+   */
+  backwardElemt(dy: Region, x: Region, dx: Region, d: Dims, weight: Region | null, ch: ChannelBuffers, count: number): void;
+
   // The normalization family. Statistics are per row (layer norm: R rows of L contiguous
   // values) or per (sample, group) run (group / instance norm), kept as f64 in `mean` /
   // `invstd` for the backward.

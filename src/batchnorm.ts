@@ -67,9 +67,9 @@ export abstract class BatchNormBase extends NormModule<ForwardContext> {
   /** forward's and backward's names in error messages, built once rather than per call. */
   private readonly atForward: string;
   private readonly atBackward: string;
-  private batches = 0;
+  protected batches = 0;
   /** The per-channel buffers and staging the kernels work in (null once disposed). */
-  private channelWs: Workspace | null;
+  protected channelWs: Workspace | null;
 
   /**
    * kind: the module's name in messages; ranks: the input ranks it accepts.
@@ -178,7 +178,7 @@ export abstract class BatchNormBase extends NormModule<ForwardContext> {
     this.channelWs = null;
   }
 
-  private dimsFor(where: string, shape: readonly number[]) {
+  protected dimsFor(where: string, shape: readonly number[]) {
     if (!this.ranks.includes(shape.length)) {
       const expected = this.ranks.map((r) => `${r}-D input ${axesOf(r, this.layout)}`).join(" or ");
       fail(where, `expected ${expected}, got x of shape ${describe(shape)}`);

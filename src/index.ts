@@ -33,3 +33,17 @@ export type { GroupDims } from "./backend.js";
 export * from "./reference-family.js";
 export { CONVENTIONS } from "./conventions.js";
 export type { Convention, ConventionRules } from "./conventions.js";
+export {
+  batchNormStats, batchNormGatherStats, batchNormElemt, batchNormBackwardReduce, batchNormBackwardElemt,
+} from "./split.js";
+export type {
+  ShardStats, GlobalStats, SplitOptions, GatherStatsOptions, ElemtOptions, BackwardReduceOptions, BackwardReduceResult,
+  BackwardElemtOptions,
+} from "./split.js";
+export { foldBatchNorm } from "./fold.js";
+export type { FoldLayout, FoldOptions, FoldableBatchNorm } from "./fold.js";
+export { SyncBatchNorm } from "./sync/sync-batchnorm.js";
+export type { SyncBatchNormOptions } from "./sync/sync-batchnorm.js";
+export { SyncGroup, createSyncGroup } from "./sync/group.js";
+export type { SyncGroupHandle, SyncGroupOptions } from "./sync/group.js";
+export { SyncChannel } from "./sync/channel.js";

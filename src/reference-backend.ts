@@ -111,6 +111,24 @@ class ReferenceBackend implements Backend {
     );
   }
 
+  channelStats(x: Region, d: Dims, ch: ChannelBuffers): void {
+    referenceChannelStats(x.f32(), d, ch.mean.f64(), ch.var.f64());
+  }
+
+  applyStats(x: Region, y: Region, d: Dims, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void {
+    referenceApply(x.f32(), y.f32(), d, ch.mean.f64(), ch.invstd.f64(), f32Of(weight), f32Of(bias));
+  }
+
+  backwardReduce(dy: Region, x: Region, d: Dims, ch: ChannelBuffers): void {
+    referenceBackwardReduce(dy.f32(), x.f32(), d, ch.mean.f64(), ch.sumDy.f64(), ch.sumDyXmu.f64());
+  }
+
+  backwardElemt(dy: Region, x: Region, dx: Region, d: Dims, weight: Region | null, ch: ChannelBuffers, count: number): void {
+    referenceBackwardElemt(
+      dy.f32(), x.f32(), dx.f32(), d, true, ch.mean.f64(), ch.invstd.f64(), f32Of(weight), ch.sumDy.f64(), ch.sumDyXmu.f64(), count,
+    );
+  }
+
   layerNormForward(
     x: Region, y: Region, R: number, L: number, eps: number, weight: Region | null, bias: Region | null,
     mean: Region, invstd: Region,

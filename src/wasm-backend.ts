@@ -28,6 +28,17 @@ interface KernelExports {
   ): void;
   applyCoefficients(C: number, mean64: number, invstd64: number, weight: number, bias: number, coef: number): void;
   updateRunningStats(C: number, runMean: number, runVar: number, mean64: number, var64: number, momentum: number, varFactor: number): void;
+  channelStats(x: number, N: number, C: number, S: number, channelsLast: number, mean64: number, var64: number, scratch: number): void;
+  applyChannels(x: number, y: number, N: number, C: number, S: number, channelsLast: number, coef: number, floor: number): void;
+  backwardReduce(
+    dy: number, x: number, N: number, C: number, S: number, channelsLast: number,
+    mean64: number, sumDy64: number, sumDyXmu64: number, scratch: number,
+  ): void;
+  backwardCoefficients(
+    C: number, training: number, mean64: number, invstd64: number, weight: number,
+    sumDy64: number, sumDyXmu64: number, count: number, coef: number,
+  ): void;
+  backwardElemtChannels(dy: number, x: number, dx: number, N: number, C: number, S: number, channelsLast: number, coef: number): void;
   layerNormForward(
     x: number, y: number, R: number, L: number, eps: number, weight: number, bias: number, mean64: number, invstd64: number,
   ): void;
@@ -164,6 +175,25 @@ class WasmBackend implements Backend {
 
   updateRunningStats(C: number, runMean: Region, runVar: Region, ch: ChannelBuffers, momentum: number, varFactor: number): void {
     this.k.updateRunningStats(C, runMean.ptr, runVar.ptr, ch.mean.ptr, ch.var.ptr, momentum, varFactor);
+  }
+
+  channelStats(x: Region, d: Dims, ch: ChannelBuffers): void {
+    this.k.channelStats(x.ptr, d.N, d.C, d.S, +d.channelsLast, ch.mean.ptr, ch.var.ptr, ch.scratch.ptr);
+  }
+
+  applyStats(x: Region, y: Region, d: Dims, weight: Region | null, bias: Region | null, ch: ChannelBuffers): void {
+    this.k.applyCoefficients(d.C, ch.mean.ptr, ch.invstd.ptr, ptrOf(weight), ptrOf(bias), ch.coef.ptr);
+    this.k.applyChannels(x.ptr, y.ptr, d.N, d.C, d.S, +d.channelsLast, ch.coef.ptr, -Infinity);
+  }
+
+  backwardReduce(dy: Region, x: Region, d: Dims, ch: ChannelBuffers): void {
+    this.k.backwardReduce(dy.ptr, x.ptr, d.N, d.C, d.S, +d.channelsLast, ch.mean.ptr, ch.sumDy.ptr, ch.sumDyXmu.ptr, ch.scratch.ptr);
+  }
+
+  backwardElemt(dy: Region, x: Region, dx: Region, d: Dims, weight: Region | null, ch: ChannelBuffers, count: number): void {
+    const k = this.k;
+    k.backwardCoefficients(d.C, 1, ch.mean.ptr, ch.invstd.ptr, ptrOf(weight), ch.sumDy.ptr, ch.sumDyXmu.ptr, count, ch.coef.ptr);
+    k.backwardElemtChannels(dy.ptr, x.ptr, dx.ptr, d.N, d.C, d.S, +d.channelsLast, ch.coef.ptr);
   }
 
   layerNormForward(

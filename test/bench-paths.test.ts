@@ -27,8 +27,10 @@ async function expected(c: Case, all: readonly Case[]): Promise<Outputs> {
   const w = c.workload;
   const inputs = inputsFor(w);
   if (c.op === "copy") return { copied: inputs.x };
+  // The ReLU rows compute batch norm followed by a ReLU: the reference module with activation "relu".
+  const activation = c.impl.includes("relu") ? "relu" : "none";
   const prepared = c.family === batchNormFamily.name
-    ? prepareModule(batchNormModule(w, inputs), createReferenceBackend(), w, inputs, c.op, "array")
+    ? prepareModule(batchNormModule(w, inputs, activation), createReferenceBackend(), w, inputs, c.op, "array")
     : await all.find((k) => k.workload === w && k.op === c.op && k.impl === "js-reference")!.prepare();
   const out = prepared.outputs();
   prepared.dispose();

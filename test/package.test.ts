@@ -24,8 +24,12 @@ const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
 
-/** Budgets from the issue. */
-const TARBALL_MAX_BYTES = 60 * 1024;
+/**
+ * Budgets: issue 5 set 60 KB for the tarball; issue 8's embedding features (the TF.js
+ * adapter, SyncBatchNorm, the split primitives, foldBatchNorm, their README section) took
+ * it to about 80 KB.
+ */
+const TARBALL_MAX_BYTES = 90 * 1024;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
 
 /** Fixture cases the consumers compute: 1d, 2d over steps, 3d channels-last, no affine. */
@@ -130,13 +134,17 @@ afterAll(() => {
 describe("the tarball", () => {
   it("holds dist/ (ES modules, CommonJS entry, declarations), package.json and README, nothing else", () => {
     const files = walk(join(extracted, "package")).sort();
-    for (const f of ["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/cjs/index.js", "dist/cjs/index.d.ts", "dist/cjs/package.json", "dist/wasm/simd.js", "dist/wasm/scalar.js"]) {
+    for (const f of [
+      "package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/cjs/index.js", "dist/cjs/index.d.ts", "dist/cjs/package.json",
+      "dist/wasm/simd.js", "dist/wasm/scalar.js", "dist/tfjs/index.js", "dist/tfjs/index.d.ts", "dist/cjs/tfjs/index.js", "dist/cjs/tfjs/index.d.ts",
+    ]) {
       expect(files, f).toContain(f);
     }
     // Everything ships once (scripts/build-dist.mjs): no second compilation under dist/cjs/.
-    expect(files.filter((f) => f.startsWith("dist/cjs/") && f.endsWith(".js")), "CommonJS JavaScript").toEqual(["dist/cjs/index.js"]);
-    expect(files.filter((f) => f.startsWith("dist/") && !f.startsWith("dist/cjs/") && f.endsWith(".d.ts")), "ES declarations").toEqual(["dist/index.d.ts"]);
-    const stray = files.filter((f) => !(f.startsWith("dist/") || ["package.json", "README.md", "LICENSE"].includes(f)));
+    expect(files.filter((f) => f.startsWith("dist/cjs/") && f.endsWith(".js")), "CommonJS JavaScript").toEqual(["dist/cjs/index.js", "dist/cjs/tfjs/index.js"]);
+    expect(files.filter((f) => f.startsWith("dist/") && !f.startsWith("dist/cjs/") && f.endsWith(".d.ts")), "ES declarations").toEqual(["dist/index.d.ts", "dist/tfjs/index.d.ts"]);
+    // tfjs/package.json points resolvers that ignore "exports" (TypeScript's node10) at the ./tfjs entry.
+    const stray = files.filter((f) => !(f.startsWith("dist/") || ["package.json", "README.md", "LICENSE", "tfjs/package.json"].includes(f)));
     expect(stray, "files outside dist/").toEqual([]);
     expect(files.filter((f) => /\.(ts|mts|cts)$/.test(f) && !f.endsWith(".d.ts")), "TypeScript sources").toEqual([]);
     expect(JSON.parse(readFileSync(join(extracted, "package", "dist", "cjs", "package.json"), "utf8")).type).toBe("commonjs");
@@ -147,11 +155,13 @@ describe("the tarball", () => {
     }
   });
 
-  it("declares no runtime dependencies", () => {
+  it("declares no runtime dependencies; TF.js only as an optional peer (of the ./tfjs adapter)", () => {
     const pkg = JSON.parse(readFileSync(join(extracted, "package", "package.json"), "utf8"));
-    for (const key of ["dependencies", "peerDependencies", "optionalDependencies", "bundleDependencies"]) {
+    for (const key of ["dependencies", "optionalDependencies", "bundleDependencies"]) {
       expect(Object.keys(pkg[key] ?? {}), key).toEqual([]);
     }
+    expect(Object.keys(pkg.peerDependencies ?? {})).toEqual(["@tensorflow/tfjs-core"]);
+    expect(pkg.peerDependenciesMeta["@tensorflow/tfjs-core"].optional).toBe(true);
   });
 
   it(`is under ${TARBALL_MAX_BYTES / 1024} KB, and each wasm build under ${WASM_GZIP_MAX_BYTES / 1024} KB gzipped`, () => {
@@ -189,6 +199,10 @@ describe("the tarball", () => {
     expect(Object.keys(resolutions).sort()).toEqual(["bundler", "node10", "node16-cjs", "node16-esm"]);
     expect(resolutions["node16-cjs"].resolution.fileName).toMatch(/dist\/cjs\/index\.d\.ts$/);
     expect(resolutions["node16-esm"].resolution.fileName).toMatch(/dist\/index\.d\.ts$/);
+    const tfjs = report.analysis.entrypoints["./tfjs"].resolutions;
+    expect(Object.keys(tfjs).sort()).toEqual(["bundler", "node10", "node16-cjs", "node16-esm"]);
+    expect(tfjs["node16-cjs"].resolution.fileName).toMatch(/dist\/cjs\/tfjs\/index\.d\.ts$/);
+    expect(tfjs["node16-esm"].resolution.fileName).toMatch(/dist\/tfjs\/index\.d\.ts$/);
   });
 });
 
@@ -217,6 +231,22 @@ describe("Node consumers of the installed tarball", () => {
     const a = 1 / Math.sqrt(1 + 1e-5), b = 1.5 / Math.sqrt(2.25 + 1e-5);
     expectClose(out.y, [-a, -b, a, b], 1e-6, "require(esm) forward");
   });
+});
+
+describe("the TF.js adapter (batchnorm-wasm/tfjs) from the installed tarball", () => {
+  // TF.js comes from this repository's devDependencies: the consumer installs only the tarball.
+  it.each([["ESM import", "node/tfjs.mjs", /dist\/tfjs\/index\.js$/], ["CommonJS require", "node/tfjs.cjs", /dist\/cjs\/tfjs\/index\.js$/]])(
+    "%s: tf.batchNorm runs on this package's kernels and agrees with TF.js's own",
+    async (_label, script, resolved) => {
+      const { stdout } = await sh(process.execPath, [script], consumer, { BATCHNORM_WASM_REPO: root });
+      const out = JSON.parse(stdout.trim().split("\n").pop()!);
+      expect(out.resolved).toMatch(resolved);
+      expect(out.ranOurs, "our kernels ran (their memory was used)").toBe(true);
+      expectClose(out.adapted, out.original, 1e-5, `${script} tf.batchNorm`);
+      expect(out.restored, "unregister restored TF.js's kernel").toBe(true);
+    },
+    60_000,
+  );
 });
 
 describe("TypeScript consumers, against the shipped declarations", () => {

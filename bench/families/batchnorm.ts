@@ -1,6 +1,6 @@
 // BatchNorm1d / BatchNorm2d rows: every implementation of IMPLEMENTATIONS on each workload
 // and op. The floor is the first row of each workload.
-import { BatchNorm1d, BatchNorm2d } from "../../src/batchnorm.js";
+import { BatchNorm1d, BatchNorm2d, type Activation } from "../../src/batchnorm.js";
 import type { Backend } from "../../src/backend.js";
 import { createReferenceBackend } from "../../src/reference-backend.js";
 import { OP_NAMES, rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
@@ -9,16 +9,19 @@ import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
 import { prepareNaiveJs } from "../runners/naive-js.js";
 import { prepareTfjs } from "../runners/tfjs.js";
+import { prepareTfjsAdapter } from "../runners/tfjs-adapter.js";
+import { prepareRelu } from "../runners/relu.js";
+import { prepareSyncWorkers } from "../runners/sync-workers.js";
 import { channelsOf, DESIGN_WORKLOADS, workload } from "../workloads.js";
 import type { BenchContext, Family } from "./family.js";
 
 const FAMILY = "BatchNorm";
 
 /** A BatchNorm1d (2-D input) or BatchNorm2d with the workload's parameters and running statistics. */
-export function batchNormModule(w: Workload, inputs: Inputs) {
+export function batchNormModule(w: Workload, inputs: Inputs, activation: Activation = "none") {
   return (backend: Backend): NormModule => {
     const C = channelsOf(w);
-    const options = { backend, layout: w.layout, eps: inputs.eps };
+    const options = { backend, layout: w.layout, eps: inputs.eps, activation };
     const bn = w.shape.length === 2 ? new BatchNorm1d(C, options) : new BatchNorm2d(C, options);
     bn.weight!.set(inputs.weight);
     bn.bias!.set(inputs.bias);
@@ -48,6 +51,20 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
     make(w, op, "tfjs-wasm", "slow", (inputs) => prepareTfjs("wasm", w, inputs, op)),
     make(w, op, "tfjs-cpu", "slow", (inputs) => prepareTfjs("cpu", w, inputs, op)),
   );
+  // Issue 8's rows: tf.batchNorm with the TF.js adapter (a plain tf.batchNorm call only for
+  // inference on channels-last workloads), SyncBatchNorm on 2 workers (training ops), and
+  // the fused ReLU against a separate ReLU pass.
+  if (op === "infer" && (w.layout === "NHWC" || w.shape.length === 2)) {
+    cases.push(
+      make(w, op, "tfjs-cpu-adapter", "slow", (inputs) => prepareTfjsAdapter("cpu", w, inputs, op)),
+      make(w, op, "tfjs-wasm-adapter", "slow", (inputs) => prepareTfjsAdapter("wasm", w, inputs, op)),
+    );
+  }
+  if (op !== "infer") cases.push(make(w, op, "sync2-simd", "fast", (inputs) => prepareSyncWorkers(2, w, inputs, op)));
+  for (const fused of [true, false]) {
+    cases.push(make(w, op, fused ? "simd-relu-fused" : "simd-relu-separate", "fast",
+      (inputs) => prepareRelu(batchNormModule(w, inputs, fused ? "relu" : "none"), ctx.simd, w, inputs, op, fused)));
+  }
   return cases;
 }
 

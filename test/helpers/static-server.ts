@@ -20,8 +20,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `dir` on 127.0.0.1 at a free port; `/` is index.html. */
-export async function serveStatic(dir: string): Promise<StaticServer> {
+/** Serves `dir` on 127.0.0.1 at a free port; `/` is index.html. `headers` go on every response. */
+export async function serveStatic(dir: string, headers: Record<string, string> = {}): Promise<StaticServer> {
   const root = normalize(dir + sep);
   const server: Server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
@@ -32,7 +32,7 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
+      res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(body);
     } catch {
       res.writeHead(404).end("not found");
     }

@@ -5,6 +5,7 @@ import {
   BatchNorm2d, batchNorm, batchNormBackward, createBackend, createReferenceBackend, getDefaultBackend, tensor,
   type Backend, type BatchNormStateDict, type Gradients, type Layout, type Tensor,
 } from "batchnorm-wasm";
+import { registerTfjsKernels, type RegisterTfjsOptions, type TfjsLike } from "batchnorm-wasm/tfjs";
 
 const backend: Backend = createBackend({ simd: "auto" });
 const layout: Layout = "NHWC";
@@ -28,4 +29,10 @@ new BatchNorm2d(3, { layout: "CHW" });
 // @ts-expect-error simd is a boolean or "auto"
 createBackend({ simd: "yes" });
 
-export const used = [dx, sd, t, yt, back, kind];
+// The TF.js adapter's declarations, without TF.js installed: a structural tf fits.
+const tfLike: TfjsLike = { getKernel: () => undefined, registerKernel: () => {}, unregisterKernel: () => {} };
+const adapt = (): (() => void) => registerTfjsKernels(tfLike, { backends: ["cpu"], backend });
+// @ts-expect-error backends is an array of backend names
+const badOptions: RegisterTfjsOptions = { backends: "cpu" };
+
+export const used = [dx, sd, t, yt, back, kind, adapt, badOptions];

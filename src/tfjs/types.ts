@@ -1,0 +1,61 @@
+// The few parts of TensorFlow.js the adapter touches, as structural types: the subpath's
+// declarations need no @tensorflow/* types to compile, and any TF.js 4.x namespace fits.
+
+import type { Backend } from "../backend.js";
+
+/** A tensor as a kernel sees it. */
+export interface TfjsTensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: TfjsDataType;
+}
+
+/** A kernel attribute (TF.js's Attribute). */
+export type TfjsAttribute = number | number[] | boolean | boolean[] | string | string[] | { [name: string]: TfjsAttribute };
+
+/** TF.js's DataType. */
+export type TfjsDataType = "float32" | "int32" | "bool" | "complex64" | "string";
+
+/** The public KernelBackend methods the adapter calls. */
+export interface TfjsKernelBackend {
+  readSync(dataId: object): ArrayLike<number> | unknown;
+  write(values: Float32Array, shape: number[], dtype: TfjsDataType): object;
+}
+
+export interface TfjsKernelArgs {
+  inputs: Record<string, TfjsTensorInfo | undefined>;
+  backend: TfjsKernelBackend;
+  attrs?: { [name: string]: TfjsAttribute };
+}
+
+/**
+ * A kernel registry entry (tf.KernelConfig). Methods, not function-typed properties: their
+ * parameters compare bivariantly, so TF.js's own, more precise types fit.
+ */
+export interface TfjsKernelConfig {
+  kernelName: string;
+  backendName: string;
+  kernelFunc(args: TfjsKernelArgs): TfjsTensorInfo | TfjsTensorInfo[];
+  setupFunc?(backend: unknown): void;
+  disposeFunc?(backend: unknown): void;
+}
+
+/** The registry functions of the `tf` namespace. */
+export interface TfjsLike {
+  getKernel(kernelName: string, backendName: string): TfjsKernelConfig | undefined;
+  registerKernel(config: TfjsKernelConfig): void;
+  unregisterKernel(kernelName: string, backendName: string): void;
+}
+
+export interface RegisterTfjsOptions {
+  /**
+   * TF.js backends whose FusedBatchNorm is replaced (default ["cpu"]). "wasm" works too, by
+   * copying through the backend's public readSync / write: TF.js's wasm kernel is native
+   * code already, so this wins on small and mid-sized tensors and loses on the largest (see
+   * the README's measurements). Running in place on TF.js's own wasm memory is not possible
+   * through TF.js's public API (see the README).
+   */
+  backends?: readonly string[];
+  /** This package's kernels to run on (default: a fresh createBackend() of the adapter's own). */
+  backend?: Backend;
+}

@@ -1,0 +1,67 @@
+// The README's Embedding snippets cannot rot: each is a file of examples/embedding/, shown in
+// the README verbatim (with the package's name in its imports), and run here.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..");
+const readme = readFileSync(join(root, "README.md"), "utf8");
+
+/** A snippet file as the README shows it: imports of the sources become imports of the package. */
+function asInReadme(file: string): string {
+  return readFileSync(join(root, "examples", "embedding", file), "utf8")
+    .replaceAll('"../../src/tfjs/index.js"', '"batchnorm-wasm/tfjs"')
+    .replaceAll('"../../src/index.js"', '"batchnorm-wasm"');
+}
+
+function run(file: string): string {
+  return execFileSync(process.execPath, ["--import", "tsx", join("examples", "embedding", file)], {
+    cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+const number = (text: string, pattern: RegExp) => {
+  const m = pattern.exec(text);
+  expect(m, `${pattern} in ${text}`).not.toBeNull();
+  return Number(m![1]);
+};
+
+describe("README Embedding snippets", () => {
+  it.each(["tfjs.ts", "sync-main.ts", "sync-worker.ts", "split.ts", "fold.ts", "relu.ts"])("%s is in the README verbatim", (file) => {
+    const text = asInReadme(file);
+    expect(text).toContain("batchnorm-wasm");
+    expect(readme).toContain("```ts\n" + text.trimEnd() + "\n```");
+  });
+
+  it("tfjs.ts: tf.batchNorm agrees with and without the adapter", () => {
+    expect(number(run("tfjs.ts"), /max \|difference\| ([\d.e+-]+)/)).toBeLessThan(1e-4);
+  }, 60_000);
+
+  it("split.ts: the split primitives equal BatchNorm2d on the whole batch", () => {
+    const out = run("split.ts");
+    expect(number(out, / y ([\d.e+-]+)/)).toBeLessThan(1e-5);
+    expect(number(out, /dx ([\d.e+-]+)/)).toBeLessThan(1e-5);
+    expect(number(out, /running var ([\d.e+-]+)/)).toBeLessThan(1e-6);
+  }, 60_000);
+
+  it("fold.ts: the folded linear layer equals linear + eval batch norm", () => {
+    expect(number(run("fold.ts"), /max \|difference\| ([\d.e+-]+)/)).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it("relu.ts: the fused ReLU clamps, and module and functional agree", () => {
+    const out = run("relu.ts");
+    expect(out).toContain("module and functional agree: true");
+    expect(number(out, /(\d+)% of y clamped/)).toBeGreaterThan(20);
+  }, 60_000);
+
+  it("sync-main.ts + sync-worker.ts: two workers of uneven shards share statistics and gradients", () => {
+    const out = run("sync-main.ts");
+    const means = [...out.matchAll(/runningMean0: ([\d.e+-]+)/g)].map((m) => m[1]);
+    const dweights = [...out.matchAll(/dweight0: ([\d.e+-]+)/g)].map((m) => m[1]);
+    expect(means).toHaveLength(2);
+    expect(means[0]).toBe(means[1]);
+    expect(dweights[0]).toBe(dweights[1]);
+    expect(out).toMatch(/samples: 3[\s\S]*samples: 5/);
+  }, 60_000);
+});
