@@ -3,7 +3,7 @@
 // files, never evaluates code, never reaches the network or the file system, and runs wasm
 // that imports nothing (so it can touch only its own linear memory).
 import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
@@ -39,7 +39,9 @@ function findings(file: string): string[] {
   const at = (node: ts.Node) => `${file.slice(root.length + 1)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
   const visit = (node: ts.Node): void => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      if (!node.moduleSpecifier.text.startsWith("./")) out.push(`${at(node)}: imports "${node.moduleSpecifier.text}"`);
+      const spec = node.moduleSpecifier.text;
+      const inside = spec.startsWith(".") && resolve(dirname(file), spec).startsWith(join(root, "src") + sep);
+      if (!inside) out.push(`${at(node)}: imports "${spec}"`);
     }
     if (ts.isCallExpression(node)) {
       if (node.expression.kind === ts.SyntaxKind.ImportKeyword) out.push(`${at(node)}: dynamic import()`);
@@ -60,9 +62,14 @@ function findings(file: string): string[] {
 }
 
 describe("supply chain", () => {
-  it("package.json: no runtime dependencies of any kind, no install-time scripts, no native build", () => {
-    for (const field of ["dependencies", "peerDependencies", "optionalDependencies", "bundleDependencies", "bundledDependencies"]) {
+  it("package.json: no runtime dependencies, no install-time scripts, no native build", () => {
+    for (const field of ["dependencies", "optionalDependencies", "bundleDependencies", "bundledDependencies"]) {
       expect(Object.keys(pkg[field] ?? {}), field).toEqual([]);
+    }
+    // A peer dependency is only allowed as an optional one (npm installs required peers):
+    // the TF.js adapter's @tensorflow/tfjs-core, which the caller passes in themselves.
+    for (const name of Object.keys(pkg.peerDependencies ?? {})) {
+      expect(pkg.peerDependenciesMeta?.[name]?.optional, `peer dependency ${name} must be optional`).toBe(true);
     }
     // The scripts npm runs when someone installs the package.
     for (const script of ["preinstall", "install", "postinstall"]) expect(pkg.scripts?.[script], script).toBeUndefined();
@@ -76,7 +83,7 @@ describe("supply chain", () => {
     }
   });
 
-  it("the runtime (src/) imports only its own files, evaluates no code, and reaches no network, file, process or thread API", () => {
+  it("the runtime (src/) imports only its own files (no package, not even an optional peer), evaluates no code, and reaches no network, file, process or thread API", () => {
     const files = runtimeFiles();
     expect(files.length).toBeGreaterThan(20);
     // The inlined wasm must be there (npm test builds it first), or the scan would miss it.
