@@ -36,7 +36,11 @@ export function forwardCoefficient(
   const scale = weightAt(weight, c) * invstd;
   store<f32>(coef + o4, shift);
   store<f32>(coef + cb + o4, <f32>scale);
-  store<f32>(coef + 2 * cb + o4, <f32>(biasAt(bias, c) - (mean - <f64>shift) * scale));
+  // When the rounding dropped nothing the offset is the bias itself: (mean - shift) * scale
+  // would be 0 * Infinity = NaN for a zero variance with eps = 0, where y must be
+  // (x - mean) / 0 = +-Infinity as in the definition.
+  const dropped = mean - <f64>shift;
+  store<f32>(coef + 2 * cb + o4, <f32>(dropped == 0 ? biasAt(bias, c) : biasAt(bias, c) - dropped * scale));
 }
 
 /**

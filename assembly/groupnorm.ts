@@ -5,7 +5,7 @@
 //
 // Each run is reduced and then used again right away, while it is in cache. Per channel
 // plane the forward is y = (x - shift) * scale + offset and the backward
-// dx = a * dy + b * (x - shift) + k, with f64 coefficients rounded once to f32 and shift the
+// dx = (w * dy + b * (x - shift) + k) * invstd, with f64 coefficients rounded once to f32 and shift the
 // run's mean rounded to f32 (exact subtraction near the mean; the residue goes to offset / k).
 
 import { runMoments, momentMean, momentM2, runDotSums, dotSumDy, dotSumDyX } from "./rowstats";
@@ -102,11 +102,13 @@ export function groupNormBackward(
         sumGXmu += w * sdx;
       }
       if (!dx) continue;
-      const b = -invstd * invstd * invstd * sumGXmu * invL;
-      const k = -invstd * sumG * invL - b * resid;
+      // dx = (w * dy + b * (x - shift) + k) * invstd. b is about dy / std: folding invstd
+      // into it (about dy / var) would leave the f32 range once the std passes ~1e19.
+      const b = -invstd * invstd * sumGXmu * invL;
+      const k = -sumG * invL - b * resid;
       for (let j = 0; j < Cg; j++) {
         const at = base + <usize>j * planeBytes;
-        runElemt(dy + at, x + at, dx + at, S, shift, <f32>(invstd * weightAt(weight, c0 + j)), <f32>b, <f32>k);
+        runElemt(dy + at, x + at, dx + at, S, shift, <f32>weightAt(weight, c0 + j), <f32>b, <f32>k, <f32>invstd);
       }
     }
   }

@@ -122,8 +122,10 @@ export function layerNormBackward(
         runWeightedSums(dy + o, x + o, weight, L, shift);
         const sumG = dotSumDy();
         const sumGXmu = dotSumDyX() - resid * sumG;
-        const b = -invstd * invstd * invstd * sumGXmu * invL;
-        const k = -invstd * sumG * invL - b * resid;
+        // dx = (g + h * (x - shift) + k) * invstd. h is about dy / std: folding invstd into
+        // it (about dy / var) would leave the f32 range once the std passes ~1e19.
+        const b = -invstd * invstd * sumGXmu * invL;
+        const k = -sumG * invL - b * resid;
         if (params && weight) {
           gradAccumulateRow(dy + o, x + o, dx + o, weight, L, shift, scale, <f32>b, <f32>k, offset, blockW, blockB);
         } else {
@@ -142,7 +144,7 @@ export function layerNormBackward(
   }
 }
 
-/** dx = a * dy * w + b * (x - shift) + k over one row (w == 0: ones). */
+/** dx = (dy * w + b * (x - shift) + k) * a over one row (w == 0: ones). */
 function gradRow(dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a: f32, b: f32, k: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -150,27 +152,28 @@ function gradRow(dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a
     if (w) {
       for (; i + 4 <= L; i += 4) {
         const q = <usize>i << 2;
-        const g = f32x4.mul(f32x4.mul(v128.load(dy + q), v128.load(w + q)), va);
-        v128.store(dx + q, f32x4.add(f32x4.add(g, f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs))), vk));
+        const g = f32x4.mul(v128.load(dy + q), v128.load(w + q));
+        v128.store(dx + q, f32x4.mul(f32x4.add(f32x4.add(g, f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs))), vk), va));
       }
     } else {
       for (; i + 4 <= L; i += 4) {
         const q = <usize>i << 2;
-        const g = f32x4.mul(v128.load(dy + q), va);
-        v128.store(dx + q, f32x4.add(f32x4.add(g, f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs))), vk));
+        const g = v128.load(dy + q);
+        v128.store(dx + q, f32x4.mul(f32x4.add(f32x4.add(g, f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs))), vk), va));
       }
     }
   }
   for (; i < L; i++) {
     const q = <usize>i << 2;
     const g = w ? load<f32>(dy + q) * load<f32>(w + q) : load<f32>(dy + q);
-    store<f32>(dx + q, g * a + b * (load<f32>(x + q) - shift) + k);
+    store<f32>(dx + q, (g + b * (load<f32>(x + q) - shift) + k) * a);
   }
 }
 
 /**
  * gradRow and accumulateRow in one pass (the module's case: weight, dx and both parameter
- * gradients): dy, x and x - shift are loaded and formed once. xhat = (x - shift) * a + offset.
+ * gradients): dy, x and x - shift are loaded and formed once. xhat = (x - shift) * a + offset,
+ * dx = (dy * w + b * (x - shift) + k) * a.
  */
 function gradAccumulateRow(
   dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a: f32, b: f32, k: f32, offset: f32,
@@ -183,10 +186,10 @@ function gradAccumulateRow(
       const q = <usize>i << 2;
       const g0 = v128.load(dy + q), g1 = v128.load(dy + q, 16);
       const d0 = f32x4.sub(v128.load(x + q), vs), d1 = f32x4.sub(v128.load(x + q, 16), vs);
-      const t0 = f32x4.add(f32x4.mul(f32x4.mul(g0, v128.load(w + q)), va), f32x4.mul(vb, d0));
-      const t1 = f32x4.add(f32x4.mul(f32x4.mul(g1, v128.load(w + q, 16)), va), f32x4.mul(vb, d1));
-      v128.store(dx + q, f32x4.add(t0, vk));
-      v128.store(dx + q, f32x4.add(t1, vk), 16);
+      const t0 = f32x4.add(f32x4.mul(g0, v128.load(w + q)), f32x4.mul(vb, d0));
+      const t1 = f32x4.add(f32x4.mul(g1, v128.load(w + q, 16)), f32x4.mul(vb, d1));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t0, vk), va));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t1, vk), va), 16);
       const h0 = f32x4.add(f32x4.mul(d0, va), vo), h1 = f32x4.add(f32x4.mul(d1, va), vo);
       v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g0, h0)));
       v128.store(blockW + q, f32x4.add(v128.load(blockW + q, 16), f32x4.mul(g1, h1)), 16);
@@ -197,8 +200,8 @@ function gradAccumulateRow(
       const q = <usize>i << 2;
       const g = v128.load(dy + q);
       const d = f32x4.sub(v128.load(x + q), vs);
-      const t = f32x4.add(f32x4.mul(f32x4.mul(g, v128.load(w + q)), va), f32x4.mul(vb, d));
-      v128.store(dx + q, f32x4.add(t, vk));
+      const t = f32x4.add(f32x4.mul(g, v128.load(w + q)), f32x4.mul(vb, d));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t, vk), va));
       const h = f32x4.add(f32x4.mul(d, va), vo);
       v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g, h)));
       v128.store(blockB + q, f32x4.add(v128.load(blockB + q), g));
@@ -208,7 +211,7 @@ function gradAccumulateRow(
     const q = <usize>i << 2;
     const g = load<f32>(dy + q);
     const d = load<f32>(x + q) - shift;
-    store<f32>(dx + q, g * load<f32>(w + q) * a + b * d + k);
+    store<f32>(dx + q, (g * load<f32>(w + q) + b * d + k) * a);
     store<f32>(blockW + q, load<f32>(blockW + q) + g * (d * a + offset));
     store<f32>(blockB + q, load<f32>(blockB + q) + g);
   }

@@ -50,13 +50,13 @@ let sumB: f64 = 0;
  * L1-resident pass centers on the mean just found (the classic two-pass result).
  */
 function pieceMoments(p: usize, n: i32, pilot: f32): void {
-  centeredSums(p, n, pilot);
+  checkedCenteredSums(p, n, pilot);
   const nn = <f64>n;
   let shift = sumA / nn;
   let m2 = sumB - sumA * shift;
   if (shift * shift * nn > m2) {
     pilot = <f32>(<f64>pilot + shift);
-    centeredSums(p, n, pilot);
+    checkedCenteredSums(p, n, pilot);
     shift = sumA / nn;
     m2 = sumB - sumA * shift;
   }
@@ -100,12 +100,29 @@ function centeredSums(p: usize, n: i32, center: f32): void {
   sumB = sdd + <f64>(t0 + t1);
 }
 
-/** Mean of the first (up to) 16 floats: the pilot of a run's first piece. */
+/**
+ * centeredSums, redone in f64 when the f32 lanes overflowed: squares of x - center pass the
+ * f32 range once |x - center| exceeds ~1.8e19, so data near the float32 limits still give
+ * finite, right moments (as the batch-norm statistics in stats.ts).
+ */
+function checkedCenteredSums(p: usize, n: i32, center: f32): void {
+  centeredSums(p, n, center);
+  if (isFinite(sumA) && isFinite(sumB)) return;
+  let sd: f64 = 0, sdd: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const d = <f64>load<f32>(p + (<usize>i << 2)) - <f64>center;
+    sd += d; sdd += d * d;
+  }
+  sumA = sd;
+  sumB = sdd;
+}
+
+/** Mean of the first (up to) 16 floats: the pilot of a run's first piece (in f64: values near 3e38 overflow an f32 sum). */
 function firstPilot(p: usize, L: i32): f32 {
   const n = min(L, 16);
-  let s: f32 = 0;
-  for (let i = 0; i < n; i++) s += load<f32>(p + (<usize>i << 2));
-  return s / <f32>n;
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) s += <f64>load<f32>(p + (<usize>i << 2));
+  return <f32>(s / <f64>n);
 }
 
 /** Mean and M2 (sum of squared deviations) of L contiguous floats; see momentMean / momentM2. */
@@ -186,8 +203,7 @@ function pieceDotSums(dy: usize, x: usize, n: i32, center: f32): void {
     s += g;
     t += g * (load<f32>(x + q) - center);
   }
-  sumA += a + <f64>s;
-  sumB += b + <f64>t;
+  addPieceSums(a + <f64>s, b + <f64>t, dy, x, 0, n, center);
 }
 
 /** sum(dy) and sum(dy * (x - center)) over L contiguous floats; see dotSumDy / dotSumDyX. */
@@ -231,8 +247,26 @@ function pieceWeightedSums(dy: usize, x: usize, w: usize, n: i32, center: f32): 
     s += g;
     t += g * (load<f32>(x + q) - center);
   }
-  sumA += a + <f64>s;
-  sumB += b + <f64>t;
+  addPieceSums(a + <f64>s, b + <f64>t, dy, x, w, n, center);
+}
+
+/**
+ * Adds a piece's sums (of dy * w and dy * w * (x - center); w == 0: ones) into sumA / sumB,
+ * summing the piece again in f64 if its f32 lanes overflowed (dy * (x - center) far beyond
+ * 1e38 / n, e.g. values near 1e37 with gradients of 10).
+ */
+function addPieceSums(a: f64, b: f64, dy: usize, x: usize, w: usize, n: i32, center: f32): void {
+  if (!isFinite(a) || !isFinite(b)) {
+    a = 0; b = 0;
+    for (let i = 0; i < n; i++) {
+      const q = <usize>i << 2;
+      const g = <f64>load<f32>(dy + q) * (w ? <f64>load<f32>(w + q) : 1.0);
+      a += g;
+      b += g * (<f64>load<f32>(x + q) - <f64>center);
+    }
+  }
+  sumA += a;
+  sumB += b;
 }
 
 /**

@@ -25,26 +25,26 @@ export function runApply(x: usize, y: usize, n: i32, shift: f32, scale: f32, off
   }
 }
 
-/** dx = a * dy + b * (x - shift) + k over n floats. */
-export function runElemt(dy: usize, x: usize, dx: usize, n: i32, shift: f32, a: f32, b: f32, k: f32): void {
+/** dx = (w * dy + b * (x - shift) + k) * s over n floats. */
+export function runElemt(dy: usize, x: usize, dx: usize, n: i32, shift: f32, w: f32, b: f32, k: f32, s: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k);
+    const vs = f32x4.splat(shift), vw = f32x4.splat(w), vb = f32x4.splat(b), vk = f32x4.splat(k), vm = f32x4.splat(s);
     for (; i + 8 <= n; i += 8) {
       const q = <usize>i << 2;
-      const t0 = f32x4.add(f32x4.mul(va, v128.load(dy + q)), f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs)));
-      const t1 = f32x4.add(f32x4.mul(va, v128.load(dy + q, 16)), f32x4.mul(vb, f32x4.sub(v128.load(x + q, 16), vs)));
-      v128.store(dx + q, f32x4.add(t0, vk));
-      v128.store(dx + q, f32x4.add(t1, vk), 16);
+      const t0 = f32x4.add(f32x4.mul(vw, v128.load(dy + q)), f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs)));
+      const t1 = f32x4.add(f32x4.mul(vw, v128.load(dy + q, 16)), f32x4.mul(vb, f32x4.sub(v128.load(x + q, 16), vs)));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t0, vk), vm));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t1, vk), vm), 16);
     }
     for (; i + 4 <= n; i += 4) {
       const q = <usize>i << 2;
-      const t = f32x4.add(f32x4.mul(va, v128.load(dy + q)), f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs)));
-      v128.store(dx + q, f32x4.add(t, vk));
+      const t = f32x4.add(f32x4.mul(vw, v128.load(dy + q)), f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs)));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t, vk), vm));
     }
   }
   for (; i < n; i++) {
     const q = <usize>i << 2;
-    store<f32>(dx + q, a * load<f32>(dy + q) + b * (load<f32>(x + q) - shift) + k);
+    store<f32>(dx + q, (w * load<f32>(dy + q) + b * (load<f32>(x + q) - shift) + k) * s);
   }
 }

@@ -1,0 +1,165 @@
+// Property: GroupNorm (module) and groupNorm / groupNormBackward (functional) on the SIMD and
+// the scalar build agree with the float64 reference backend, over group counts dividing C
+// (one group, one channel per group, several channels per group), 0 to 3 spatial dims, runs
+// of 1 to several thousand values, affine on / off, and hostile values per (sample, group).
+import fc from "fast-check";
+import { describe } from "vitest";
+import { GroupNorm, groupNorm, groupNormBackward, tensor, type Backend } from "../../src/index.js";
+import {
+  attempt, backwardScales, expectNoLeak, expectSameRefusal, forwardScales, inDomain, liveBytes, maxAbsPerUnit, take,
+} from "./common.js";
+import { propertyTest, reference, reportAfterAll, runCount, wasmBuilds } from "./runner.js";
+import { ncsFor, pathClass, sizeOf, type NCS } from "./shapes.js";
+import { checker } from "./tolerance.js";
+import {
+  dataSeed, fillGrads, fillParams, fillUnits, gradKinds, paramKind, valueKinds, type GradKind, type ParamKind, type ValueKind,
+} from "./values.js";
+
+export const CASES = 2000;
+
+interface GnCase {
+  readonly dims: NCS;
+  readonly groups: number;
+  readonly perGroup: number;
+  readonly affine: boolean;
+  readonly eps: number | undefined;
+  readonly steps: readonly { readonly tensors: boolean }[];
+  /** Functional backward: with this build's saved statistics (true) or recomputing them. */
+  readonly saved: boolean;
+  readonly xKinds: readonly ValueKind[];
+  readonly dyKinds: readonly GradKind[];
+  readonly weightKind: ParamKind;
+  readonly biasKind: ParamKind;
+  readonly seed: number;
+}
+
+const gnCase: fc.Arbitrary<GnCase> = fc
+  .record({ k: fc.integer({ min: 0, max: 3 }), path: pathClass })
+  .chain(({ k, path }) =>
+    fc.record({
+      dims: ncsFor(k, path, 1),
+      groups: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 5 })),
+      perGroup: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 4 })),
+      affine: fc.boolean(),
+      eps: fc.constantFrom(undefined, 1e-5, 1e-3, 0),
+      steps: fc.array(fc.record({ tensors: fc.boolean() }), { minLength: 1, maxLength: 2 }),
+      saved: fc.boolean(),
+      xKinds: valueKinds,
+      dyKinds: gradKinds,
+      weightKind: paramKind,
+      biasKind: paramKind,
+      seed: dataSeed,
+    }))
+  .filter((c) => c.dims.N * c.groups * c.perGroup * sizeOf(c.dims.spatial) <= 20000);
+
+const builds = wasmBuilds();
+
+function geometry(c: GnCase) {
+  const G = c.groups, C = G * c.perGroup, S = sizeOf(c.dims.spatial), N = c.dims.N;
+  const shape = [N, C, ...c.dims.spatial];
+  const channelOf = (i: number) => Math.floor(i / S) % C;
+  const unitOf = (i: number) => Math.floor(i / (C * S)) * G + Math.floor(channelOf(i) / c.perGroup);
+  return { shape, G, C, units: N * G, size: N * C * S, unitOf, channelOf };
+}
+
+function makeModule(c: GnCase, backend: Backend, C: number): GroupNorm {
+  const m = new GroupNorm(c.groups, C, { backend, affine: c.affine, ...(c.eps !== undefined ? { eps: c.eps } : {}) });
+  if (m.weight) m.weight.set(fillParams(C, c.weightKind, c.seed + 1));
+  if (m.bias) m.bias.set(fillParams(C, c.biasKind, c.seed + 2));
+  return m;
+}
+
+function checkModule(c: GnCase): void {
+  const { shape, G, C, units, size, unitOf, channelOf } = geometry(c);
+  const backends = builds.map((b) => b.backend);
+  const live = liveBytes(backends);
+  const ref = makeModule(c, reference, C);
+  const ours = builds.map((b) => makeModule(c, b.backend, C));
+  try {
+    c.steps.forEach((step, s) => {
+      const where = `step ${s}`;
+      const x = fillUnits(size, units, unitOf, c.xKinds, c.seed + 10 * s);
+      const dy = fillGrads(size, units, unitOf, c.dyKinds, c.seed + 10 * s + 5);
+      const refY = attempt(() => ref.forward(x, shape));
+      const stats = refY.error === null ? groupNorm(x, shape, G, { eps: ref.eps, backend: reference }) : null;
+      if (stats) fc.pre(inDomain(stats.saveInvstd));
+      const w = ref.weight;
+      const weightOf = (p: number) => (w ? w[p] : 1);
+      builds.forEach((build, b) => {
+        const m = ours[b];
+        if (refY.error !== null) return expectSameRefusal(`${where} ${build.name} forward`, refY.error, () => m.forward(x, shape));
+        const check = checker(build.name, where);
+        const xt = step.tensors ? tensor(shape, x, { backend: build.backend }) : null;
+        const dyt = step.tensors ? tensor(shape, dy, { backend: build.backend }) : null;
+        try {
+          const y = take(xt ? m.forward(xt) : m.forward(x, shape));
+          const fs = forwardScales(x, units, unitOf, channelOf, stats!.saveMean, stats!.saveInvstd, weightOf, (p) => (ref.bias ? ref.bias[p] : 0));
+          check.units("y", y, refY.value, units, unitOf, fs.scale, fs.floor);
+          const want = ref.backward(dy);
+          const got = dyt ? m.backward(dyt) : m.backward(dy);
+          const scales = backwardScales(x, dy, units, unitOf, C, channelOf, stats!.saveMean, stats!.saveInvstd, weightOf);
+          check.units("dx", take(got.dx), want.dx, units, unitOf, scales.dx, scales.dxFloor);
+          check.scalars("dweight", got.dweight, want.dweight, scales.dweight, scales.dweightFloor);
+          check.scalars("dbias", got.dbias, want.dbias, scales.dbias);
+        } finally {
+          xt?.dispose();
+          dyt?.dispose();
+        }
+      });
+    });
+  } finally {
+    ref.dispose();
+    ours.forEach((m) => m.dispose());
+  }
+  expectNoLeak("after the case", backends, live);
+}
+
+/** The functional ops: weight / bias given or not; the backward with the saved statistics or recomputing them. */
+function checkFunctional(c: GnCase): void {
+  const { shape, G, C, units, size, unitOf, channelOf } = geometry(c);
+  const x = fillUnits(size, units, unitOf, c.xKinds, c.seed);
+  const dy = fillGrads(size, units, unitOf, c.dyKinds, c.seed + 5);
+  const weight = c.affine ? fillParams(C, c.weightKind, c.seed + 1) : null;
+  const bias = c.saved !== c.affine ? fillParams(C, c.biasKind, c.seed + 2) : null;
+  const weightOf = (p: number) => (weight ? weight[p] : 1);
+  const eps = c.eps ?? 1e-5;
+  const refFwd = attempt(() => groupNorm(x, shape, G, { weight, bias, eps, backend: reference }));
+  const backends = builds.map((b) => b.backend);
+  const live = liveBytes(backends);
+  for (const build of builds) {
+    const backend = build.backend;
+    if (refFwd.error !== null) {
+      expectSameRefusal(`${build.name} forward`, refFwd.error, () => groupNorm(x, shape, G, { weight, bias, eps, backend }));
+      continue;
+    }
+    const r = refFwd.value;
+    fc.pre(inDomain(r.saveInvstd));
+    const check = checker(build.name, "functional");
+    const xt = c.steps[0].tensors ? tensor(shape, x, { backend }) : null;
+    try {
+      const ours = xt ? groupNorm(xt, null, G, { weight, bias, eps, backend }) : groupNorm(x, shape, G, { weight, bias, eps, backend });
+      const fs = forwardScales(x, units, unitOf, channelOf, r.saveMean, r.saveInvstd, weightOf, (p) => (bias ? bias[p] : 0));
+      check.units("y", take(ours.y), r.y, units, unitOf, fs.scale, fs.floor);
+      check.units("saveMean", ours.saveMean, r.saveMean, units, (i) => i, maxAbsPerUnit(x, units, unitOf));
+      check.scalars("saveInvstd", ours.saveInvstd, r.saveInvstd);
+      const want = groupNormBackward(dy, x, shape, G, { weight, saveMean: r.saveMean, saveInvstd: r.saveInvstd, eps, backend: reference });
+      const scales = backwardScales(x, dy, units, unitOf, C, channelOf, r.saveMean, r.saveInvstd, weightOf);
+      const saved = c.saved ? { saveMean: ours.saveMean, saveInvstd: ours.saveInvstd } : {};
+      const got = xt
+        ? groupNormBackward(dy, xt, shape, G, { weight, eps, backend, ...saved })
+        : groupNormBackward(dy, x, shape, G, { weight, eps, backend, ...saved });
+      check.units("dx", take(got.dx), want.dx, units, unitOf, scales.dx, scales.dxFloor);
+      check.scalars("dweight", got.dweight, want.dweight, scales.dweight, scales.dweightFloor);
+      check.scalars("dbias", got.dbias, want.dbias, scales.dbias);
+    } finally {
+      xt?.dispose();
+    }
+  }
+  expectNoLeak("after the case", backends, live);
+}
+
+describe(`GroupNorm and groupNorm / groupNormBackward against the float64 reference (${runCount(CASES)} cases each, SIMD and scalar)`, () => {
+  propertyTest("GroupNorm module", gnCase, checkModule, CASES);
+  propertyTest("groupNorm functional", gnCase, checkFunctional, CASES);
+});
+reportAfterAll("GroupNorm properties");
