@@ -7,10 +7,10 @@ import {
   axesOf, checkBoolean, checkEps, checkLayout, checkMomentum, checkOptionKeys, checkPositiveInteger, describe, dimsOf, fail,
 } from "./checks.js";
 import { CONVENTIONS, checkConvention, refuseNullMomentum, runningUpdate, type Convention } from "./conventions.js";
-import { NormModule, type NormStateDict } from "./norm-module.js";
+import { ChannelNormModule } from "./channel-module.js";
+import type { NormStateDict } from "./norm-module.js";
 import { runBackward, runForward, type ForwardContext, type Gradients, type RunningStats } from "./batchnorm-ops.js";
 import type { Tensor } from "./tensor.js";
-import { Workspace } from "./workspace.js";
 
 export interface BatchNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
@@ -46,30 +46,15 @@ export type BatchNormStateDict = NormStateDict;
 
 export type { Gradients };
 
-export abstract class BatchNormBase extends NormModule<ForwardContext> {
-  readonly numFeatures: number;
+export abstract class BatchNormBase extends ChannelNormModule<ForwardContext> {
   readonly eps: number;
   readonly momentum: number | null;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
   readonly layout: Layout;
   readonly activation: Activation;
   readonly convention: Convention;
-  /** Learnable scale (ones at construction), or null without affine. Write into it freely. */
-  readonly weight: Float32Array | null;
-  /** Learnable shift (zeros at construction), or null without affine. */
-  readonly bias: Float32Array | null;
-  /** Running mean (zeros), or null without trackRunningStats. */
-  readonly runningMean: Float32Array | null;
-  /** Running variance, unbiased (ones), or null without trackRunningStats. */
-  readonly runningVar: Float32Array | null;
-  protected readonly paramMeaning = "one value per channel";
   /** forward's and backward's names in error messages, built once rather than per call. */
   private readonly atForward: string;
   private readonly atBackward: string;
-  protected batches = 0;
-  /** The per-channel buffers and staging the kernels work in (null once disposed). */
-  protected channelWs: Workspace | null;
 
   /**
    * kind: the module's name in messages; ranks: the input ranks it accepts.
@@ -81,33 +66,28 @@ export abstract class BatchNormBase extends NormModule<ForwardContext> {
     options: BatchNormOptions,
   ) {
     const where = kind;
+    // Every option is checked before super() allocates the module's memory: a refused
+    // constructor must leave nothing allocated.
     checkOptionKeys(where, options, OPTION_KEYS);
-    super(kind, options.backend);
-    this.atForward = `${kind}.forward`;
-    this.atBackward = `${kind}.backward`;
-    this.numFeatures = checkPositiveInteger(where, "numFeatures", numFeatures);
-    this.convention = checkConvention(where, options.convention ?? "pytorch");
-    const rules = CONVENTIONS[this.convention];
-    this.eps = checkEps(where, options.eps ?? rules.eps);
-    refuseNullMomentum(where, this.convention, options.momentum);
-    this.momentum = checkMomentum(where, options.momentum === undefined ? rules.momentum : options.momentum, true);
-    this.affine = checkBoolean(where, "affine", options.affine ?? true);
-    this.trackRunningStats = checkBoolean(where, "trackRunningStats", options.trackRunningStats ?? true);
-    this.layout = checkLayout(where, options.layout ?? "NCHW");
+    const C = checkPositiveInteger(where, "numFeatures", numFeatures);
+    const affine = checkBoolean(where, "affine", options.affine ?? true);
+    const trackRunningStats = checkBoolean(where, "trackRunningStats", options.trackRunningStats ?? true);
+    const convention = checkConvention(where, options.convention ?? "pytorch");
+    const rules = CONVENTIONS[convention];
+    const eps = checkEps(where, options.eps ?? rules.eps);
+    refuseNullMomentum(where, convention, options.momentum);
+    const momentum = checkMomentum(where, options.momentum === undefined ? rules.momentum : options.momentum, true);
+    const layout = checkLayout(where, options.layout ?? "NCHW");
     const activation = options.activation ?? "none";
     if (activation !== "none" && activation !== "relu") fail(where, `activation must be "none" or "relu", got ${describe(activation)}`);
+    super(kind, options.backend, { numFeatures: C, affine, trackRunningStats, channelBuffers: true });
+    this.atForward = `${kind}.forward`;
+    this.atBackward = `${kind}.backward`;
+    this.convention = convention;
+    this.eps = eps;
+    this.momentum = momentum;
+    this.layout = layout;
     this.activation = activation;
-    const C = numFeatures;
-    this.weight = this.affine ? new Float32Array(C).fill(1) : null;
-    this.bias = this.affine ? new Float32Array(C) : null;
-    this.runningMean = this.trackRunningStats ? new Float32Array(C) : null;
-    this.runningVar = this.trackRunningStats ? new Float32Array(C).fill(1) : null;
-    this.channelWs = new Workspace(this.backend, C);
-  }
-
-  /** Training forwards counted while running statistics are tracked. */
-  get numBatchesTracked(): number {
-    return this.batches;
   }
 
   /**
@@ -156,26 +136,6 @@ export abstract class BatchNormBase extends NormModule<ForwardContext> {
     const where = this.atBackward;
     const { context, input } = this.backwardInput(where, dy);
     return runBackward(this.channelWs!, where, context, input, this.affine);
-  }
-
-  protected stateArrays(): Array<[key: keyof NormStateDict, array: Float32Array]> {
-    const arrays: Array<[keyof NormStateDict, Float32Array]> = [];
-    if (this.affine) arrays.push(["weight", this.weight!], ["bias", this.bias!]);
-    if (this.trackRunningStats) arrays.push(["running_mean", this.runningMean!], ["running_var", this.runningVar!]);
-    return arrays;
-  }
-
-  protected get batchCounter(): number | null {
-    return this.trackRunningStats ? this.batches : null;
-  }
-
-  protected set batchCounter(value: number | null) {
-    if (value !== null) this.batches = value;
-  }
-
-  protected override disposeMore(): void {
-    this.channelWs?.dispose();
-    this.channelWs = null;
   }
 
   protected dimsFor(where: string, shape: readonly number[]) {

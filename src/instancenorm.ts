@@ -7,9 +7,8 @@ import { runBackward, runForward, type ForwardContext, type Gradients } from "./
 import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger } from "./checks.js";
 import { runFamilyBackward, runFamilyForward, type FamilyContext } from "./family-ops.js";
 import { checkSpatialSize, instanceDims, updateInstanceRunningStats } from "./instancenorm-ops.js";
-import { NormModule, type NormStateDict } from "./norm-module.js";
+import { ChannelNormModule } from "./channel-module.js";
 import type { Tensor } from "./tensor.js";
-import { Workspace } from "./workspace.js";
 
 export interface InstanceNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
@@ -31,25 +30,9 @@ type InstanceContext =
   | { readonly kind: "instance"; readonly family: FamilyContext; readonly shape: readonly number[]; readonly size: number }
   | { readonly kind: "running"; readonly channels: ForwardContext; readonly shape: readonly number[]; readonly size: number };
 
-export abstract class InstanceNormBase extends NormModule<InstanceContext> {
-  readonly numFeatures: number;
+export abstract class InstanceNormBase extends ChannelNormModule<InstanceContext> {
   readonly eps: number;
   readonly momentum: number;
-  readonly affine: boolean;
-  readonly trackRunningStats: boolean;
-  /** Learnable per-channel scale (ones), or null without affine. */
-  readonly weight: Float32Array | null;
-  /** Learnable per-channel shift (zeros), or null without affine. */
-  readonly bias: Float32Array | null;
-  /** Running mean (zeros), or null without trackRunningStats. */
-  readonly runningMean: Float32Array | null;
-  /** Running variance, unbiased (ones), or null without trackRunningStats. */
-  readonly runningVar: Float32Array | null;
-  protected readonly paramMeaning: string;
-  private batches: number;
-  /** Batch norm's buffers for the eval path with running statistics (null when not tracked). */
-  private channelWs: Workspace | null;
-
   private readonly spatialRank: number;
 
   protected constructor(kind: string, spatialRank: number, numFeatures: number, options: InstanceNormOptions) {
@@ -59,28 +42,11 @@ export abstract class InstanceNormBase extends NormModule<InstanceContext> {
     const momentum = checkMomentum(kind, options.momentum === undefined ? 0.1 : options.momentum, false)!;
     const affine = checkBoolean(kind, "affine", options.affine ?? false);
     const track = checkBoolean(kind, "trackRunningStats", options.trackRunningStats ?? false);
-    super(kind, options.backend);
+    // Batch norm's buffers serve the eval path with running statistics only.
+    super(kind, options.backend, { numFeatures: C, affine, trackRunningStats: track, channelBuffers: track });
     this.spatialRank = spatialRank;
-    this.numFeatures = C;
     this.eps = eps;
     this.momentum = momentum;
-    this.affine = affine;
-    this.trackRunningStats = track;
-    this.weight = affine ? new Float32Array(C).fill(1) : null;
-    this.bias = affine ? new Float32Array(C) : null;
-    this.runningMean = track ? new Float32Array(C) : null;
-    this.runningVar = track ? new Float32Array(C).fill(1) : null;
-    this.paramMeaning = "one value per channel";
-    this.batches = 0;
-    this.channelWs = track ? new Workspace(this.backend, C) : null;
-  }
-
-  /**
-   * num_batches_tracked of PyTorch's state dict. PyTorch's instance norm never increments it;
-   * neither does this module (it is kept and loaded for state-dict compatibility).
-   */
-  get numBatchesTracked(): number {
-    return this.batches;
   }
 
   /**
@@ -128,26 +94,6 @@ export abstract class InstanceNormBase extends NormModule<InstanceContext> {
       return runFamilyBackward(ws, where, context.family, input, this.affine, this.affine);
     }
     return runBackward(this.channelWs!, where, context.channels, input, this.affine);
-  }
-
-  protected stateArrays(): Array<[keyof NormStateDict, Float32Array]> {
-    const arrays: Array<[keyof NormStateDict, Float32Array]> = [];
-    if (this.affine) arrays.push(["weight", this.weight!], ["bias", this.bias!]);
-    if (this.trackRunningStats) arrays.push(["running_mean", this.runningMean!], ["running_var", this.runningVar!]);
-    return arrays;
-  }
-
-  protected get batchCounter(): number | null {
-    return this.trackRunningStats ? this.batches : null;
-  }
-
-  protected set batchCounter(value: number | null) {
-    if (value !== null) this.batches = value;
-  }
-
-  protected override disposeMore(): void {
-    this.channelWs?.dispose();
-    this.channelWs = null;
   }
 }
 

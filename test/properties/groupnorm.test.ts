@@ -8,6 +8,7 @@ import { GroupNorm, groupNorm, groupNormBackward, tensor, type Backend } from ".
 import {
   attempt, backwardScales, expectNoLeak, expectSameRefusal, forwardScales, inDomain, liveBytes, maxAbsPerUnit, take,
 } from "./common.js";
+import { checkModuleStep } from "./module-step.js";
 import { propertyTest, reference, reportAfterAll, runCount, wasmBuilds } from "./runner.js";
 import { ncsFor, pathClass, sizeOf, type NCS } from "./shapes.js";
 import { checker } from "./tolerance.js";
@@ -83,28 +84,10 @@ function checkModule(c: GnCase): void {
       const refY = attempt(() => ref.forward(x, shape));
       const stats = refY.error === null ? groupNorm(x, shape, G, { eps: ref.eps, backend: reference }) : null;
       if (stats) fc.pre(inDomain(stats.saveInvstd));
-      const w = ref.weight;
-      const weightOf = (p: number) => (w ? w[p] : 1);
       builds.forEach((build, b) => {
         const m = ours[b];
         if (refY.error !== null) return expectSameRefusal(`${where} ${build.name} forward`, refY.error, () => m.forward(x, shape));
-        const check = checker(build.name, where);
-        const xt = step.tensors ? tensor(shape, x, { backend: build.backend }) : null;
-        const dyt = step.tensors ? tensor(shape, dy, { backend: build.backend }) : null;
-        try {
-          const y = take(xt ? m.forward(xt) : m.forward(x, shape));
-          const fs = forwardScales(x, units, unitOf, channelOf, stats!.saveMean, stats!.saveInvstd, weightOf, (p) => (ref.bias ? ref.bias[p] : 0));
-          check.units("y", y, refY.value, units, unitOf, fs.scale, fs.floor);
-          const want = ref.backward(dy);
-          const got = dyt ? m.backward(dyt) : m.backward(dy);
-          const scales = backwardScales(x, dy, units, unitOf, C, channelOf, stats!.saveMean, stats!.saveInvstd, weightOf);
-          check.units("dx", take(got.dx), want.dx, units, unitOf, scales.dx, scales.dxFloor);
-          check.scalars("dweight", got.dweight, want.dweight, scales.dweight, scales.dweightFloor);
-          check.scalars("dbias", got.dbias, want.dbias, scales.dbias);
-        } finally {
-          xt?.dispose();
-          dyt?.dispose();
-        }
+        checkModuleStep(build, where, m, ref, refY.value, x, dy, shape, step.tensors, { units: units, unitOf: unitOf, params: C, paramOf: channelOf }, stats!.saveMean, stats!.saveInvstd);
       });
     });
   } finally {

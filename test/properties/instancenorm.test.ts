@@ -10,6 +10,7 @@ import {
 import {
   attempt, backwardScales, expectNoLeak, expectSameRefusal, forwardScales, inDomain, liveBytes, maxAbsPerUnit, runningScale, take,
 } from "./common.js";
+import { checkModuleStep } from "./module-step.js";
 import { propertyTest, reference, reportAfterAll, runCount, wasmBuilds } from "./runner.js";
 import { ncsFor, pathClass, sizeOf, type NCS } from "./shapes.js";
 import { checker } from "./tolerance.js";
@@ -117,31 +118,14 @@ function checkModule(c: InCase): void {
       const useRunning = !step.training && c.trackRunningStats;
       const stats = planeStats(x, full, ref.eps, useRunning ? { mean: ref.runningMean!, var: ref.runningVar! } : null, N);
       fc.pre(inDomain(stats.invstd));
-      const w = ref.weight;
-      const weightOf = (p: number) => (w ? w[p] : 1);
       const before = ref.runningMean ? [ref.runningMean.slice(), ref.runningVar!.slice()] : null;
       const refY = attempt(() => ref.forward(x, shape));
       builds.forEach((build, b) => {
         const m = ours[b];
         if (refY.error !== null) return expectSameRefusal(`${where} ${build.name} forward`, refY.error, () => m.forward(x, shape));
-        const check = checker(build.name, where);
-        const xt = step.tensors ? tensor(shape, x, { backend: build.backend }) : null;
-        const dyt = step.tensors ? tensor(shape, dy, { backend: build.backend }) : null;
-        try {
-          const y = take(xt ? m.forward(xt) : m.forward(x, shape));
-          const fs = forwardScales(x, units, unitOf, channelOf, stats.mean, stats.invstd, weightOf, (p) => (ref.bias ? ref.bias[p] : 0));
-          check.units("y", y, refY.value, units, unitOf, fs.scale, fs.floor);
-          const want = ref.backward(dy);
-          const got = dyt ? m.backward(dyt) : m.backward(dy);
-          const scales = backwardScales(x, dy, units, unitOf, C, channelOf, stats.mean, stats.invstd, weightOf);
-          check.units("dx", take(got.dx), want.dx, units, unitOf, scales.dx, scales.dxFloor);
-          check.scalars("dweight", got.dweight, want.dweight, scales.dweight, scales.dweightFloor);
-          check.scalars("dbias", got.dbias, want.dbias, scales.dbias);
-        } finally {
-          xt?.dispose();
-          dyt?.dispose();
-        }
+        checkModuleStep(build, where, m, ref, refY.value, x, dy, shape, step.tensors, { units: units, unitOf: unitOf, params: C, paramOf: channelOf }, stats.mean, stats.invstd);
         if (before) {
+          const check = checker(build.name, where);
           const weight = step.training ? ref.momentum : 0;
           check.scalars("running_mean", m.runningMean, ref.runningMean, runningScale(before[0], ref.runningMean!, weight, maxAbsPerUnit(x, C, channelOf)));
           check.scalars("running_var", m.runningVar, ref.runningVar, runningScale(before[1], ref.runningVar!, weight, new Float64Array(C)));

@@ -8,6 +8,7 @@ import { LayerNorm, layerNorm, layerNormBackward, tensor, type Backend } from ".
 import {
   attempt, backwardScales, take, expectNoLeak, expectSameRefusal, forwardScales, inDomain, liveBytes, maxAbsPerUnit,
 } from "./common.js";
+import { checkModuleStep } from "./module-step.js";
 import { propertyTest, reference, reportAfterAll, runCount, wasmBuilds } from "./runner.js";
 import { longRun, sizeOf, smallDim } from "./shapes.js";
 import { checker } from "./tolerance.js";
@@ -93,29 +94,11 @@ function checkModule(c: LnCase): void {
       const dy = fillGrads(size, R, rowOf, c.dyKinds, c.seed + 10 * s + 5);
       const stats = layerNorm(x, shape, c.normalized, { eps: ref.eps, backend: reference });
       fc.pre(inDomain(stats.saveInvstd));
-      const w = ref.weight;
-      const weightOf = (p: number) => (w ? w[p] : 1);
       const refY = attempt(() => ref.forward(x, shape));
       builds.forEach((build, b) => {
         const m = ours[b];
         if (refY.error !== null) return expectSameRefusal(`${where} ${build.name} forward`, refY.error, () => m.forward(x, shape));
-        const check = checker(build.name, where);
-        const xt = step.tensors ? tensor(shape, x, { backend: build.backend }) : null;
-        const dyt = step.tensors ? tensor(shape, dy, { backend: build.backend }) : null;
-        try {
-          const y = take(xt ? m.forward(xt) : m.forward(x, shape));
-          const fs = forwardScales(x, R, rowOf, paramOf, stats.saveMean, stats.saveInvstd, weightOf, (p) => (ref.bias ? ref.bias[p] : 0));
-          check.units("y", y, refY.value, R, rowOf, fs.scale, fs.floor);
-          const want = ref.backward(dy);
-          const got = dyt ? m.backward(dyt) : m.backward(dy);
-          const scales = backwardScales(x, dy, R, rowOf, L, paramOf, stats.saveMean, stats.saveInvstd, weightOf);
-          check.units("dx", take(got.dx), want.dx, R, rowOf, scales.dx, scales.dxFloor);
-          check.scalars("dweight", got.dweight, want.dweight, scales.dweight, scales.dweightFloor);
-          check.scalars("dbias", got.dbias, want.dbias, scales.dbias);
-        } finally {
-          xt?.dispose();
-          dyt?.dispose();
-        }
+        checkModuleStep(build, where, m, ref, refY.value, x, dy, shape, step.tensors, { units: R, unitOf: rowOf, params: L, paramOf: paramOf }, stats.saveMean, stats.saveInvstd);
       });
     });
   } finally {
