@@ -30,7 +30,10 @@ export function headlineMarkdown(report: Report, chartPath: string): string {
     }
   }
   const family = familyMarkdown(report);
-  const overhead = report.overhead.map((o) => `${o.workload} ${OP_LABELS[o.op]} ${o.stats.median.toFixed(1)} us`).join("; ");
+  // Training forward + backward is two module calls; the other ops one.
+  const overhead = report.overhead
+    .map((o) => `${o.workload} ${OP_LABELS[o.op]} ${o.stats.median.toFixed(1)} us${o.op === "trainBackward" ? " (two calls)" : ""}`)
+    .join("; ");
   const torchNote = report.torch.measured ? `PyTorch ${report.versions.torch}` : `PyTorch ${report.torch.reason ?? "not measured"}`;
   return [
     START,
