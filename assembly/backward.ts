@@ -319,7 +319,7 @@ function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: 
 }
 
 /** sum(dy), sum(dy * (x - mean)) per channel over an (N, C, S) tensor in either layout. */
-export function backwardReduce(
+export function reduceChannels(
   dy: usize, x: usize, N: i32, C: i32, S: i32, channelsLast: i32,
   mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize,
 ): void {
@@ -331,7 +331,7 @@ export function backwardReduce(
 }
 
 /** dx = a * (dy + h * (x - shift) + k) over an (N, C, S) tensor in either layout. */
-export function backwardElemtChannels(
+export function elemtChannels(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {

@@ -26,8 +26,12 @@ import { applyWithSums, elemtWithReduce } from "./pipeline";
 import { masked, Plain, Relu } from "./mask";
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
-  affineGrads, widenStats, frozenCoefficients,
+  affineGrads, widenStats, frozenCoefficients, applyCoefficients,
 } from "./coefficients";
+import {
+  BIAS, BIAS_AT, CHANNELS_LAST, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN, RELU, RUN_MEAN_AT, RUN_VAR_AT,
+  SUM_DY, SUM_DY_XMU, TRAINING, VAR, WEIGHT, WEIGHT_AT, coefOf, optional, param, scratchOf, stat,
+} from "./block";
 
 
 /** The floor of the apply map: -Infinity is no floor at all, 0 is a ReLU. */
@@ -43,11 +47,19 @@ import {
 }
 
 /**
- * Training forward: batch statistics into mean64 / var64 (biased) / invstd64, and
- * y = (x - mean) * invstd * weight + bias (then max(y, 0) when relu). weight / bias may be
- * 0 (no affine). scratch: 3 * C f32 + C f64 (interleaved tensors only).
+ * Training forward: batch statistics into the block's mean / var (biased) / invstd, and
+ * y = (x - mean) * invstd * weight + bias (then max(y, 0) with RELU). Block (K = P = C):
+ * reads weight / bias as flagged; scratch 3 * C f32 + C f64 (interleaved tensors only).
  */
-export function batchNormTrainForward(
+export function batchNormTrainForward(x: usize, y: usize, N: i32, C: i32, S: i32, flags: i32, eps: f64, block: usize): void {
+  trainForward(
+    x, y, N, C, S, flags & CHANNELS_LAST, eps, optional(block, C, C, WEIGHT_AT, flags, WEIGHT),
+    optional(block, C, C, BIAS_AT, flags, BIAS), stat(block, C, MEAN), stat(block, C, VAR), stat(block, C, INVSTD),
+    coefOf(block, C, C), scratchOf(block, C, C), flags & RELU,
+  );
+}
+
+function trainForward(
   x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, eps: f64,
   weight: usize, bias: usize, mean64: usize, var64: usize, invstd64: usize, coef: usize, scratch: usize, relu: i32,
 ): void {
@@ -90,26 +102,40 @@ export function batchNormTrainForward(
 }
 
 /**
- * Inference forward with the running statistics; also leaves them widened in mean64 /
- * var64 and invstd64 for a frozen-statistics backward.
+ * Inference forward with the block's runMean / runVar; also leaves them widened in its
+ * mean / var and invstd for a frozen-statistics backward.
  */
-export function batchNormEvalForward(
-  x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, eps: f64,
-  weight: usize, bias: usize, runMean: usize, runVar: usize,
-  mean64: usize, var64: usize, invstd64: usize, coef: usize, relu: i32,
-): void {
-  widenStats(C, runMean, runVar, mean64, var64);
-  forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
-  applyChannels(x, y, N, C, S, channelsLast, coef, floorOf(relu));
+export function batchNormEvalForward(x: usize, y: usize, N: i32, C: i32, S: i32, flags: i32, eps: f64, block: usize): void {
+  const mean64 = stat(block, C, MEAN), var64 = stat(block, C, VAR), coef = coefOf(block, C, C);
+  widenStats(C, param(block, C, C, RUN_MEAN_AT), param(block, C, C, RUN_VAR_AT), mean64, var64);
+  forwardCoefficients(
+    C, mean64, var64, eps, optional(block, C, C, WEIGHT_AT, flags, WEIGHT), optional(block, C, C, BIAS_AT, flags, BIAS),
+    coef, stat(block, C, INVSTD),
+  );
+  applyChannels(x, y, N, C, S, flags & CHANNELS_LAST, coef, floorOf(flags & RELU));
 }
 
 /**
- * Backward. training != 0: batch statistics (mean64, invstd64 from the forward) and the
- * full gradient through them; training == 0: frozen statistics, dx = dy * weight * invstd.
- * relu != 0: dy is masked by the ReLU of the forward, whose coefficients coef must hold.
- * Any of dx, dweight, dbias may be 0 when not wanted. scratch: 3 * C f32 (interleaved only).
+ * Backward given the block's mean / invstd of the forward. TRAINING: the full gradient
+ * through the batch statistics; otherwise frozen statistics, dx = dy * weight * invstd.
+ * RELU: dy is masked by the forward's ReLU, recomputed from the block's weight and bias.
+ * dx may be 0 when not wanted; dweight / dbias are written as flagged.
  */
-export function batchNormBackward(
+export function batchNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, flags: i32, block: usize): void {
+  const mean64 = stat(block, C, MEAN), invstd64 = stat(block, C, INVSTD), coef = coefOf(block, C, C);
+  const weight = optional(block, C, C, WEIGHT_AT, flags, WEIGHT);
+  const relu = flags & RELU;
+  // The mask needs the forward's exact f32 coefficients: the same formula on the same f64
+  // mean / invstd gives them bit for bit.
+  if (relu) applyCoefficients(C, mean64, invstd64, weight, optional(block, C, C, BIAS_AT, flags, BIAS), coef);
+  backwardPass(
+    dy, x, dx, N, C, S, flags & CHANNELS_LAST, (flags & TRAINING) != 0 ? 1 : 0, mean64, invstd64, weight,
+    optional(block, C, C, DWEIGHT_AT, flags, DWEIGHT), optional(block, C, C, DBIAS_AT, flags, DBIAS),
+    stat(block, C, SUM_DY), stat(block, C, SUM_DY_XMU), coef, scratchOf(block, C, C), relu,
+  );
+}
+
+function backwardPass(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, training: i32,
   mean64: usize, invstd64: usize, weight: usize, dweight: usize, dbias: usize,
   sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize, relu: i32,

@@ -10,6 +10,9 @@
 
 import { runMoments, momentMean, momentM2, runDotSums, dotSumDy, dotSumDyX } from "./rowstats";
 import { runApply, runElemt } from "./runmaps";
+import {
+  BIAS, BIAS_AT, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN, VAR, WEIGHT, WEIGHT_AT, optional, scratchOf, stat,
+} from "./block";
 
 /** Runs of at most this many values take the all-f64 backward (see exactRun). */
 const EXACT_RUN: i32 = 8;
@@ -20,11 +23,19 @@ const EXACT_RUN: i32 = 8;
 }
 
 /**
- * Forward: per (n, g) run r = n * G + g, mean64[r] / invstd64[r] (f64 N * G) and, when
- * var64 != 0, the biased variance var64[r] (instance norm's running statistics need it).
- * weight / bias (f32 C) may be 0.
+ * Forward: per (n, g) run r = n * G + g, the block's mean[r] / var[r] (biased: instance
+ * norm's running statistics need it) / invstd[r] (K = N * G), with per-channel weight /
+ * bias (P = C) as flagged.
  */
-export function groupNormForward(
+export function groupNormForward(x: usize, y: usize, N: i32, C: i32, S: i32, G: i32, flags: i32, eps: f64, block: usize): void {
+  const K = N * G;
+  forwardGroups(
+    x, y, N, C, S, G, eps, optional(block, K, C, WEIGHT_AT, flags, WEIGHT), optional(block, K, C, BIAS_AT, flags, BIAS),
+    stat(block, K, MEAN), stat(block, K, INVSTD), stat(block, K, VAR),
+  );
+}
+
+function forwardGroups(
   x: usize, y: usize, N: i32, C: i32, S: i32, G: i32, eps: f64,
   weight: usize, bias: usize, mean64: usize, invstd64: usize, var64: usize,
 ): void {
@@ -61,10 +72,18 @@ export function groupNormForward(
  * Backward given the forward's mean64 / invstd64. With g = dy * w[c], over each run:
  *   dx = invstd * (g - mean(g) - xhat * mean(g * xhat)),
  *   dweight[c] = sum of dy * xhat, dbias[c] = sum of dy (over samples and positions).
- * dx, dweight, dbias may be 0 when not wanted; weight 0 means ones.
- * sums: 2 * N * C f64 (per plane: sum(dy), sum(dy * (x - mean))).
+ * dx may be 0 when not wanted; dweight / dbias are written as flagged; no weight means ones.
+ * Block scratch: 2 * N * C f64 (per plane: sum(dy), sum(dy * (x - mean))).
  */
-export function groupNormBackward(
+export function groupNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, G: i32, flags: i32, block: usize): void {
+  const K = N * G;
+  backwardGroups(
+    dy, x, dx, N, C, S, G, optional(block, K, C, WEIGHT_AT, flags, WEIGHT), optional(block, K, C, DWEIGHT_AT, flags, DWEIGHT),
+    optional(block, K, C, DBIAS_AT, flags, DBIAS), stat(block, K, MEAN), stat(block, K, INVSTD), scratchOf(block, K, C),
+  );
+}
+
+function backwardGroups(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, G: i32,
   weight: usize, dweight: usize, dbias: usize, mean64: usize, invstd64: usize, sums: usize,
 ): void {

@@ -1,23 +1,15 @@
-// The kernels' exports: pointers (byte offsets into this module's memory), sizes and
-// scalars in, nothing allocated. The TypeScript layer owns the memory above heapBase().
+// The kernels' exports, one per entry of src/runtime/kernels.ts (test/kernel-abi.test.ts
+// checks names and arities): tensor pointers (byte offsets into this module's memory),
+// dims, a flags word, scalars and one argument block (block.ts). Nothing is allocated;
+// the TypeScript layer owns the memory above heapBase().
 
 export { batchNormTrainForward, batchNormEvalForward, batchNormBackward } from "./batchnorm";
-export { channelStats } from "./stats";
-export { applyChannels } from "./apply";
-export { backwardReduce, backwardElemtChannels } from "./backward";
-export {
-  forwardCoefficients, applyCoefficients, backwardCoefficients, frozenCoefficients, affineGrads,
-  updateRunningStats, widenStats,
-} from "./coefficients";
+export { channelStats, applyStats, backwardReduce, backwardElemt } from "./split";
 export { layerNormForward, layerNormBackward } from "./layernorm";
 export { groupNormForward, groupNormBackward } from "./groupnorm";
+export { blockBytes } from "./block";
 
 /** First byte the host may use: everything below belongs to static data and the stack. */
 export function heapBase(): usize {
   return (__heap_base + 63) & ~63;
-}
-
-/** memory.copy of n bytes: the floor every benchmark is measured against. */
-export function copyBytes(dst: usize, src: usize, n: usize): void {
-  memory.copy(dst, src, n);
 }

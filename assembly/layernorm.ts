@@ -10,6 +10,9 @@
 
 import { runMoments, momentMean, momentM2, runWeightedSums, dotSumDy, dotSumDyX } from "./rowstats";
 import { runApply } from "./runmaps";
+import {
+  BIAS, BIAS_AT, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN, WEIGHT, WEIGHT_AT, optional, scratchOf, stat,
+} from "./block";
 
 /** Rows of at most this many values take the all-f64 backward (see exactRows). */
 const EXACT_ROW: i32 = 8;
@@ -17,9 +20,17 @@ const EXACT_ROW: i32 = 8;
 const FLUSH_ROWS: i32 = 32;
 
 /**
- * Forward: mean64[r] and invstd64[r] (f64 R each) and y. weight / bias (f32 L) may be 0.
+ * Forward: the block's mean[r] and invstd[r] (K = R) and y, with weight / bias (P = L) as
+ * flagged.
  */
-export function layerNormForward(
+export function layerNormForward(x: usize, y: usize, R: i32, L: i32, flags: i32, eps: f64, block: usize): void {
+  forwardRows(
+    x, y, R, L, eps, optional(block, R, L, WEIGHT_AT, flags, WEIGHT), optional(block, R, L, BIAS_AT, flags, BIAS),
+    stat(block, R, MEAN), stat(block, R, INVSTD),
+  );
+}
+
+function forwardRows(
   x: usize, y: usize, R: i32, L: i32, eps: f64, weight: usize, bias: usize, mean64: usize, invstd64: usize,
 ): void {
   const rowBytes = <usize>L << 2;
@@ -93,10 +104,17 @@ function biasRow(x: usize, y: usize, L: i32, shift: f32, scale: f32, offset: f32
  * Backward given the forward's mean64 / invstd64. With g = dy * w:
  *   dx = invstd * (g - mean(g) - xhat * mean(g * xhat))     per row,
  *   dweight[i] = sum over rows of dy * xhat, dbias[i] = sum over rows of dy.
- * dx, dweight, dbias may each be 0 when not wanted; weight 0 means ones.
+ * dx may be 0 when not wanted; dweight / dbias are written as flagged; no weight means ones.
  * scratch: 2 * L f32 then 2 * L f64 (block sums, then totals of dweight / dbias).
  */
-export function layerNormBackward(
+export function layerNormBackward(dy: usize, x: usize, dx: usize, R: i32, L: i32, flags: i32, block: usize): void {
+  backwardRows(
+    dy, x, dx, R, L, optional(block, R, L, WEIGHT_AT, flags, WEIGHT), optional(block, R, L, DWEIGHT_AT, flags, DWEIGHT),
+    optional(block, R, L, DBIAS_AT, flags, DBIAS), stat(block, R, MEAN), stat(block, R, INVSTD), scratchOf(block, R, L),
+  );
+}
+
+function backwardRows(
   dy: usize, x: usize, dx: usize, R: i32, L: i32, weight: usize, dweight: usize, dbias: usize,
   mean64: usize, invstd64: usize, scratch: usize,
 ): void {

@@ -270,7 +270,7 @@ export function exactStats(x: usize, N: i32, C: i32, S: i32, channelsLast: i32, 
  * Per-channel mean and biased variance (f64) of an (N, C, S) tensor in either layout.
  * scratch: see rowStats (unused for planar tensors).
  */
-export function channelStats(
+export function momentsOfChannels(
   x: usize, N: i32, C: i32, S: i32, channelsLast: i32,
   mean64: usize, var64: usize, scratch: usize,
 ): void {

@@ -2,7 +2,7 @@
 // that can be prepared once, run many times, and asked for its outputs (the tests compare
 // those against the reference, so a row can never time a broken path).
 
-import type { Layout } from "../src/backend.js";
+import type { Layout } from "../src/runtime/backend.js";
 
 /** The ops every family is measured on. */
 export type OpName = "train" | "infer" | "trainBackward";

@@ -1,5 +1,5 @@
 // The run's figures as data: what the table, the chart, the README and latest.json are made from.
-import type { Layout } from "../src/backend.js";
+import type { Layout } from "../src/runtime/backend.js";
 import type { OpName } from "./case.js";
 import type { Machine } from "./machine.js";
 import type { Summary } from "./stats.js";

@@ -4,7 +4,7 @@
 // (report/write.ts). Flags: options.ts.
 import { createRequire } from "node:module";
 import os from "node:os";
-import { createBackend } from "../src/wasm-backend.js";
+import { createBackend } from "../src/runtime/wasm-backend.js";
 import { wrapperOnly } from "./runners/wrapper-only.js";
 import { OP_NAMES } from "./case.js";
 import { FAMILIES } from "./families/index.js";

@@ -1,5 +1,5 @@
 // The shapes of DESIGN.md's performance contract, each in the layouts it has.
-import type { Layout } from "../src/backend.js";
+import type { Layout } from "../src/runtime/backend.js";
 import type { Workload } from "./case.js";
 
 export function workload(shape: readonly number[], layout: Layout): Workload {

@@ -1,49 +1,55 @@
-// batchnorm-wasm: batch normalization as WebAssembly kernels, exact to PyTorch.
+// batchnorm-wasm: batch normalization (and layer, group, instance norm) as WebAssembly
+// kernels, exact to PyTorch. The layers, bottom up: runtime/ (kernels, memory, tensors,
+// backends), reference/ (the pure-JS reference, also a backend), ops/ (staging and the
+// ops every entry point shares), modules/ and functional/ (the public API). See
+// docs/architecture.md.
 
-export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormBase } from "./batchnorm.js";
-export type { Activation, BatchNormOptions, BatchNormStateDict, Gradients } from "./batchnorm.js";
-export { batchNorm, batchNormBackward, batchNormRelu, batchNormReluBackward } from "./functional.js";
+export { BatchNorm1d, BatchNorm2d, BatchNorm3d, BatchNormBase } from "./modules/batchnorm.js";
+export type { Activation, BatchNormOptions, BatchNormStateDict } from "./modules/batchnorm.js";
+export { LayerNorm } from "./modules/layernorm.js";
+export type { LayerNormOptions } from "./modules/layernorm.js";
+export { GroupNorm } from "./modules/groupnorm.js";
+export type { GroupNormOptions } from "./modules/groupnorm.js";
+export { InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, InstanceNormBase } from "./modules/instancenorm.js";
+export type { InstanceNormOptions } from "./modules/instancenorm.js";
+export type { NormStateDict } from "./modules/module.js";
+export { SyncBatchNorm } from "./modules/sync/sync-batchnorm.js";
+export type { SyncBatchNormOptions } from "./modules/sync/sync-batchnorm.js";
+export { SyncGroup, createSyncGroup } from "./modules/sync/group.js";
+export type { SyncGroupHandle, SyncGroupOptions } from "./modules/sync/group.js";
+export { SyncChannel } from "./modules/sync/channel.js";
+
+export { batchNorm, batchNormBackward, batchNormRelu, batchNormReluBackward } from "./functional/batchnorm.js";
 export type {
   BatchNormFunctionalOptions, BatchNormBackwardOptions, BatchNormReluBackwardOptions, BatchNormResult,
-} from "./functional.js";
-export { tensor, Tensor } from "./tensor.js";
-export type { TensorOptions } from "./tensor.js";
-export { createBackend, simdSupported } from "./wasm-backend.js";
-export type { BackendOptions, WasmBuild } from "./wasm-backend.js";
-export { createReferenceBackend } from "./reference-backend.js";
-export { getDefaultBackend, setDefaultBackend } from "./default-backend.js";
-export type { Backend, BackendKind, Layout, Dims } from "./backend.js";
-export type { MemoryStats } from "./memory.js";
-export * from "./reference.js";
-export { LayerNorm } from "./layernorm.js";
-export type { LayerNormOptions } from "./layernorm.js";
-export { GroupNorm } from "./groupnorm.js";
-export type { GroupNormOptions } from "./groupnorm.js";
-export { InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, InstanceNormBase } from "./instancenorm.js";
-export type { InstanceNormOptions } from "./instancenorm.js";
-export type { NormStateDict } from "./norm-module.js";
+} from "./functional/batchnorm.js";
 export {
   layerNorm, layerNormBackward, groupNorm, groupNormBackward, instanceNorm, instanceNormBackward,
-} from "./family-functional.js";
+} from "./functional/norms.js";
 export type {
-  FamilyResult, LayerNormFunctionalOptions, GroupNormFunctionalOptions, InstanceNormFunctionalOptions,
-  FamilyBackwardOptions, InstanceNormBackwardOptions,
-} from "./family-functional.js";
-export type { GroupDims } from "./backend.js";
-export * from "./reference-family.js";
-export { CONVENTIONS } from "./conventions.js";
-export type { Convention, ConventionRules } from "./conventions.js";
+  NormResult, LayerNormFunctionalOptions, GroupNormFunctionalOptions, InstanceNormFunctionalOptions,
+  NormBackwardOptions, InstanceNormBackwardOptions,
+} from "./functional/norms.js";
 export {
   batchNormStats, batchNormGatherStats, batchNormElemt, batchNormBackwardReduce, batchNormBackwardElemt,
-} from "./split.js";
+} from "./functional/split.js";
 export type {
   ShardStats, GlobalStats, SplitOptions, GatherStatsOptions, ElemtOptions, BackwardReduceOptions, BackwardReduceResult,
   BackwardElemtOptions,
-} from "./split.js";
-export { foldBatchNorm } from "./fold.js";
-export type { FoldLayout, FoldOptions, FoldableBatchNorm } from "./fold.js";
-export { SyncBatchNorm } from "./sync/sync-batchnorm.js";
-export type { SyncBatchNormOptions } from "./sync/sync-batchnorm.js";
-export { SyncGroup, createSyncGroup } from "./sync/group.js";
-export type { SyncGroupHandle, SyncGroupOptions } from "./sync/group.js";
-export { SyncChannel } from "./sync/channel.js";
+} from "./functional/split.js";
+export { foldBatchNorm } from "./functional/fold.js";
+export type { FoldLayout, FoldOptions, FoldableBatchNorm } from "./functional/fold.js";
+export type { Gradients } from "./ops/batchnorm.js";
+export { CONVENTIONS } from "./ops/running.js";
+export type { Convention, ConventionRules } from "./ops/running.js";
+
+export { tensor, Tensor } from "./runtime/tensor.js";
+export type { TensorOptions } from "./runtime/tensor.js";
+export { createBackend, simdSupported } from "./runtime/wasm-backend.js";
+export type { BackendOptions, WasmBuild } from "./runtime/wasm-backend.js";
+export { getDefaultBackend, setDefaultBackend } from "./runtime/default-backend.js";
+export type { Backend, BackendKind, Layout, Dims, GroupDims } from "./runtime/backend.js";
+export type { MemoryStats } from "./runtime/memory.js";
+export { createReferenceBackend } from "./reference/backend.js";
+export * from "./reference/batchnorm.js";
+export * from "./reference/norms.js";

@@ -2,6 +2,7 @@
 // family's small test shapes and its outputs are checked against the pure-JS reference
 // module (itself checked against PyTorch fixtures): for BatchNorm built here, for the
 // other families their own js-reference row. Speed is not measured here.
+import { Block } from "../src/runtime/block.js";
 import { describe, expect, it } from "vitest";
 import { createBackend, createReferenceBackend } from "../src/index.js";
 import type { Case, Outputs } from "../bench/case.js";
@@ -93,10 +94,9 @@ describe("the wrapper-only backend (target 5)", () => {
   it("allocates in the real backend's memory and computes nothing", () => {
     const region = ctx.wrapperOnly.alloc(64);
     region.f32().fill(7);
-    const dims = { N: 2, C: 2, S: 4, channelsLast: false };
-    const stats = { mean: region, var: region, invstd: region, sumDy: region, sumDyXmu: region, coef: region, scratch: region };
-    ctx.wrapperOnly.trainForward(region, region, dims, 1e-5, null, null, stats, false);
-    ctx.wrapperOnly.backward(region, region, region, dims, true, null, region, region, stats, null);
+    const block = new Block(region, 2, 2);
+    ctx.wrapperOnly.batchNormTrainForward({ x: region, y: region, N: 2, C: 2, S: 4, flags: 0, eps: 1e-5, block });
+    ctx.wrapperOnly.batchNormBackward({ dy: region, x: region, dx: region, N: 2, C: 2, S: 4, flags: 2, block });
     expect(Array.from(region.f32())).toEqual(new Array(16).fill(7));
     expect(ctx.wrapperOnly.memoryStats()).toEqual(ctx.simd.memoryStats());
     expect(ctx.wrapperOnly.kind).toBe("simd");

@@ -27,7 +27,7 @@ function countingBackend(): { backend: Backend; calls: () => number } {
   const backend = new Proxy(inner, {
     get(target, key) {
       const value = Reflect.get(target, key);
-      if (key === "evalForward") return (...args: unknown[]) => (calls++, (value as (...a: unknown[]) => void).apply(target, args));
+      if (key === "batchNormEvalForward") return (...args: unknown[]) => (calls++, (value as (...a: unknown[]) => void).apply(target, args));
       return typeof value === "function" ? value.bind(target) : value;
     },
   });

@@ -1,8 +1,8 @@
 // BatchNorm1d / BatchNorm2d rows: every implementation of IMPLEMENTATIONS on each workload
 // and op. The floor is the first row of each workload.
-import { BatchNorm1d, BatchNorm2d, type Activation } from "../../src/batchnorm.js";
-import type { Backend } from "../../src/backend.js";
-import { createReferenceBackend } from "../../src/reference-backend.js";
+import { BatchNorm1d, BatchNorm2d, type Activation } from "../../src/modules/batchnorm.js";
+import type { Backend } from "../../src/runtime/backend.js";
+import { createReferenceBackend } from "../../src/reference/backend.js";
 import { OP_NAMES, rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";

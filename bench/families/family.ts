@@ -1,6 +1,6 @@
 // A family of ops (BatchNorm today; LayerNorm / GroupNorm / InstanceNorm later) contributes
 // its benchmark rows through this interface: one file per family, listed in index.ts.
-import type { Backend } from "../../src/backend.js";
+import type { Backend } from "../../src/runtime/backend.js";
 import type { Case, OpName, Workload } from "../case.js";
 
 /** Shared by every family in one run: one backend per build, so memory is reused. */

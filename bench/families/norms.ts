@@ -3,11 +3,11 @@
 // PyTorch. These modules have no running statistics here (LayerNorm and GroupNorm never,
 // InstanceNorm2d by default), so inference is the training forward and gets no rows of
 // its own. TF.js has none of these ops in tfjs-core, so it has no rows.
-import type { Backend } from "../../src/backend.js";
-import { GroupNorm } from "../../src/groupnorm.js";
-import { InstanceNorm2d } from "../../src/instancenorm.js";
-import { LayerNorm } from "../../src/layernorm.js";
-import { createReferenceBackend } from "../../src/reference-backend.js";
+import type { Backend } from "../../src/runtime/backend.js";
+import { GroupNorm } from "../../src/modules/groupnorm.js";
+import { InstanceNorm2d } from "../../src/modules/instancenorm.js";
+import { LayerNorm } from "../../src/modules/layernorm.js";
+import { createReferenceBackend } from "../../src/reference/backend.js";
 import { rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";

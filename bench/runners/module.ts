@@ -1,8 +1,8 @@
 // Our modules timed through the public API: zero-copy (tensor() handles in and out, the
 // outputs disposed every call) or plain Float32Arrays (copied in and out by the module).
-import type { Backend } from "../../src/backend.js";
-import type { Gradients } from "../../src/batchnorm-ops.js";
-import { tensor, type Tensor } from "../../src/tensor.js";
+import type { Backend } from "../../src/runtime/backend.js";
+import type { Gradients } from "../../src/ops/batchnorm.js";
+import { tensor, type Tensor } from "../../src/runtime/tensor.js";
 import type { OpName, Outputs, Prepared, Workload } from "../case.js";
 import type { Inputs } from "../data.js";
 

@@ -1,8 +1,8 @@
 // Batch norm as one writes it by hand in JavaScript: per channel, a pass for the mean, a
 // pass for the variance, a pass for the output (and two more for the backward). Numbers
 // are JS doubles, the arrays Float32Array. The baseline "pure JS" means in the issue.
-import type { Dims } from "../../src/backend.js";
-import { dimsOf } from "../../src/checks.js";
+import type { Dims } from "../../src/runtime/backend.js";
+import { dimsOf } from "../../src/ops/shapes.js";
 import type { OpName, Prepared, Workload } from "../case.js";
 import type { Inputs } from "../data.js";
 

@@ -1,8 +1,8 @@
 // Batch norm followed by a ReLU, zero-copy: fused (activation: "relu", one pass) or the
 // plain module plus a separate ReLU pass over y in JavaScript (and dy masked by y > 0
 // before the backward), as one writes it without the fused op.
-import type { Backend } from "../../src/backend.js";
-import { tensor, type Tensor } from "../../src/tensor.js";
+import type { Backend } from "../../src/runtime/backend.js";
+import { tensor, type Tensor } from "../../src/runtime/tensor.js";
 import type { OpName, Outputs, Prepared, Workload } from "../case.js";
 import type { Inputs } from "../data.js";
 import type { NormModule } from "./module.js";

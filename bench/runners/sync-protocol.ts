@@ -1,5 +1,5 @@
 // What the sync rows' main thread and workers share (sync-workers.ts, sync-worker.ts).
-import type { SyncGroupHandle } from "../../src/sync/group.js";
+import type { SyncGroupHandle } from "../../src/modules/sync/group.js";
 import type { OpName, Workload } from "../case.js";
 import type { Inputs } from "../data.js";
 

@@ -1,7 +1,7 @@
 // One rank of the sync rows: waits for a call, runs its op on its shard, reports done.
 import { parentPort, workerData } from "node:worker_threads";
-import { SyncBatchNorm } from "../../src/sync/sync-batchnorm.js";
-import { createBackend } from "../../src/wasm-backend.js";
+import { SyncBatchNorm } from "../../src/modules/sync/sync-batchnorm.js";
+import { createBackend } from "../../src/runtime/wasm-backend.js";
 import { CMD, DONE, SEQ, type SyncBenchJob } from "./sync-protocol.js";
 
 const job = workerData as SyncBenchJob;

@@ -4,7 +4,7 @@
 // SEQ, wait until DONE counts every rank), so a timed call is one op of every rank, the
 // exchanges between them included. Compare with simd-array: one BatchNorm on the whole batch.
 import { Worker } from "node:worker_threads";
-import { createSyncGroup } from "../../src/sync/group.js";
+import { createSyncGroup } from "../../src/modules/sync/group.js";
 import type { OpName, Outputs, Prepared, Workload } from "../case.js";
 import type { Inputs } from "../data.js";
 import { CMD, DONE, SEQ, type SyncBenchJob } from "./sync-protocol.js";

@@ -3,7 +3,7 @@
 // decision, allocation and dispatch it runs on the real backend, and nothing else, so one
 // call's time is the wrapper's share of a real call. (Subtracting a raw-kernel timing from a
 // module timing instead leaves the difference of two noisy numbers as large as the kernels.)
-import type { Backend } from "../../src/backend.js";
+import type { Backend } from "../../src/runtime/backend.js";
 
 /** What a wrapper-only backend keeps from the real one: memory, nothing that computes. */
 const KEPT: ReadonlySet<PropertyKey> = new Set(["kind", "alloc", "memoryStats"]);

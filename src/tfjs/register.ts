@@ -1,8 +1,8 @@
 // Swapping TF.js's FusedBatchNorm kernel for this package's, and back.
 
-import { createBackend } from "../wasm-backend.js";
-import { isBackend } from "../default-backend.js";
-import { describe, fail } from "../checks.js";
+import { describe, fail } from "../runtime/checks.js";
+import { backendOption } from "../runtime/default-backend.js";
+import { createBackend } from "../runtime/wasm-backend.js";
 import { ChannelsLastEval, type ChannelParams } from "./runner.js";
 import type { RegisterTfjsOptions, TfjsKernelArgs, TfjsKernelBackend, TfjsKernelConfig, TfjsLike, TfjsTensorInfo } from "./types.js";
 
@@ -68,9 +68,7 @@ export function registerTfjsKernels(tf: TfjsLike, options: RegisterTfjsOptions =
     fail(WHERE, `backends must be a non-empty array of TF.js backend names such as ["cpu"], got ${describe(names)}`);
   }
   if (new Set(names).size !== names.length) fail(WHERE, `backends must not repeat a name, got ${describe(names)}`);
-  if (options.backend !== undefined && !isBackend(options.backend)) {
-    fail(WHERE, "backend must come from createBackend() or createReferenceBackend()");
-  }
+  if (options.backend !== undefined) backendOption(WHERE, options.backend);
   const originals = names.map((name) => {
     const original = tf.getKernel(KERNEL, name);
     if (!original) {

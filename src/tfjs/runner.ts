@@ -1,9 +1,9 @@
 // Inference-mode batch norm over channels-last rows, as TF.js's FusedBatchNorm computes it,
-// in a workspace that persists between calls (grown to the largest channel count seen).
+// in a workspace that persists between calls (its regions grow to the largest call seen).
 
-import type { Backend } from "../backend.js";
-import { runForward } from "../batchnorm-ops.js";
-import { Workspace } from "../workspace.js";
+import type { Backend } from "../runtime/backend.js";
+import { batchNormForward } from "../ops/batchnorm.js";
+import { Workspace } from "../ops/workspace.js";
 
 export interface ChannelParams {
   mean: Float32Array;
@@ -13,28 +13,25 @@ export interface ChannelParams {
 }
 
 export class ChannelsLastEval {
-  private ws: Workspace | null = null;
+  private ws: Workspace | null;
 
-  constructor(readonly backend: Backend) {}
+  constructor(readonly backend: Backend) {
+    this.ws = new Workspace(backend);
+  }
 
   /** y = (x - mean) / sqrt(variance + eps) * scale + offset over x.length / C rows of C channels. */
   run(x: Float32Array, C: number, p: ChannelParams, eps: number): Float32Array {
-    if (this.ws === null || this.ws.C < C) {
-      this.ws?.dispose();
-      this.ws = null;
-      this.ws = new Workspace(this.backend, C);
-    }
     const rows = x.length / C;
-    const { y } = runForward(this.ws, {
+    const { y } = batchNormForward(this.ws!, {
       where: "tf.batchNorm (batchnorm-wasm)",
       x: { shape: [rows, C], size: x.length, tensor: null, array: x },
       dims: { N: rows, C, S: 1, channelsLast: true },
       eps,
-      batchStats: false,
       weight: p.scale,
       bias: p.offset,
-      running: { mean: p.mean, var: p.variance, momentum: 0, varFactor: 1 },
       relu: false,
+      frozen: { mean: p.mean, var: p.variance },
+      update: null,
     });
     return y as Float32Array;
   }

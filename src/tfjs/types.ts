@@ -1,7 +1,7 @@
 // The few parts of TensorFlow.js the adapter touches, as structural types: the subpath's
 // declarations need no @tensorflow/* types to compile, and any TF.js 4.x namespace fits.
 
-import type { Backend } from "../backend.js";
+import type { Backend } from "../runtime/backend.js";
 
 /** A tensor as a kernel sees it. */
 export interface TfjsTensorInfo {

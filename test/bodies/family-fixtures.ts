@@ -3,7 +3,7 @@
 import { describe, it, expect } from "vitest";
 import {
   GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, groupNorm, groupNormBackward, instanceNorm,
-  instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend, type FamilyResult, type Gradients, type Tensor,
+  instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend, type NormResult, type Gradients, type Tensor,
 } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
 import {
@@ -58,8 +58,8 @@ function functionalStep(
   const x = Float32Array.from(step.x), dy = Float32Array.from(step.dy);
   const weight = init.weight ?? null, bias = init.bias ?? null;
   const eps = c.options.eps;
-  const saved = (r: FamilyResult<Float32Array>) => (recompute ? {} : { saveMean: r.saveMean, saveInvstd: r.saveInvstd });
-  let r: FamilyResult<Float32Array>, g: Gradients<Float32Array>;
+  const saved = (r: NormResult<Float32Array>) => (recompute ? {} : { saveMean: r.saveMean, saveInvstd: r.saveInvstd });
+  let r: NormResult<Float32Array>, g: Gradients<Float32Array>;
   if (c.module === "LayerNorm") {
     const ns = c.args.normalizedShape;
     r = layerNorm(x, step.shape, ns, { weight, bias, eps, backend });

@@ -1,0 +1,146 @@
+// What every normalization module shares:
+// train() / eval(), state dicts under PyTorch's keys, dispose(), and the checks around
+// forward and backward (a refused call changes nothing).
+
+import type { Backend } from "../runtime/backend.js";
+import { checkArray, checkBoolean, checkOptionKeys, describe, fail } from "../runtime/checks.js";
+import { backendOption } from "../runtime/default-backend.js";
+import { resolveInput, type Input } from "../ops/shapes.js";
+import { Workspace } from "../ops/workspace.js";
+
+/** PyTorch's state_dict keys of the family modules; keys a module does not have are absent. */
+export interface NormStateDict {
+  weight?: Float32Array;
+  bias?: Float32Array;
+  running_mean?: Float32Array;
+  running_var?: Float32Array;
+  num_batches_tracked?: number;
+}
+
+/** What a backward needs to know about the last forward's input. */
+export interface ForwardShape {
+  readonly shape: readonly number[];
+  readonly size: number;
+}
+
+export abstract class NormModule<Context extends ForwardShape> {
+  readonly backend: Backend;
+  private mode = true;
+  private workspace: Workspace | null;
+  /** The last forward, for backward (null before the first forward). */
+  protected context: Context | null = null;
+
+  protected constructor(protected readonly kind: string, backend: unknown) {
+    this.backend = backendOption(kind, backend);
+    this.workspace = new Workspace(this.backend);
+  }
+
+  /** True in training mode (the default); see train() and eval(). */
+  get training(): boolean {
+    return this.mode;
+  }
+
+  get disposed(): boolean {
+    return this.workspace === null;
+  }
+
+  train(mode = true): this {
+    this.live(`${this.kind}.train`);
+    this.mode = checkBoolean(`${this.kind}.train`, "mode", mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Frees the module's memory; any later call throws. Disposing twice is allowed. */
+  dispose(): void {
+    this.workspace?.dispose();
+    this.workspace = null;
+    this.context = null;
+  }
+
+  protected live(where: string): Workspace {
+    if (this.workspace === null) fail(where, `the ${this.kind} module was disposed`);
+    return this.workspace;
+  }
+
+  /** The checked input of a forward. */
+  protected forwardInput(where: string, x: unknown, shape: unknown): { ws: Workspace; input: Input } {
+    const ws = this.live(where);
+    return { ws, input: resolveInput(where, "x", x, shape, this.backend) };
+  }
+
+  /** The checked dy of a backward and the forward it belongs to. */
+  protected backwardInput(where: string, dy: unknown): { ws: Workspace; context: Context; input: Input } {
+    const ws = this.live(where);
+    const context = this.context;
+    if (context === null) fail(where, "there is no forward to differentiate: call forward first");
+    if (dy instanceof Float32Array && dy.length !== context.size) {
+      fail(where, `dy must have ${context.size} elements, the size of the last forward's x ${describe(context.shape)}, got length ${dy.length}`);
+    }
+    return { ws, context, input: resolveInput(where, "dy", dy, context.shape, this.backend) };
+  }
+
+  /** What one value of a parameter array stands for, for messages ("one value per channel"). */
+  protected abstract readonly paramMeaning: string;
+
+  /** A parameter-sized array: a Float32Array / Float64Array / number[] of length n. */
+  protected checkParam(where: string, name: string, value: unknown, n: number): ArrayLike<number> {
+    return checkArray(where, name, value, n, this.paramMeaning);
+  }
+
+  /** The module's arrays under their state-dict keys (only the ones it has). */
+  protected abstract stateArrays(): Array<[key: keyof NormStateDict, array: Float32Array]>;
+  /** num_batches_tracked, or null when the module has no such buffer. */
+  protected abstract get batchCounter(): number | null;
+  protected abstract set batchCounter(value: number | null);
+
+  /** Copies of the state under PyTorch's keys. */
+  stateDict(): NormStateDict {
+    this.live(`${this.kind}.stateDict`);
+    const sd: Record<string, Float32Array | number> = {};
+    for (const [key, array] of this.stateArrays()) sd[key] = array.slice();
+    if (this.batchCounter !== null) sd.num_batches_tracked = this.batchCounter;
+    return sd as NormStateDict;
+  }
+
+  /**
+   * Loads a state dict (PyTorch's keys). strict (default): every key the module has must be
+   * present and no other. Everything is checked before anything is written.
+   */
+  loadStateDict(stateDict: NormStateDict, options: { strict?: boolean } = {}): void {
+    const where = `${this.kind}.loadStateDict`;
+    this.live(where);
+    checkOptionKeys(where, options, ["strict"]);
+    const strict = checkBoolean(where, "strict", options.strict ?? true);
+    if (typeof stateDict !== "object" || stateDict === null) fail(where, `stateDict must be an object, got ${describe(stateDict)}`);
+    const arrays = this.stateArrays();
+    const expected: string[] = arrays.map(([key]) => key);
+    if (this.batchCounter !== null) expected.push("num_batches_tracked");
+    const given = stateDict as Record<string, unknown>;
+    if (strict) {
+      const missing = expected.filter((k) => given[k] === undefined);
+      const unexpected = Object.keys(given).filter((k) => !expected.includes(k));
+      if (missing.length > 0 || unexpected.length > 0) {
+        fail(where, `state dict keys do not match: missing [${missing.join(", ")}], unexpected [${unexpected.join(", ")}]`);
+      }
+    }
+    const writes: Array<[Float32Array, ArrayLike<number>]> = [];
+    for (const [key, target] of arrays) {
+      if (given[key] !== undefined) writes.push([target, this.checkParam(where, `stateDict.${key}`, given[key], target.length)]);
+    }
+    let batches = this.batchCounter;
+    const nbt = given.num_batches_tracked;
+    if (batches !== null && nbt !== undefined) {
+      const n = typeof nbt === "bigint" ? Number(nbt) : nbt;
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) {
+        fail(where, `stateDict.num_batches_tracked must be a non-negative integer, got ${describe(nbt)}`);
+      }
+      batches = n;
+    }
+    for (const [target, values] of writes) target.set(values);
+    this.batchCounter = batches;
+  }
+}

@@ -1,0 +1,121 @@
+// SyncBatchNorm: batch norm whose batch is split across workers. Each rank holds a shard and
+// its own module; in training the statistics are those of the whole batch (the ranks
+// exchange per-shard mean / variance / count and merge them), and so are the gradients
+// (they exchange sum(dy) and sum(dy * (x - mean))). Everything else (eval with running
+// statistics, state dicts, train / eval, dispose) is BatchNorm's, unchanged.
+
+import { describe, fail } from "../../runtime/checks.js";
+import { slabCopy } from "../../runtime/slab.js";
+import type { Tensor } from "../../runtime/tensor.js";
+import type { BatchNormContext, Gradients } from "../../ops/batchnorm.js";
+import { runningUpdate, updateRunningStats } from "../../ops/running.js";
+import { affineGrads, applyStats, shardDx, shardGradSums, shardStats } from "../../ops/split.js";
+import { BatchNormBase, type BatchNormOptions } from "../batchnorm.js";
+import { SyncChannel } from "./channel.js";
+import type { SyncGroupHandle } from "./group.js";
+
+export interface SyncBatchNormOptions extends BatchNormOptions {
+  /** This rank's handle of the group (SyncGroup.handle(rank), passed to the worker). */
+  group: SyncGroupHandle;
+}
+
+/** A training forward's context plus what its backward needs of the statistics over all ranks. */
+interface SyncContext extends BatchNormContext {
+  readonly globalCount: number;
+  readonly mean: Float64Array;
+  readonly invstd: Float64Array;
+  /** The weight the forward used (a copy), so its backward is of that forward. */
+  readonly weight: Float32Array | null;
+}
+
+/**
+ * torch.nn.SyncBatchNorm on workers: input (N, C, *) of any rank from 2 (NHWC: (N, *, C)),
+ * N may differ between ranks. Every rank must make the same calls in the same order
+ * (forward and backward in training are collective); eval() forwards with running
+ * statistics are local.
+ */
+export class SyncBatchNorm extends BatchNormBase {
+  /** The group this module exchanges through. */
+  readonly channel: SyncChannel;
+
+  constructor(numFeatures: number, options: SyncBatchNormOptions) {
+    super("SyncBatchNorm", [2, 3, 4, 5], numFeatures, SyncBatchNorm.baseOptions(options));
+    this.channel = SyncChannel.join(options.group, "SyncBatchNorm");
+    if (this.activation !== "none") fail("SyncBatchNorm", `activation must be "none" (a fused ReLU is not offered across workers), got ${describe(this.activation)}`);
+    if (numFeatures > this.channel.maxChannels) {
+      fail("SyncBatchNorm", `numFeatures ${numFeatures} is more than the group's maxChannels ${this.channel.maxChannels} (createSyncGroup option)`);
+    }
+  }
+
+  private static baseOptions(options: SyncBatchNormOptions): BatchNormOptions {
+    if (typeof options !== "object" || options === null || !("group" in options)) {
+      fail("SyncBatchNorm", `options must include group (a handle from SyncGroup.handle(rank)), got ${describe(options)}`);
+    }
+    const { group: _group, ...rest } = options;
+    return rest;
+  }
+
+  /** This rank (0 to worldSize - 1). */
+  get rank(): number {
+    return this.channel.rank;
+  }
+
+  override forward(x: Float32Array, shape: readonly number[]): Float32Array;
+  override forward(x: Tensor, shape?: readonly number[]): Tensor;
+  override forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
+    if (!this.training && this.trackRunningStats) return super.forward(x as Float32Array, shape as number[]);
+    const where = "SyncBatchNorm.forward";
+    return this.collective(where, () => {
+      const { ws, input } = this.forwardInput(where, x, shape);
+      const d = this.dimsFor(where, input.shape);
+      const local = shardStats(ws, where, input, d);
+      const global = this.channel.allGatherStats(where, local.stats);
+      if (global.count === 1) {
+        fail(where, "expected more than 1 value per channel over all ranks when using batch statistics, got 1");
+      }
+      const invstd = global.var.map((v) => 1 / Math.sqrt(v + this.eps));
+      const y = applyStats(ws, where, local.x, input, d, { mean: global.mean, invstd }, this.weight, this.bias);
+      if (this.training && this.trackRunningStats) {
+        const update = runningUpdate(this.convention, this.momentum, this.batches, global.count);
+        updateRunningStats({ mean: this.runningMean!, var: this.runningVar! }, global.mean, global.var, update.momentum, update.varFactor);
+        this.batches++;
+      }
+      const context: SyncContext = {
+        x: local.x, shape: input.shape, size: input.size, dims: d, training: true, relu: false,
+        hasWeight: this.weight !== null, hasBias: this.bias !== null,
+        globalCount: global.count, mean: global.mean, invstd, weight: this.weight && slabCopy(this.weight),
+      };
+      this.context = context;
+      return y;
+    });
+  }
+
+  override backward(dy: Float32Array): Gradients<Float32Array>;
+  override backward(dy: Tensor): Gradients<Tensor>;
+  override backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
+    const context = this.context as SyncContext | null;
+    if (context === null || !context.training) return super.backward(dy as Float32Array);
+    const where = "SyncBatchNorm.backward";
+    return this.collective(where, () => {
+      const { ws, input } = this.backwardInput(where, dy);
+      const d = context.dims;
+      const local = shardGradSums(ws, where, input, context.x, d, context.mean);
+      const sums = this.channel.allReduceGradSums(where, local.sumDy, local.sumDyXmu);
+      const dx = shardDx(ws, where, local.dy, input, context.x, d, context, context.weight, sums, context.globalCount);
+      if (!this.affine) return { dx, dweight: null, dbias: null };
+      return { dx, ...affineGrads(sums.sumDy, sums.sumDyXmu, context.invstd) };
+    });
+  }
+
+  /** Runs a collective call; if it fails on this rank, breaks the group so no peer waits for it. */
+  private collective<T>(where: string, call: () => T): T {
+    this.channel.checkWorking(where);
+    try {
+      return call();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.channel.abort(`rank ${this.rank} failed: ${message}`);
+      throw error;
+    }
+  }
+}

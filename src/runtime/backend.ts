@@ -1,0 +1,49 @@
+// The contract between the ops and whatever runs the numbers: the wasm kernels (SIMD or
+// scalar build) or the pure-JS reference. A backend allocates Regions of its own memory
+// and runs the kernels declared in kernels.ts on them, so the layers above never branch
+// on which backend they drive.
+
+import type { Kernels } from "./kernels.js";
+import type { MemoryStats } from "./memory.js";
+
+export type BackendKind = "simd" | "scalar" | "reference";
+export type Layout = "NCHW" | "NHWC";
+
+/** An (N, C, *spatial) tensor seen as N samples, C channels and S spatial positions. */
+export interface Dims {
+  readonly N: number;
+  readonly C: number;
+  readonly S: number;
+  /** True for NHWC (channels last). */
+  readonly channelsLast: boolean;
+}
+
+/**
+ * Group norm's view of a channels-second (N, C, *spatial) tensor: G groups of C / G
+ * consecutive channels, S spatial positions. Instance norm is G = C.
+ */
+export interface GroupDims {
+  readonly N: number;
+  readonly C: number;
+  readonly S: number;
+  readonly G: number;
+}
+
+/** A block of a backend's memory. */
+export interface Region {
+  /** Byte offset in the backend's linear memory (0 for the reference backend). */
+  readonly ptr: number;
+  readonly byteLength: number;
+  /** A view of the block, valid until the backend next allocates (the memory may grow). */
+  f32(): Float32Array;
+  f64(): Float64Array;
+  free(): void;
+}
+
+export interface Backend extends Kernels {
+  readonly kind: BackendKind;
+  /** Allocates `bytes` bytes (64-byte aligned); throws RangeError past the memory limit. */
+  alloc(bytes: number): Region;
+  /** Allocation statistics of this backend's memory. */
+  memoryStats(): MemoryStats;
+}

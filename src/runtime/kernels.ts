@@ -1,0 +1,109 @@
+// The kernels, declared once. Each entry names a wasm export of assembly/index.ts, its
+// arguments in the export's order, and which arrays it reads and writes (tensor arguments
+// and fields of the argument block, see block.ts). The backend interface, the wasm
+// bindings and the reference implementation are all typed from this table, and
+// test/kernel-abi.test.ts checks every build's exports against it (names, arities, the
+// block's size and that each kernel writes only what it declares).
+//
+// Argument kinds: x / y / dy / dx are tensors (Regions; dx may be null: not wanted); N, C,
+// S, G, R, L are dims; flags is a word of FLAGS bits; eps and count are f64 scalars; block
+// is the argument block.
+
+import type { Block } from "./block.js";
+import type { Region } from "./backend.js";
+
+export const KERNELS = {
+  /** Batch statistics into mean / var (biased) / invstd and y = (x - mean) * invstd * weight + bias (then ReLU). */
+  batchNormTrainForward: {
+    args: ["x", "y", "N", "C", "S", "flags", "eps", "block"],
+    reads: ["x", "weight", "bias"],
+    writes: ["y", "mean", "var", "invstd", "coef", "scratch"],
+  },
+  /** y with runMean / runVar; leaves them widened in mean / var and invstd for a frozen backward. */
+  batchNormEvalForward: {
+    args: ["x", "y", "N", "C", "S", "flags", "eps", "block"],
+    reads: ["x", "weight", "bias", "runMean", "runVar"],
+    writes: ["y", "mean", "var", "invstd", "coef"],
+  },
+  /** Gradients given mean / invstd of the forward: through them (TRAINING) or with them frozen. */
+  batchNormBackward: {
+    args: ["dy", "x", "dx", "N", "C", "S", "flags", "block"],
+    reads: ["dy", "x", "mean", "invstd", "weight", "bias"],
+    writes: ["dx", "dweight", "dbias", "sumDy", "sumDyXmu", "coef", "scratch"],
+  },
+  /** Mean and biased variance per channel (a shard's statistics). */
+  channelStats: {
+    args: ["x", "N", "C", "S", "flags", "block"],
+    reads: ["x"],
+    writes: ["mean", "var", "scratch"],
+  },
+  /** y = (x - mean) * invstd * weight + bias with given mean / invstd. */
+  applyStats: {
+    args: ["x", "y", "N", "C", "S", "flags", "block"],
+    reads: ["x", "mean", "invstd", "weight", "bias"],
+    writes: ["y", "coef"],
+  },
+  /** sumDy = sum(dy), sumDyXmu = sum(dy * (x - mean)) per channel. */
+  backwardReduce: {
+    args: ["dy", "x", "N", "C", "S", "flags", "block"],
+    reads: ["dy", "x", "mean"],
+    writes: ["sumDy", "sumDyXmu", "scratch"],
+  },
+  /** dx through batch statistics of `count` values per channel, from mean / invstd and the sums over all shards. */
+  backwardElemt: {
+    args: ["dy", "x", "dx", "N", "C", "S", "flags", "count", "block"],
+    reads: ["dy", "x", "mean", "invstd", "weight", "sumDy", "sumDyXmu"],
+    writes: ["dx", "coef"],
+  },
+  /** Layer norm over R rows of L values: mean / invstd per row (K = R), weight / bias per element (P = L). */
+  layerNormForward: {
+    args: ["x", "y", "R", "L", "flags", "eps", "block"],
+    reads: ["x", "weight", "bias"],
+    writes: ["y", "mean", "invstd"],
+  },
+  /** Layer-norm gradients from the forward's mean / invstd. */
+  layerNormBackward: {
+    args: ["dy", "x", "dx", "R", "L", "flags", "block"],
+    reads: ["dy", "x", "mean", "invstd", "weight"],
+    writes: ["dx", "dweight", "dbias", "scratch"],
+  },
+  /** Group norm of (N, C, S) in G groups: mean / var / invstd per (n, g) (K = N * G), weight / bias per channel (P = C). */
+  groupNormForward: {
+    args: ["x", "y", "N", "C", "S", "G", "flags", "eps", "block"],
+    reads: ["x", "weight", "bias"],
+    writes: ["y", "mean", "var", "invstd"],
+  },
+  /** Group-norm gradients from the forward's mean / invstd. */
+  groupNormBackward: {
+    args: ["dy", "x", "dx", "N", "C", "S", "G", "flags", "block"],
+    reads: ["dy", "x", "mean", "invstd", "weight"],
+    writes: ["dx", "dweight", "dbias", "scratch"],
+  },
+} as const;
+
+/** Bits of a kernel's flags argument (assembly/block.ts). */
+export const FLAGS = {
+  channelsLast: 1,
+  /** Backward through the batch statistics (else with them frozen). */
+  training: 2,
+  /** A ReLU fused after the normalization. */
+  relu: 4,
+  /** Which optional parameter arrays of the block are present (read) or wanted (written). */
+  weight: 8,
+  bias: 16,
+  dweight: 32,
+  dbias: 64,
+} as const;
+
+export type KernelName = keyof typeof KERNELS;
+type ArgName<K extends KernelName> = (typeof KERNELS)[K]["args"][number];
+
+/** What one argument of a kernel is on the host. */
+type ArgValue<A> = A extends "x" | "y" | "dy" ? Region : A extends "dx" ? Region | null : A extends "block" ? Block : number;
+
+/** A kernel's arguments by name. */
+export type KernelArgs<K extends KernelName> = { readonly [A in ArgName<K>]: ArgValue<A> };
+
+/** Every kernel as a function of its named arguments: what a backend implements. */
+export type Kernels = { readonly [K in KernelName]: (args: KernelArgs<K>) => void };
+

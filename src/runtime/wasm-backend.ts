@@ -1,0 +1,140 @@
+// Loads the inlined kernels (SIMD build where the engine validates it, else scalar) and
+// wraps them as a Backend. Compilation is synchronous and cached per build, so modules can
+// be constructed without awaiting anything and the entry point has no top-level await.
+
+import simdBase64 from "../wasm/simd.js";
+import scalarBase64 from "../wasm/scalar.js";
+import type { Backend, Region } from "./backend.js";
+import { fail } from "./checks.js";
+import { KERNELS, type KernelArgs, type KernelName, type Kernels } from "./kernels.js";
+import { LinearMemory, WASM32_MAX_BYTES } from "./memory.js";
+
+/** The kernels' exports (assembly/index.ts): every declared kernel, positional numbers. */
+type KernelExports = { memory: WebAssembly.Memory; heapBase(): number } & Record<KernelName, (...args: number[]) => void>;
+
+export type WasmBuild = "simd" | "scalar";
+
+export interface BackendOptions {
+  /** true: the SIMD build (throws where unsupported); false: the scalar build; "auto" (default): SIMD where it validates. */
+  simd?: boolean | "auto";
+  /** Ceiling of the linear memory in bytes (default and maximum: 4 GiB, the wasm32 limit). */
+  maxMemoryBytes?: number;
+}
+
+const compiled: Partial<Record<WasmBuild, WebAssembly.Module>> = {};
+const decoded: Partial<Record<WasmBuild, Uint8Array<ArrayBuffer>>> = {};
+let simdSupport: boolean | undefined;
+
+function bytesOf(build: WasmBuild): Uint8Array<ArrayBuffer> {
+  const cached = decoded[build];
+  if (cached) return cached;
+  const text = atob(build === "simd" ? simdBase64 : scalarBase64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return (decoded[build] = bytes);
+}
+
+/** Whether this engine accepts the SIMD build (WebAssembly.validate of the real binary). */
+export function simdSupported(): boolean {
+  if (simdSupport === undefined) simdSupport = WebAssembly.validate(bytesOf("simd"));
+  return simdSupport;
+}
+
+function moduleOf(build: WasmBuild): WebAssembly.Module {
+  return (compiled[build] ??= new WebAssembly.Module(bytesOf(build)));
+}
+
+class WasmRegion implements Region {
+  private gen32 = -1;
+  private gen64 = -1;
+  private view32: Float32Array | undefined;
+  private view64: Float64Array | undefined;
+  private live = true;
+
+  constructor(private readonly mem: LinearMemory, readonly ptr: number, readonly byteLength: number) {}
+
+  f32(): Float32Array {
+    const mem = this.mem;
+    if (this.gen32 !== mem.generation || this.view32 === undefined) {
+      this.view32 = new Float32Array(mem.buffer, this.ptr, this.byteLength >>> 2);
+      this.gen32 = mem.generation;
+    }
+    return this.view32;
+  }
+
+  f64(): Float64Array {
+    const mem = this.mem;
+    if (this.gen64 !== mem.generation || this.view64 === undefined) {
+      this.view64 = new Float64Array(mem.buffer, this.ptr, this.byteLength >>> 3);
+      this.gen64 = mem.generation;
+    }
+    return this.view64;
+  }
+
+  free(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.mem.release(this.ptr);
+  }
+}
+
+/** A declared argument as the export takes it: a region or block by address, null as 0. */
+type ArgValue = number | { readonly ptr: number } | null;
+
+/**
+ * The export of kernel `name` as a function of its named arguments, in the declared order.
+ * One array is reused per kernel: the calls are synchronous and never nest.
+ */
+function bind<K extends KernelName>(exports: KernelExports, name: K): (args: KernelArgs<K>) => void {
+  const fn = exports[name];
+  const names: readonly string[] = KERNELS[name].args;
+  const values: number[] = new Array(names.length).fill(0);
+  return (args) => {
+    const named = args as unknown as Record<string, ArgValue>;
+    for (let i = 0; i < names.length; i++) {
+      const v = named[names[i]];
+      values[i] = typeof v === "number" ? v : v === null ? 0 : v.ptr;
+    }
+    fn.apply(null, values);
+  };
+}
+
+function bindAll(exports: KernelExports): Kernels {
+  const kernels: Partial<Record<KernelName, unknown>> = {};
+  for (const name of Object.keys(KERNELS) as KernelName[]) kernels[name] = bind(exports, name);
+  return kernels as Kernels;
+}
+
+function wasmBackend(kind: WasmBuild, exports: KernelExports, maxBytes: number): Backend {
+  const mem = new LinearMemory(exports.memory, Math.max(64, exports.heapBase()), maxBytes);
+  const backend: Backend & { readonly memory: WebAssembly.Memory } = {
+    kind,
+    // The instance's memory: the bench's second-pass baselines import it.
+    memory: exports.memory,
+    alloc: (bytes) => new WasmRegion(mem, mem.alloc(bytes), bytes),
+    memoryStats: () => mem.stats(),
+    ...bindAll(exports),
+  };
+  return backend;
+}
+
+/**
+ * A fresh kernel instance with its own linear memory. Synchronous: the binaries are
+ * inlined and small, so compiling them does not need a promise.
+ */
+export function createBackend(options: BackendOptions = {}): Backend {
+  const { simd = "auto", maxMemoryBytes = WASM32_MAX_BYTES } = options;
+  if (simd !== "auto" && typeof simd !== "boolean") {
+    fail("createBackend", `option simd must be true, false or "auto", got ${String(simd)}`);
+  }
+  if (!Number.isInteger(maxMemoryBytes) || maxMemoryBytes < 65536 || maxMemoryBytes > WASM32_MAX_BYTES) {
+    fail("createBackend", `option maxMemoryBytes must be an integer from 65536 to ${WASM32_MAX_BYTES}, got ${String(maxMemoryBytes)}`);
+  }
+  let build: WasmBuild = simd === false ? "scalar" : "simd";
+  if (build === "simd" && !simdSupported()) {
+    if (simd === true) fail("createBackend", "simd: true, but this engine does not support WebAssembly SIMD");
+    build = "scalar";
+  }
+  const instance = new WebAssembly.Instance(moduleOf(build), {});
+  return wasmBackend(build, instance.exports as unknown as KernelExports, maxMemoryBytes);
+}
