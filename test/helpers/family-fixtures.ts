@@ -1,6 +1,7 @@
-// Typed access to the PyTorch fixtures of the normalization family
-// (test/fixtures/make_family_fixtures.py).
-import data from "../fixtures/family.json" with { type: "json" };
+// Typed access to the PyTorch fixtures of the normalization family (test/fixtures/family.jsonl,
+// written by test/fixtures/make_family_fixtures.py).
+import text from "../fixtures/family.jsonl?raw";
+import { parseFixtureLines } from "./jsonl.js";
 import type { NormStateDict } from "../../src/index.js";
 
 export interface FamilyStep {
@@ -44,8 +45,9 @@ export interface InstanceNormCase extends CaseBase {
 
 export type FamilyCase = LayerNormCase | GroupNormCase | InstanceNormCase;
 
-export const familyCases = (data as unknown as { cases: FamilyCase[] }).cases;
-export const familyTorchVersion = (data as { torch: string }).torch;
+const data = parseFixtureLines<FamilyCase>(text, "test/fixtures/family.jsonl");
+export const familyCases = data.cases;
+export const familyTorchVersion = data.header.torch as string;
 
 /** The case's initial state as a state dict of Float32Arrays. */
 export function familyInitialState(c: FamilyCase): NormStateDict {
