@@ -67,7 +67,7 @@ const CASES: KernelCase[] = [
   },
 ];
 
-export function familyKernelSuite(makeBackend: () => Backend): void {
+export function layerGroupInstanceKernelSuite(makeBackend: () => Backend): void {
   if (makeBackend().kind === "reference") return; // these compare the kernels with the reference itself
   describe("kernels against the float64 reference (beyond the fixtures)", () => {
     it.each(CASES.map((c) => [c.name, c] as const))("%s", (_name, c) => {
