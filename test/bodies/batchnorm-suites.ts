@@ -1,7 +1,7 @@
 // Every BatchNorm body (PyTorch fixtures, the keras / onnx conventions, bad input, gradients,
 // tensors, kernel paths) for one backend, in one place, so the Node suite
-// (test/batchnorm.test.ts) and the Chromium suite (test/browser/batchnorm.browser.test.ts)
-// always run the same list.
+// (test/batchnorm.test.ts), the Chromium suite (test/browser/batchnorm.browser.test.ts) and
+// the module-worker suite (test/browser/worker-bodies.browser.test.ts) always run the same list.
 import type { BackendCase } from "../helpers/backends.js";
 import { assertSimdAvailable } from "../helpers/backends.js";
 import { fixtureSuite } from "./fixtures.js";

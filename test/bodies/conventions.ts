@@ -1,7 +1,7 @@
 // Batch norm under the "keras" and "onnx" conventions: ONNX's own reference implementation
 // and the Keras / TF.js formula (test/fixtures/make_convention_fixtures.py), through the
 // modules and the functional API, plus the option's rules.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import { BatchNorm1d, BatchNorm2d, BatchNorm3d, batchNorm, batchNormBackward, type Backend, type Layout } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
 import { parseFixtureLines } from "../helpers/jsonl.js";

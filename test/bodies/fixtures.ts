@@ -1,6 +1,6 @@
 // Every PyTorch fixture, through the module API (copy path and zero-copy path) and the
 // functional API, on one backend.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   BatchNorm1d, BatchNorm2d, BatchNorm3d, batchNorm, batchNormBackward, batchNormRelu, batchNormReluBackward, tensor,
   type Backend, type Tensor,

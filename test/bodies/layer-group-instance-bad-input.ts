@@ -1,7 +1,7 @@
 // Bad input to the layer, group and instance norm modules and functional ops: a clear Error
 // naming the call, the argument and what was expected, thrown before any state changed; the
 // module stays usable.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, groupNorm, groupNormBackward, instanceNorm,
   instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend,

@@ -1,6 +1,6 @@
 // Every PyTorch fixture of layer, group and instance norm, through the modules (copy path and
 // zero-copy path) and the functional API, on one backend.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, groupNorm, groupNormBackward, instanceNorm,
   instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend, type FamilyResult, type Gradients, type Tensor,

@@ -1,7 +1,7 @@
 // Layer, group and instance norm on the zero-copy path and in memory: tensors give the same
 // numbers as plain arrays, survive memory growth, are freed for reuse; NaN stays in its own
 // run; state dicts round-trip under PyTorch's keys.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   GroupNorm, InstanceNorm2d, LayerNorm, groupNorm, groupNormBackward, instanceNorm, layerNorm, layerNormBackward, tensor,
   type Backend,
