@@ -1,6 +1,6 @@
 // Every bad input of the core issue's list: a clear Error naming the argument and what was
 // expected, thrown before any state changed; the module stays usable.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   BatchNorm1d, BatchNorm2d, BatchNorm3d, batchNorm, batchNormBackward, tensor, type Backend, type BatchNormBase,
 } from "../../src/index.js";

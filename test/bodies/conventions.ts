@@ -1,10 +1,11 @@
 // Batch norm under the "keras" and "onnx" conventions: ONNX's own reference implementation
 // and the Keras / TF.js formula (test/fixtures/make_convention_fixtures.py), through the
 // modules and the functional API, plus the option's rules.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import { BatchNorm1d, BatchNorm2d, BatchNorm3d, batchNorm, batchNormBackward, type Backend, type Layout } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
-import data from "../fixtures/conventions.json" with { type: "json" };
+import { parseFixtureLines } from "../helpers/jsonl.js";
+import text from "../fixtures/conventions.jsonl?raw";
 
 const TOL = 1e-4;
 const TOL_RUNNING = 1e-5;
@@ -21,7 +22,7 @@ interface ConventionCase {
   steps: Array<{ mode: "train" | "eval"; shape: number[]; x: number[]; y: number[]; running_mean: number[]; running_var: number[] }>;
 }
 
-const cases = (data as unknown as { cases: ConventionCase[] }).cases;
+const cases = parseFixtureLines<ConventionCase>(text, "test/fixtures/conventions.jsonl").cases;
 const ramp = (n: number, k = 0.37) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k) * 2 + 0.5);
 
 function initialState(c: ConventionCase) {

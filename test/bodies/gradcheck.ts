@@ -1,7 +1,7 @@
 // Finite-difference check of every module's backward pass: the gradient of
 // L = sum(dy * y) with respect to x, weight and bias, by central differences of the
 // backend's own forward (independent of the PyTorch fixtures).
-import { describe, it } from "vitest";
+import { describe, it } from "../helpers/test-api.js";
 import {
   BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm, type Backend,
 } from "../../src/index.js";

@@ -4,7 +4,7 @@
 // 4, and channels that break naive kernels (mean 1e4 with std 1e-2, constant, values near
 // 1e37 whose squares overflow f32). Each wasm build is compared with the float64 reference
 // backend, channel by channel.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   BatchNorm1d, BatchNorm2d, createReferenceBackend, type Activation, type Backend, type BatchNormBase, type Layout,
 } from "../../src/index.js";

@@ -1,6 +1,6 @@
 // The split primitives of data-parallel batch norm: run shard by shard (uneven shards),
 // merged, and compared with the one-call training forward / backward on the whole batch.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   batchNorm, batchNormBackward, batchNormBackwardElemt, batchNormBackwardReduce, batchNormElemt, batchNormGatherStats,
   batchNormStats, referenceChannelStats, tensor, type Backend, type Layout, type Tensor,

@@ -1,6 +1,6 @@
 // The zero-copy path and memory: tensors in the kernels' memory give the same numbers as
 // plain arrays, stay readable across memory growth, and are freed for reuse.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import { BatchNorm2d, tensor, batchNorm, type Backend } from "../../src/index.js";
 
 const ramp = (n: number, k = 0.37) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k) * 2 + 0.5);

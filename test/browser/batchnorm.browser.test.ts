@@ -16,5 +16,5 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (_name, b
 
 afterAll(() => {
   const rows = [...worstErrors].map(([q, e]) => `${q}: ${e.toExponential(2)}`).join(", ");
-  if (rows) console.log(`Chromium: worst relative error against PyTorch float64 (all backends): ${rows}`);
+  if (rows) console.log(`Chromium: worst relative error against PyTorch float64 (onnx / keras: the convention fixtures; all backends): ${rows}`);
 });

@@ -45,6 +45,7 @@ describe("without WebAssembly SIMD", () => {
         const label = `${c.name} step ${k + 1}: scalar fallback vs SIMD`;
         const want = simd[k];
         expectClose(s.y, want.y, SAME_AS_SIMD, `${label} y`);
+        if (c.steps[k].dx) expect(want.dx, `${label}: the SIMD worker gave no dx`).not.toBeNull();
         if (want.dx) expectClose(s.dx, want.dx, SAME_AS_SIMD, `${label} dx`);
         if (want.dweight) expectClose(s.dweight, want.dweight, SAME_AS_SIMD, `${label} dweight`);
         if (want.dbias) expectClose(s.dbias, want.dbias, SAME_AS_SIMD, `${label} dbias`);

@@ -1,5 +1,7 @@
-// Typed access to the PyTorch fixtures (test/fixtures/make_batchnorm_fixtures.py).
-import data from "../fixtures/batchnorm.json" with { type: "json" };
+// Typed access to the PyTorch fixtures (test/fixtures/batchnorm.jsonl, written by
+// test/fixtures/make_batchnorm_fixtures.py).
+import text from "../fixtures/batchnorm.jsonl?raw";
+import { parseFixtureLines } from "./jsonl.js";
 import type { BatchNormStateDict, Layout } from "../../src/index.js";
 
 export interface FixtureStep {
@@ -30,8 +32,9 @@ export interface FixtureCase {
   torchFloat32?: { maxAbsErrY: number };
 }
 
-export const fixtureCases = (data as { cases: FixtureCase[] }).cases;
-export const torchVersion = (data as { torch: string }).torch;
+const data = parseFixtureLines<FixtureCase>(text, "test/fixtures/batchnorm.jsonl");
+export const fixtureCases = data.cases;
+export const torchVersion = data.header.torch as string;
 
 /** The case's initial state as a state dict of Float32Arrays. */
 export function initialState(c: FixtureCase): BatchNormStateDict {

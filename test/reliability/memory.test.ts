@@ -94,9 +94,17 @@ describe.each(BUILDS)("%s build", (name, simd) => {
     expect(maxLive).toBeLessThanOrEqual(end.highWaterBytes);
     expect(end.highWaterBytes).toBeLessThanOrEqual(8 * MiB);
     expect(end.memoryBytes).toBeLessThanOrEqual(1.5 * end.highWaterBytes + MiB);
-    // After the warm-up the same mix of shapes reuses freed blocks: at most one growth step
-    // (an eighth of the memory) in the remaining 15,000 pairs.
-    expect(maxMemoryAfterWarmup).toBeLessThanOrEqual(warm!.memoryBytes * 1.125 + 65536);
+    // No growth after the warm-up: over the remaining 15,000 pairs (30,000 calls) the same mix
+    // of shapes reuses freed blocks, the memory keeps its size and the live high-water mark
+    // stays where it was. The workload is seeded and the allocator deterministic, so this is
+    // exact, not a sampled bound: on both builds the memory reaches its final 2,293,760 bytes
+    // (35 pages) at pair 1,227 and the live peak (1,999,488 bytes) is reached within the
+    // warm-up. The memory grows only to hold a new live peak: across 8 seeds of this workload
+    // it stayed within 1.18 times the live high-water mark, and a seed whose rare large shapes
+    // set a new peak late grows then, within that bound.
+    expect(end.highWaterBytes).toBe(warm!.highWaterBytes);
+    expect(maxMemoryAfterWarmup).toBe(warm!.memoryBytes);
+    expect(end.memoryBytes).toBe(warm!.memoryBytes);
     expect(checks).toBeGreaterThan(PAIRS / 60);
     report.push(
       `  ${name}: ${2 * stats.calls} calls, ${stats.modulesCreated} modules created and disposed, ${stats.tensorsCreated} tensors; ` +

@@ -3,20 +3,11 @@
 import { createBackend, getDefaultBackend, simdSupported, type BackendOptions } from "../../../src/index.js";
 import type { FixtureCase } from "../../helpers/fixtures.js";
 import { runFixture } from "./run-fixture.js";
+import { isModuleWorker, isWorkerScope } from "./scope.js";
 
 export interface WorkerRequest {
   cases: FixtureCase[];
   builds: { name: string; options: BackendOptions }[];
-}
-
-/** importScripts() with no arguments is a no-op in a classic worker and throws in a module worker. */
-function isModuleWorker(): boolean {
-  try {
-    (self as unknown as { importScripts(): void }).importScripts();
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
@@ -28,7 +19,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     });
     postMessage({
       ok: true,
-      isWorker: typeof window === "undefined" && typeof (self as { importScripts?: unknown }).importScripts === "function",
+      isWorker: isWorkerScope(),
       moduleWorker: isModuleWorker(),
       simdSupported: simdSupported(),
       defaultKind: getDefaultBackend().kind,

@@ -1,6 +1,8 @@
-// Starts the module worker, sends it one request and resolves with its answer.
+// Starts a module worker, sends it one request and resolves with its answer.
 import type { BackendOptions } from "../../../src/index.js";
+import type { TestResult } from "../../helpers/collector.js";
 import type { FixtureCase } from "../../helpers/fixtures.js";
+import type { BodyList } from "./body-lists.js";
 import type { StepResult } from "./run-fixture.js";
 
 export interface WorkerAnswer {
@@ -11,14 +13,22 @@ export interface WorkerAnswer {
   results: { name: string; kind: string; cases: StepResult[][] }[];
 }
 
-export function runInWorker(cases: FixtureCase[], builds: { name: string; options: BackendOptions }[]): Promise<WorkerAnswer> {
-  const worker = new Worker(new URL("./batchnorm.worker.ts", import.meta.url), { type: "module" });
-  return new Promise<WorkerAnswer>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the worker did not answer within 30 s")), 30_000);
+export interface BodiesAnswer {
+  isWorker: boolean;
+  moduleWorker: boolean;
+  results: TestResult[];
+}
+
+function ask<T>(worker: Worker, message: unknown, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      worker.terminate();
+      reject(new Error(`the worker did not answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     worker.onmessage = (event) => {
       clearTimeout(timer);
       worker.terminate();
-      if (event.data.ok) resolve(event.data as WorkerAnswer);
+      if (event.data.ok) resolve(event.data as T);
       else reject(new Error(`worker failed: ${event.data.error}`));
     };
     worker.onerror = (event) => {
@@ -26,6 +36,18 @@ export function runInWorker(cases: FixtureCase[], builds: { name: string; option
       worker.terminate();
       reject(new Error(`worker error: ${event.message}`));
     };
-    worker.postMessage({ cases, builds });
+    worker.postMessage(message);
   });
+}
+
+/** Fixture cases through the modules on each build (test/browser/workers/batchnorm.worker.ts). */
+export function runInWorker(cases: FixtureCase[], builds: { name: string; options: BackendOptions }[]): Promise<WorkerAnswer> {
+  const worker = new Worker(new URL("./batchnorm.worker.ts", import.meta.url), { type: "module" });
+  return ask<WorkerAnswer>(worker, { cases, builds }, 30_000);
+}
+
+/** One list of shared bodies on one backend (test/browser/workers/bodies.worker.ts). */
+export function runBodiesInWorker(list: BodyList, backend: string, timeoutMs: number): Promise<BodiesAnswer> {
+  const worker = new Worker(new URL("./bodies.worker.ts", import.meta.url), { type: "module" });
+  return ask<BodiesAnswer>(worker, { list, backend }, timeoutMs);
 }

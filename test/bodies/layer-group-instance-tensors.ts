@@ -1,7 +1,7 @@
-// The family on the zero-copy path and in memory: tensors give the same numbers as plain
-// arrays, survive memory growth, are freed for reuse; NaN stays in its own run; state dicts
-// round-trip under PyTorch's keys.
-import { describe, it, expect } from "vitest";
+// Layer, group and instance norm on the zero-copy path and in memory: tensors give the same
+// numbers as plain arrays, survive memory growth, are freed for reuse; NaN stays in its own
+// run; state dicts round-trip under PyTorch's keys.
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   GroupNorm, InstanceNorm2d, LayerNorm, groupNorm, groupNormBackward, instanceNorm, layerNorm, layerNormBackward, tensor,
   type Backend,
@@ -18,8 +18,8 @@ const MAKERS: Array<[string, (backend: Backend) => Module]> = [
   ["InstanceNorm2d (tracked, affine)", (backend) => new InstanceNorm2d(6, { backend, affine: true, trackRunningStats: true })],
 ];
 
-export function familyTensorSuite(makeBackend: () => Backend): void {
-  describe("tensors and memory (family)", () => {
+export function layerGroupInstanceTensorSuite(makeBackend: () => Backend): void {
+  describe("tensors and memory (layer, group and instance norm)", () => {
     it.each(MAKERS)("%s: the zero-copy path gives the same numbers as the copy path, in both modes", (_name, make) => {
       const backend = makeBackend();
       const a = make(backend), b = make(backend);

@@ -1,7 +1,7 @@
 // The wasm kernels against the pure-JS reference (float64 throughout, itself checked
 // against PyTorch by the fixtures) on inputs the fixtures are too small to reach: runs
 // longer than a statistics piece, odd lengths, pilots far from the mean, constant rows.
-import { describe, it } from "vitest";
+import { describe, it } from "../helpers/test-api.js";
 import {
   GroupNorm, InstanceNorm2d, LayerNorm, createReferenceBackend, groupNorm, instanceNorm, layerNorm, type Backend,
 } from "../../src/index.js";
@@ -67,7 +67,7 @@ const CASES: KernelCase[] = [
   },
 ];
 
-export function familyKernelSuite(makeBackend: () => Backend): void {
+export function layerGroupInstanceKernelSuite(makeBackend: () => Backend): void {
   if (makeBackend().kind === "reference") return; // these compare the kernels with the reference itself
   describe("kernels against the float64 reference (beyond the fixtures)", () => {
     it.each(CASES.map((c) => [c.name, c] as const))("%s", (_name, c) => {

@@ -1,11 +1,11 @@
-// LayerNorm, GroupNorm, InstanceNorm and the batch-norm conventions on every backend: the
-// shared bodies run once per backend (SIMD, scalar, reference).
+// LayerNorm, GroupNorm and InstanceNorm on every backend: the shared bodies run once per
+// backend (SIMD, scalar, reference).
 import { afterAll, describe } from "vitest";
 import { BACKENDS } from "./helpers/backends.js";
 import { worstErrors } from "./helpers/compare.js";
-import { familySuites } from "./bodies/family-suites.js";
+import { layerGroupInstanceSuites } from "./bodies/layer-group-instance-suites.js";
 
-describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (_name, b) => familySuites(b));
+describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (_name, b) => layerGroupInstanceSuites(b));
 
 afterAll(() => {
   const rows = [...worstErrors].sort(([a], [b]) => a.localeCompare(b)).map(([q, e]) => `  ${q}: ${e.toExponential(2)}`);

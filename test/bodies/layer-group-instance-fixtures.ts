@@ -1,14 +1,14 @@
-// Every PyTorch fixture of the normalization family, through the modules (copy path and
+// Every PyTorch fixture of layer, group and instance norm, through the modules (copy path and
 // zero-copy path) and the functional API, on one backend.
-import { describe, it, expect } from "vitest";
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, groupNorm, groupNormBackward, instanceNorm,
   instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend, type NormResult, type Gradients, type Tensor,
 } from "../../src/index.js";
 import { expectClose } from "../helpers/compare.js";
 import {
-  familyCases, familyInitialState, opOf, type FamilyCase, type FamilyStep, type InstanceNormCase,
-} from "../helpers/family-fixtures.js";
+  layerGroupInstanceCases, layerGroupInstanceInitialState, opOf, type LayerGroupInstanceCase, type LayerGroupInstanceStep, type InstanceNormCase,
+} from "../helpers/layer-group-instance-fixtures.js";
 
 /** y, dx, dweight, dbias: relative to the largest reference magnitude. */
 export const TOL = 1e-4;
@@ -19,7 +19,7 @@ const INSTANCE = { InstanceNorm1d, InstanceNorm2d, InstanceNorm3d };
 
 type Outputs = { y?: ArrayLike<number>; dx?: ArrayLike<number>; dweight?: ArrayLike<number> | null; dbias?: ArrayLike<number> | null };
 
-function checkStep(op: string, label: string, step: FamilyStep, out: Outputs, expectParams: boolean) {
+function checkStep(op: string, label: string, step: LayerGroupInstanceStep, out: Outputs, expectParams: boolean) {
   expectClose(out.y, step.y, TOL, `${label} y`, `${op} y`);
   expectClose(out.dx, step.dx, TOL, `${label} dx`, `${op} dx`);
   if (step.dweight) expectClose(out.dweight, step.dweight, TOL, `${label} dweight`, `${op} dweight`);
@@ -28,7 +28,7 @@ function checkStep(op: string, label: string, step: FamilyStep, out: Outputs, ex
   else if (expectParams) expect(out.dbias ?? null, `${label}: no dbias expected`).toBeNull();
 }
 
-function checkRunning(op: string, label: string, step: FamilyStep, mean: Float32Array | null, variance: Float32Array | null) {
+function checkRunning(op: string, label: string, step: LayerGroupInstanceStep, mean: Float32Array | null, variance: Float32Array | null) {
   if (!step.running_mean) {
     expect(mean, `${label}: no running statistics expected`).toBeNull();
     return;
@@ -37,12 +37,12 @@ function checkRunning(op: string, label: string, step: FamilyStep, mean: Float32
   expectClose(variance, step.running_var!, TOL_RUNNING, `${label} running_var`, `${op} running_var`);
 }
 
-function makeModule(c: FamilyCase, backend: Backend) {
+function makeModule(c: LayerGroupInstanceCase, backend: Backend) {
   let m: LayerNorm | GroupNorm | InstanceNorm1d;
   if (c.module === "LayerNorm") m = new LayerNorm(c.args.normalizedShape, { ...c.options, backend });
   else if (c.module === "GroupNorm") m = new GroupNorm(c.args.numGroups, c.args.numChannels, { ...c.options, backend });
   else m = new INSTANCE[c.module](c.args.numFeatures, { ...c.options, backend });
-  m.loadStateDict(familyInitialState(c));
+  m.loadStateDict(layerGroupInstanceInitialState(c));
   return m;
 }
 
@@ -52,9 +52,9 @@ function running(m: LayerNorm | GroupNorm | InstanceNorm1d): [Float32Array | nul
 
 /** The functional call of one step; running statistics (instance norm) are updated in place. */
 function functionalStep(
-  c: FamilyCase, step: FamilyStep, backend: Backend, runningStats: { mean: Float32Array; var: Float32Array } | null, recompute: boolean,
+  c: LayerGroupInstanceCase, step: LayerGroupInstanceStep, backend: Backend, runningStats: { mean: Float32Array; var: Float32Array } | null, recompute: boolean,
 ): Outputs {
-  const init = familyInitialState(c);
+  const init = layerGroupInstanceInitialState(c);
   const x = Float32Array.from(step.x), dy = Float32Array.from(step.dy);
   const weight = init.weight ?? null, bias = init.bias ?? null;
   const eps = c.options.eps;
@@ -80,8 +80,8 @@ function functionalStep(
   return { y: r.y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
 }
 
-export function familyFixtureSuite(makeBackend: () => Backend): void {
-  describe.each(familyCases.map((c) => [c.name, c] as const))("fixture %s", (_name, c) => {
+export function layerGroupInstanceFixtureSuite(makeBackend: () => Backend): void {
+  describe.each(layerGroupInstanceCases.map((c) => [c.name, c] as const))("fixture %s", (_name, c) => {
     const op = opOf(c);
 
     it("module, Float32Array in and out", () => {
@@ -122,7 +122,7 @@ export function familyFixtureSuite(makeBackend: () => Backend): void {
 
     it("functional API (saved statistics, then recomputed ones)", () => {
       const backend = makeBackend();
-      const init = familyInitialState(c);
+      const init = layerGroupInstanceInitialState(c);
       const track = c.module.startsWith("Instance") && (c as InstanceNormCase).options.trackRunningStats;
       const stats = track ? { mean: init.running_mean!, var: init.running_var! } : null;
       c.steps.forEach((step, i) => {

@@ -1,6 +1,7 @@
-// Bad input to the family modules and functional ops: a clear Error naming the call, the
-// argument and what was expected, thrown before any state changed; the module stays usable.
-import { describe, it, expect } from "vitest";
+// Bad input to the layer, group and instance norm modules and functional ops: a clear Error
+// naming the call, the argument and what was expected, thrown before any state changed; the
+// module stays usable.
+import { describe, it, expect } from "../helpers/test-api.js";
 import {
   GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, groupNorm, groupNormBackward, instanceNorm,
   instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend,
@@ -88,8 +89,8 @@ function coreRefusals(kind: string, make: (backend: Backend) => Subject, makeBac
   });
 }
 
-export function familyBadInputSuite(makeBackend: () => Backend): void {
-  describe("bad input (family)", () => {
+export function layerGroupInstanceBadInputSuite(makeBackend: () => Backend): void {
+  describe("bad input (layer, group and instance norm)", () => {
     const ln = (backend: Backend) => trained(new LayerNorm([3, 4], { backend }), [2, 5, 3, 4]);
     const gn = (backend: Backend) => trained(new GroupNorm(2, 4, { backend }), [2, 4, 3, 3]);
     const inorm = (backend: Backend) => trained(new InstanceNorm2d(3, { backend, affine: true, trackRunningStats: true }), [2, 3, 4, 4]);

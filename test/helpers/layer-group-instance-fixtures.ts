@@ -1,9 +1,11 @@
-// Typed access to the PyTorch fixtures of the normalization family
-// (test/fixtures/make_family_fixtures.py).
-import data from "../fixtures/family.json" with { type: "json" };
+// Typed access to the PyTorch fixtures of layer, group and instance norm
+// (test/fixtures/layer-group-instance.jsonl, written by
+// test/fixtures/make_layer_group_instance_fixtures.py).
+import text from "../fixtures/layer-group-instance.jsonl?raw";
+import { parseFixtureLines } from "./jsonl.js";
 import type { NormStateDict } from "../../src/index.js";
 
-export interface FamilyStep {
+export interface LayerGroupInstanceStep {
   mode: "train" | "eval";
   shape: number[];
   x: number[];
@@ -20,7 +22,7 @@ export interface FamilyStep {
 interface CaseBase {
   name: string;
   init: Record<string, number[] | number>;
-  steps: FamilyStep[];
+  steps: LayerGroupInstanceStep[];
   torchFloat32?: { maxAbsErrY: number };
 }
 
@@ -42,19 +44,20 @@ export interface InstanceNormCase extends CaseBase {
   options: { eps: number; momentum: number; affine: boolean; trackRunningStats: boolean };
 }
 
-export type FamilyCase = LayerNormCase | GroupNormCase | InstanceNormCase;
+export type LayerGroupInstanceCase = LayerNormCase | GroupNormCase | InstanceNormCase;
 
-export const familyCases = (data as unknown as { cases: FamilyCase[] }).cases;
-export const familyTorchVersion = (data as { torch: string }).torch;
+const data = parseFixtureLines<LayerGroupInstanceCase>(text, "test/fixtures/layer-group-instance.jsonl");
+export const layerGroupInstanceCases = data.cases;
+export const layerGroupInstanceTorchVersion = data.header.torch as string;
 
 /** The case's initial state as a state dict of Float32Arrays. */
-export function familyInitialState(c: FamilyCase): NormStateDict {
+export function layerGroupInstanceInitialState(c: LayerGroupInstanceCase): NormStateDict {
   const sd: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(c.init)) sd[key] = typeof value === "number" ? value : Float32Array.from(value);
   return sd as NormStateDict;
 }
 
 /** The op family a case belongs to, for reporting worst errors per op. */
-export function opOf(c: FamilyCase): "LayerNorm" | "GroupNorm" | "InstanceNorm" {
+export function opOf(c: LayerGroupInstanceCase): "LayerNorm" | "GroupNorm" | "InstanceNorm" {
   return c.module.startsWith("InstanceNorm") ? "InstanceNorm" : c.module as "LayerNorm" | "GroupNorm";
 }
