@@ -29,10 +29,13 @@ export abstract class NormModule<Context extends ForwardShape> {
   private workspace: Workspace | null;
   /** The last forward, for backward (null before the first forward). */
   protected context: Context | null = null;
+  /** forward's and backward's names in error messages, built once rather than per call. */
+  protected readonly at: { readonly forward: string; readonly backward: string };
 
   protected constructor(protected readonly kind: string, backend: unknown) {
     this.backend = backendOption(kind, backend);
     this.workspace = new Workspace(this.backend);
+    this.at = { forward: `${kind}.forward`, backward: `${kind}.backward` };
   }
 
   /** True in training mode (the default); see train() and eval(). */

@@ -17,20 +17,71 @@ function moments(x: Floats, start: number, L: number, eps: number): { mean: numb
   return { mean, variance, invstd: 1 / Math.sqrt(variance + eps) };
 }
 
+/**
+ * Both ops are runs of L contiguous values, each normalized by its own statistics; they
+ * differ in which parameter an element takes: `param(r, i)` for element i of run r.
+ */
+type ParamIndex = (r: number, i: number) => number;
+
+function runsForward(
+  x: Floats, y: Floats, runs: number, L: number, param: ParamIndex, eps: number, weight: Floats | null, bias: Floats | null,
+  mean: Float64Array, invstd: Float64Array, variance: Float64Array | null,
+): void {
+  for (let r = 0; r < runs; r++) {
+    const base = r * L;
+    const m = moments(x, base, L, eps);
+    mean[r] = m.mean;
+    invstd[r] = m.invstd;
+    if (variance) variance[r] = m.variance;
+    for (let i = 0; i < L; i++) {
+      const p = param(r, i);
+      y[base + i] = (x[base + i] - m.mean) * m.invstd * (weight ? weight[p] : 1) + (bias ? bias[p] : 0);
+    }
+  }
+}
+
+/** dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) per run with g = dy * w; dweight, dbias summed per parameter. */
+function runsBackward(
+  dy: Floats, x: Floats, dx: Floats | null, runs: number, L: number, param: ParamIndex, P: number, weight: Floats | null,
+  dweight: Floats | null, dbias: Floats | null, mean: Floats, invstd: Floats,
+): void {
+  const dw = new Float64Array(P), db = new Float64Array(P);
+  for (let r = 0; r < runs; r++) {
+    const base = r * L, m = mean[r], k = invstd[r];
+    let sg = 0, sgx = 0;
+    for (let i = 0; i < L; i++) {
+      const p = param(r, i);
+      const xhat = (x[base + i] - m) * k;
+      const g = dy[base + i] * (weight ? weight[p] : 1);
+      sg += g;
+      sgx += g * xhat;
+      dw[p] += dy[base + i] * xhat;
+      db[p] += dy[base + i];
+    }
+    if (!dx) continue;
+    for (let i = 0; i < L; i++) {
+      const xhat = (x[base + i] - m) * k;
+      dx[base + i] = k * (dy[base + i] * (weight ? weight[param(r, i)] : 1) - sg / L - (xhat * sgx) / L);
+    }
+  }
+  if (dweight) dweight.set(dw);
+  if (dbias) dbias.set(db);
+}
+
+/** Element i of a row takes parameter i. */
+const elementwise: ParamIndex = (_r, i) => i;
+/** Element i of run (n, g) = r lies in channel g * (C / G) + floor(i / S). */
+const perChannel = (d: GroupDims): ParamIndex => {
+  const Cg = d.C / d.G;
+  return (r, i) => (r % d.G) * Cg + Math.floor(i / d.S);
+};
+
 /** y[r, i] = (x[r, i] - mean[r]) * invstd[r] * w[i] + b[i]; fills mean / invstd (R each). */
 export function referenceLayerNorm(
   x: Floats, y: Floats, R: number, L: number, eps: number, weight: Floats | null, bias: Floats | null,
   mean: Float64Array, invstd: Float64Array,
 ): void {
-  for (let r = 0; r < R; r++) {
-    const base = r * L;
-    const m = moments(x, base, L, eps);
-    mean[r] = m.mean;
-    invstd[r] = m.invstd;
-    for (let i = 0; i < L; i++) {
-      y[base + i] = (x[base + i] - m.mean) * m.invstd * (weight ? weight[i] : 1) + (bias ? bias[i] : 0);
-    }
-  }
+  runsForward(x, y, R, L, elementwise, eps, weight, bias, mean, invstd, null);
 }
 
 /**
@@ -41,27 +92,7 @@ export function referenceLayerNormBackward(
   dy: Floats, x: Floats, dx: Floats | null, R: number, L: number, weight: Floats | null,
   dweight: Floats | null, dbias: Floats | null, mean: Floats, invstd: Floats,
 ): void {
-  const dw = new Float64Array(L), db = new Float64Array(L);
-  for (let r = 0; r < R; r++) {
-    const base = r * L, m = mean[r], k = invstd[r];
-    let sg = 0, sgx = 0;
-    for (let i = 0; i < L; i++) {
-      const xhat = (x[base + i] - m) * k;
-      const g = dy[base + i] * (weight ? weight[i] : 1);
-      sg += g;
-      sgx += g * xhat;
-      dw[i] += dy[base + i] * xhat;
-      db[i] += dy[base + i];
-    }
-    if (!dx) continue;
-    for (let i = 0; i < L; i++) {
-      const xhat = (x[base + i] - m) * k;
-      const g = dy[base + i] * (weight ? weight[i] : 1);
-      dx[base + i] = k * (g - sg / L - (xhat * sgx) / L);
-    }
-  }
-  if (dweight) dweight.set(dw);
-  if (dbias) dbias.set(db);
+  runsBackward(dy, x, dx, R, L, elementwise, L, weight, dweight, dbias, mean, invstd);
 }
 
 /**
@@ -72,21 +103,7 @@ export function referenceGroupNorm(
   x: Floats, y: Floats, d: GroupDims, eps: number, weight: Floats | null, bias: Floats | null,
   mean: Float64Array, invstd: Float64Array, variance: Float64Array | null,
 ): void {
-  const { N, C, S, G } = d;
-  const Cg = C / G, L = Cg * S;
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < G; g++) {
-      const r = n * G + g, base = (n * C + g * Cg) * S;
-      const m = moments(x, base, L, eps);
-      mean[r] = m.mean;
-      invstd[r] = m.invstd;
-      if (variance) variance[r] = m.variance;
-      for (let i = 0; i < L; i++) {
-        const c = g * Cg + Math.floor(i / S);
-        y[base + i] = (x[base + i] - m.mean) * m.invstd * (weight ? weight[c] : 1) + (bias ? bias[c] : 0);
-      }
-    }
-  }
+  runsForward(x, y, d.N * d.G, (d.C / d.G) * d.S, perChannel(d), eps, weight, bias, mean, invstd, variance);
 }
 
 /** Group-norm gradients, as referenceLayerNormBackward with per-channel weights. */
@@ -94,30 +111,5 @@ export function referenceGroupNormBackward(
   dy: Floats, x: Floats, dx: Floats | null, d: GroupDims, weight: Floats | null,
   dweight: Floats | null, dbias: Floats | null, mean: Floats, invstd: Floats,
 ): void {
-  const { N, C, S, G } = d;
-  const Cg = C / G, L = Cg * S;
-  const dw = new Float64Array(C), db = new Float64Array(C);
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < G; g++) {
-      const r = n * G + g, base = (n * C + g * Cg) * S, m = mean[r], k = invstd[r];
-      let sg = 0, sgx = 0;
-      for (let i = 0; i < L; i++) {
-        const c = g * Cg + Math.floor(i / S);
-        const xhat = (x[base + i] - m) * k;
-        const gi = dy[base + i] * (weight ? weight[c] : 1);
-        sg += gi;
-        sgx += gi * xhat;
-        dw[c] += dy[base + i] * xhat;
-        db[c] += dy[base + i];
-      }
-      if (!dx) continue;
-      for (let i = 0; i < L; i++) {
-        const c = g * Cg + Math.floor(i / S);
-        const xhat = (x[base + i] - m) * k;
-        dx[base + i] = k * (dy[base + i] * (weight ? weight[c] : 1) - sg / L - (xhat * sgx) / L);
-      }
-    }
-  }
-  if (dweight) dweight.set(dw);
-  if (dbias) dbias.set(db);
+  runsBackward(dy, x, dx, d.N * d.G, (d.C / d.G) * d.S, perChannel(d), d.C, weight, dweight, dbias, mean, invstd);
 }

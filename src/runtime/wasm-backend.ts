@@ -45,30 +45,28 @@ function moduleOf(build: WasmBuild): WebAssembly.Module {
 }
 
 class WasmRegion implements Region {
-  private gen32 = -1;
-  private gen64 = -1;
+  private generation = -1;
   private view32: Float32Array | undefined;
   private view64: Float64Array | undefined;
   private live = true;
 
   constructor(private readonly mem: LinearMemory, readonly ptr: number, readonly byteLength: number) {}
 
+  /** Drops the cached views when the memory grew (which detached them). */
+  private fresh(): void {
+    if (this.generation === this.mem.generation) return;
+    this.generation = this.mem.generation;
+    this.view32 = this.view64 = undefined;
+  }
+
   f32(): Float32Array {
-    const mem = this.mem;
-    if (this.gen32 !== mem.generation || this.view32 === undefined) {
-      this.view32 = new Float32Array(mem.buffer, this.ptr, this.byteLength >>> 2);
-      this.gen32 = mem.generation;
-    }
-    return this.view32;
+    this.fresh();
+    return (this.view32 ??= new Float32Array(this.mem.buffer, this.ptr, this.byteLength >>> 2));
   }
 
   f64(): Float64Array {
-    const mem = this.mem;
-    if (this.gen64 !== mem.generation || this.view64 === undefined) {
-      this.view64 = new Float64Array(mem.buffer, this.ptr, this.byteLength >>> 3);
-      this.gen64 = mem.generation;
-    }
-    return this.view64;
+    this.fresh();
+    return (this.view64 ??= new Float64Array(this.mem.buffer, this.ptr, this.byteLength >>> 3));
   }
 
   free(): void {
