@@ -5,8 +5,8 @@
 //                    CommonJS module that require()s the ES build; dist/cjs/package.json
 //                    {"type":"commonjs"} marks them (the "require" condition, "main"/"types")
 //
-// Everything ships once, which keeps the tarball under its 60 KB budget: a second, CommonJS
-// compilation carried a second copy of both wasm binaries and of every declaration.
+// Everything ships once, which keeps the tarball small (budget in test/package.test.ts): a
+// second, CommonJS compilation carried a second copy of both wasm binaries and of every declaration.
 // - require() of an ES module needs Node 20.19+ / 22.12+; the entry has no top-level await,
 //   so it qualifies, and CommonJS callers share the ES build's default backend.
 // - One set of declarations serves both: an ES declaration file may re-export a CommonJS

@@ -26,9 +26,10 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
 
 /**
  * Budgets. The tarball's was 60 KB until issue 8's embedding features (the TF.js adapter,
- * SyncBatchNorm, the split primitives, foldBatchNorm, their README section) arrived; it is
- * now what the package costs with documented declarations and the README users need
- * (75.9 KB when set; see the README's Sizes).
+ * SyncBatchNorm, the split primitives, foldBatchNorm, their README section) arrived, then
+ * 80 KB (75.9 KB when set). Issue 12 cut the README to a front door (tarball about 66,200
+ * bytes); what keeps it over 60 KB is the documentation in the shipped declarations
+ * (about 9,200 bytes of the tarball).
  */
 const TARBALL_MAX_BYTES = 80 * 1024;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
