@@ -1,15 +1,15 @@
-// The README's Embedding snippets cannot rot: each is a file of examples/embedding/, shown in
-// the README verbatim (with the package's name in its imports), and run here.
+// docs/embedding.md's snippets cannot rot: each is a file of examples/embedding/, shown on
+// that page verbatim (with the package's name in its imports), and run here.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..");
-const readme = readFileSync(join(root, "README.md"), "utf8");
+const page = readFileSync(join(root, "docs", "embedding.md"), "utf8");
 
-/** A snippet file as the README shows it: imports of the sources become imports of the package. */
-function asInReadme(file: string): string {
+/** A snippet file as the page shows it: imports of the sources become imports of the package. */
+function asOnPage(file: string): string {
   return readFileSync(join(root, "examples", "embedding", file), "utf8")
     .replaceAll('"../../src/tfjs/index.js"', '"batchnorm-wasm/tfjs"')
     .replaceAll('"../../src/index.js"', '"batchnorm-wasm"');
@@ -27,11 +27,11 @@ const number = (text: string, pattern: RegExp) => {
   return Number(m![1]);
 };
 
-describe("README Embedding snippets", () => {
-  it.each(["tfjs.ts", "sync-main.ts", "sync-worker.ts", "split.ts", "fold.ts", "relu.ts"])("%s is in the README verbatim", (file) => {
-    const text = asInReadme(file);
+describe("docs/embedding.md snippets", () => {
+  it.each(["tfjs.ts", "sync-main.ts", "sync-worker.ts", "split.ts", "fold.ts", "relu.ts"])("%s is in docs/embedding.md verbatim", (file) => {
+    const text = asOnPage(file);
     expect(text).toContain("batchnorm-wasm");
-    expect(readme).toContain("```ts\n" + text.trimEnd() + "\n```");
+    expect(page).toContain("```ts\n" + text.trimEnd() + "\n```");
   });
 
   it("tfjs.ts: tf.batchNorm agrees with and without the adapter", () => {
