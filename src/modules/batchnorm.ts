@@ -7,7 +7,8 @@ import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveIn
 import type { Tensor } from "../runtime/tensor.js";
 import { batchNormBackward, batchNormForward, type BatchNormContext, type Gradients } from "../ops/batchnorm.js";
 import { CONVENTIONS, checkConvention, refuseNullMomentum, runningUpdate, type Convention } from "../ops/running.js";
-import { axesOf, checkBatchCount, checkLayout, dimsOf } from "../ops/shapes.js";
+import { axesOf, checkBatchCount, checkLayout, dimsOf, type Input } from "../ops/shapes.js";
+import type { Workspace } from "../ops/workspace.js";
 import { ChannelNormModule } from "./channel-module.js";
 import type { NormStateDict } from "./module.js";
 
@@ -51,9 +52,6 @@ export abstract class BatchNormBase extends ChannelNormModule<BatchNormContext> 
   readonly layout: Layout;
   readonly activation: Activation;
   readonly convention: Convention;
-  /** forward's and backward's names in error messages, built once rather than per call. */
-  private readonly atForward: string;
-  private readonly atBackward: string;
 
   /**
    * kind: the module's name in messages; ranks: the input ranks it accepts.
@@ -80,8 +78,6 @@ export abstract class BatchNormBase extends ChannelNormModule<BatchNormContext> 
     const activation = options.activation ?? "none";
     if (activation !== "none" && activation !== "relu") fail(where, `activation must be "none" or "relu", got ${describe(activation)}`);
     super(kind, options.backend, { numFeatures: C, affine, trackRunningStats, batchNormBlock: true });
-    this.atForward = `${kind}.forward`;
-    this.atBackward = `${kind}.backward`;
     this.convention = convention;
     this.eps = eps;
     this.momentum = momentum;
@@ -89,41 +85,23 @@ export abstract class BatchNormBase extends ChannelNormModule<BatchNormContext> 
     this.activation = activation;
   }
 
-  /**
-   * Normalizes x. A Float32Array (with its shape) gives a new Float32Array; a Tensor from
-   * tensor() gives a new Tensor in the same memory (dispose it when done), with no copy.
-   */
-  forward(x: Float32Array, shape: readonly number[]): Float32Array;
-  forward(x: Tensor, shape?: readonly number[]): Tensor;
-  forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    const where = this.atForward;
-    const { ws, input } = this.forwardInput(where, x, shape);
-    const d = this.dimsFor(where, input.shape);
+  protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: BatchNormContext } {
+    const d = this.dimsFor(where, x.shape);
     const batchStats = this.training || !this.trackRunningStats;
-    if (batchStats) checkBatchCount(where, d, input.shape, "when using batch statistics");
+    if (batchStats) checkBatchCount(where, d, x.shape, "when using batch statistics");
     const running = this.trackRunningStats ? { mean: this.runningMean!, var: this.runningVar! } : null;
     const update = batchStats && running ? { running, ...runningUpdate(this.convention, this.momentum, this.batches, d.N * d.S) } : null;
-    const { y, context } = batchNormForward(ws, {
-      where, x: input, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, relu: this.activation === "relu",
+    const result = batchNormForward(ws, {
+      where, x, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, relu: this.activation === "relu",
       frozen: batchStats ? null : running, update,
     });
     if (this.training && this.trackRunningStats) this.batches++;
-    this.context = context;
-    return y;
+    return result;
   }
 
-  /**
-   * Gradients for the last forward, in that forward's mode: through the batch statistics
-   * after a training forward, with the running statistics frozen after an eval() forward,
-   * and with the weight and bias that forward used. dx has dy's kind (Float32Array or
-   * Tensor); dweight / dbias are null without affine.
-   */
-  backward(dy: Float32Array): Gradients<Float32Array>;
-  backward(dy: Tensor): Gradients<Tensor>;
-  backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const where = this.atBackward;
-    const { ws, context, input } = this.backwardInput(where, dy);
-    return batchNormBackward(ws, where, context, input, this.affine);
+  /** Through the batch statistics after a training forward, with the running ones frozen after an eval() forward. */
+  protected runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input): Gradients<Float32Array | Tensor> {
+    return batchNormBackward(ws, where, context, dy, this.affine);
   }
 
   protected dimsFor(where: string, shape: readonly number[]) {

@@ -7,7 +7,8 @@ import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveIn
 import type { Tensor } from "../runtime/tensor.js";
 import type { Gradients } from "../ops/batchnorm.js";
 import { instanceNormBackward, instanceNormForward, type InstanceContext } from "../ops/instancenorm.js";
-import { checkSpatialSize, instanceDims } from "../ops/shapes.js";
+import { checkSpatialSize, instanceDims, type Input } from "../ops/shapes.js";
+import type { Workspace } from "../ops/workspace.js";
 import { ChannelNormModule } from "./channel-module.js";
 
 export interface InstanceNormOptions {
@@ -44,38 +45,20 @@ export abstract class InstanceNormBase extends ChannelNormModule<InstanceContext
     this.momentum = momentum;
   }
 
-  /**
-   * Normalizes x of shape (N, C, *spatial) or unbatched (C, *spatial). A Float32Array (with
-   * its shape) gives a new Float32Array; a Tensor gives a new Tensor, with no copy.
-   */
-  forward(x: Float32Array, shape: readonly number[]): Float32Array;
-  forward(x: Tensor, shape?: readonly number[]): Tensor;
-  forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    const where = `${this.kind}.forward`;
-    const { ws, input } = this.forwardInput(where, x, shape);
-    const d = instanceDims(where, input.shape, this.spatialRank, this.numFeatures);
+  /** x of shape (N, C, *spatial) or unbatched (C, *spatial). */
+  protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: InstanceContext } {
+    const d = instanceDims(where, x.shape, this.spatialRank, this.numFeatures);
     const useInputStats = this.training || !this.trackRunningStats;
-    if (useInputStats) checkSpatialSize(where, d, input.shape);
+    if (useInputStats) checkSpatialSize(where, d, x.shape);
     const running = this.trackRunningStats ? { mean: this.runningMean!, var: this.runningVar! } : null;
-    const { y, context } = instanceNormForward(ws, {
-      where, x: input, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, useInputStats,
-      running, momentum: this.momentum,
+    return instanceNormForward(ws, {
+      where, x, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, useInputStats, running, momentum: this.momentum,
     });
-    this.context = context;
-    return y;
   }
 
-  /**
-   * Gradients for the last forward: through the per-instance statistics, or with the running
-   * statistics frozen after an eval() forward with trackRunningStats. dx has dy's kind;
-   * dweight / dbias are null without affine.
-   */
-  backward(dy: Float32Array): Gradients<Float32Array>;
-  backward(dy: Tensor): Gradients<Tensor>;
-  backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const where = `${this.kind}.backward`;
-    const { ws, context, input } = this.backwardInput(where, dy);
-    return instanceNormBackward(ws, where, context, input, this.affine);
+  /** Through the per-instance statistics, or with the running ones frozen after an eval() forward with trackRunningStats. */
+  protected runBackward(ws: Workspace, where: string, context: InstanceContext, dy: Input): Gradients<Float32Array | Tensor> {
+    return instanceNormBackward(ws, where, context, dy, this.affine);
   }
 }
 

@@ -5,8 +5,9 @@
 import type { Backend } from "../runtime/backend.js";
 import { checkArray, checkBoolean, checkOptionKeys, describe, fail } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
+import type { Tensor } from "../runtime/tensor.js";
 import { resolveInput, type Input } from "../ops/shapes.js";
-import { Workspace } from "../ops/workspace.js";
+import { Workspace, type Gradients } from "../ops/workspace.js";
 
 /** PyTorch's state_dict keys of the family modules; keys a module does not have are absent. */
 export interface NormStateDict {
@@ -64,15 +65,50 @@ export abstract class NormModule<Context extends ForwardShape> {
     this.context = null;
   }
 
+  /**
+   * Normalizes x. A Float32Array (with its shape) gives a new Float32Array; a Tensor from
+   * tensor() gives a new Tensor in the same memory (dispose it when done), with no copy.
+   */
+  forward(x: Float32Array, shape: readonly number[]): Float32Array;
+  forward(x: Tensor, shape?: readonly number[]): Tensor;
+  forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
+    const where = this.at.forward;
+    return this.guarded(where, "forward", () => {
+      const ws = this.live(where);
+      const { y, context } = this.runForward(ws, where, resolveInput(where, "x", x, shape, this.backend));
+      this.context = context;
+      return y;
+    });
+  }
+
+  /**
+   * Gradients for the last forward, in that forward's mode (with the statistics, weight and
+   * bias it used). dx has dy's kind (Float32Array or Tensor); dweight / dbias are null when
+   * the module has no such parameter.
+   */
+  backward(dy: Float32Array): Gradients<Float32Array>;
+  backward(dy: Tensor): Gradients<Tensor>;
+  backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
+    const where = this.at.backward;
+    return this.guarded(where, "backward", () => {
+      const { ws, context, input } = this.backwardInput(where, dy);
+      return this.runBackward(ws, where, context, input);
+    });
+  }
+
+  /** The module's op on a checked input; returns y and what its backward needs. */
+  protected abstract runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: Context };
+  /** The backward of `context`'s forward on a checked dy. */
+  protected abstract runBackward(ws: Workspace, where: string, context: Context, dy: Input): Gradients<Float32Array | Tensor>;
+
+  /** Runs a forward or backward call (SyncBatchNorm makes its collective calls break the group when they fail). */
+  protected guarded<T>(_where: string, _call: "forward" | "backward", run: () => T): T {
+    return run();
+  }
+
   protected live(where: string): Workspace {
     if (this.workspace === null) fail(where, `the ${this.kind} module was disposed`);
     return this.workspace;
-  }
-
-  /** The checked input of a forward. */
-  protected forwardInput(where: string, x: unknown, shape: unknown): { ws: Workspace; input: Input } {
-    const ws = this.live(where);
-    return { ws, input: resolveInput(where, "x", x, shape, this.backend) };
   }
 
   /** The checked dy of a backward and the forward it belongs to. */

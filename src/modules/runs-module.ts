@@ -3,8 +3,9 @@
 // differ only in how x's shape is cut into runs and which parameter an element takes.
 
 import type { Tensor } from "../runtime/tensor.js";
-import type { Gradients } from "../ops/batchnorm.js";
 import { normBackward, normForward, type Geometry, type NormContext } from "../ops/norms.js";
+import type { Input } from "../ops/shapes.js";
+import type { Gradients, Workspace } from "../ops/workspace.js";
 import { NormModule, type NormStateDict } from "./module.js";
 
 export interface RunsSettings {
@@ -32,28 +33,13 @@ export abstract class RunsNormModule extends NormModule<NormContext> {
   /** How x's shape is cut into runs, checked (throws naming `where`). */
   protected abstract geometry(where: string, shape: readonly number[]): Geometry;
 
-  /**
-   * Normalizes x. A Float32Array (with its shape) gives a new Float32Array; a Tensor gives
-   * a new Tensor in the same memory, with no copy.
-   */
-  forward(x: Float32Array, shape: readonly number[]): Float32Array;
-  forward(x: Tensor, shape?: readonly number[]): Tensor;
-  forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    const where = this.at.forward;
-    const { ws, input } = this.forwardInput(where, x, shape);
-    const geometry = this.geometry(where, input.shape);
-    const { y, context } = normForward(ws, { where, x: input, geometry, eps: this.eps, weight: this.weight, bias: this.bias });
-    this.context = context;
-    return y;
+  protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: NormContext } {
+    const geometry = this.geometry(where, x.shape);
+    return normForward(ws, { where, x, geometry, eps: this.eps, weight: this.weight, bias: this.bias });
   }
 
-  /** Gradients for the last forward; dx has dy's kind; dweight / dbias are null when absent. */
-  backward(dy: Float32Array): Gradients<Float32Array>;
-  backward(dy: Tensor): Gradients<Tensor>;
-  backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const where = this.at.backward;
-    const { ws, context, input } = this.backwardInput(where, dy);
-    return normBackward(ws, where, context, input, this.weight !== null, this.bias !== null);
+  protected runBackward(ws: Workspace, where: string, context: NormContext, dy: Input): Gradients<Float32Array | Tensor> {
+    return normBackward(ws, where, context, dy, this.weight !== null, this.bias !== null);
   }
 
   protected stateArrays(): Array<[keyof NormStateDict, Float32Array]> {

@@ -10,14 +10,9 @@ import { slabCopy } from "../runtime/slab.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { updateRunningStats } from "./running.js";
 import type { Input } from "./shapes.js";
-import type { Operand, Workspace } from "./workspace.js";
+import type { Gradients, Operand, Workspace } from "./workspace.js";
 
-export interface Gradients<T> {
-  dx: T;
-  /** null when the op has no weight (affine: false). */
-  dweight: Float32Array | null;
-  dbias: Float32Array | null;
-}
+export type { Gradients };
 
 export interface BatchNormForward {
   readonly where: string;

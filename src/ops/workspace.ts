@@ -9,6 +9,14 @@ import { Block, blockBytes } from "../runtime/block.js";
 import { wrapRegion, type Tensor } from "../runtime/tensor.js";
 import type { Input } from "./shapes.js";
 
+/** What every backward op returns. */
+export interface Gradients<T> {
+  dx: T;
+  /** null when the op has no weight (affine: false). */
+  dweight: Float32Array | null;
+  dbias: Float32Array | null;
+}
+
 /** Data a call reads: a caller's input, or a region that already holds it (a module's staged x of the forward). */
 export type Operand = Input | Region;
 

@@ -8,6 +8,8 @@ import { describe, fail } from "../../runtime/checks.js";
 import { slabCopy } from "../../runtime/slab.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import type { BatchNormContext, Gradients } from "../../ops/batchnorm.js";
+import type { Input } from "../../ops/shapes.js";
+import type { Workspace } from "../../ops/workspace.js";
 import { runningUpdate, updateRunningStats } from "../../ops/running.js";
 import { affineGrads, applyStats, shardDx, shardGradSums, shardStats } from "../../ops/split.js";
 import { BatchNormBase, type BatchNormOptions } from "../batchnorm.js";
@@ -60,51 +62,51 @@ export class SyncBatchNorm extends BatchNormBase {
     return this.channel.rank;
   }
 
-  override forward(x: Float32Array, shape: readonly number[]): Float32Array;
-  override forward(x: Tensor, shape?: readonly number[]): Tensor;
-  override forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    if (!this.training && this.trackRunningStats) return super.forward(x as Float32Array, shape as number[]);
-    const where = "SyncBatchNorm.forward";
-    return this.collective(where, () => {
-      const { ws, input } = this.forwardInput(where, x, shape);
-      const d = this.dimsFor(where, input.shape);
-      const local = shardStats(ws, where, input, d);
-      const global = this.channel.allGatherStats(where, local.stats);
-      if (global.count === 1) {
-        fail(where, "expected more than 1 value per channel over all ranks when using batch statistics, got 1");
-      }
-      const invstd = global.var.map((v) => 1 / Math.sqrt(v + this.eps));
-      const y = applyStats(ws, where, local.x, input, d, { mean: global.mean, invstd }, this.weight, this.bias);
-      if (this.training && this.trackRunningStats) {
-        const update = runningUpdate(this.convention, this.momentum, this.batches, global.count);
-        updateRunningStats({ mean: this.runningMean!, var: this.runningVar! }, global.mean, global.var, update.momentum, update.varFactor);
-        this.batches++;
-      }
-      const context: SyncContext = {
-        x: local.x, shape: input.shape, size: input.size, dims: d, training: true, relu: false,
-        hasWeight: this.weight !== null, hasBias: this.bias !== null,
-        globalCount: global.count, mean: global.mean, invstd, weight: this.weight && slabCopy(this.weight),
-      };
-      this.context = context;
-      return y;
-    });
+  /** Training forwards (and any with trackRunningStats: false) use the statistics over all ranks. */
+  protected override runForward(ws: Workspace, where: string, input: Input): { y: Float32Array | Tensor; context: BatchNormContext } {
+    if (!this.batchStats) return super.runForward(ws, where, input);
+    const d = this.dimsFor(where, input.shape);
+    const local = shardStats(ws, where, input, d);
+    const global = this.channel.allGatherStats(where, local.stats);
+    if (global.count === 1) {
+      fail(where, "expected more than 1 value per channel over all ranks when using batch statistics, got 1");
+    }
+    const invstd = global.var.map((v) => 1 / Math.sqrt(v + this.eps));
+    const y = applyStats(ws, where, local.x, input, d, { mean: global.mean, invstd }, this.weight, this.bias);
+    if (this.training && this.trackRunningStats) {
+      const update = runningUpdate(this.convention, this.momentum, this.batches, global.count);
+      updateRunningStats({ mean: this.runningMean!, var: this.runningVar! }, global.mean, global.var, update.momentum, update.varFactor);
+      this.batches++;
+    }
+    const context: SyncContext = {
+      x: local.x, shape: input.shape, size: input.size, dims: d, training: true, relu: false,
+      hasWeight: this.weight !== null, hasBias: this.bias !== null,
+      globalCount: global.count, mean: global.mean, invstd, weight: this.weight && slabCopy(this.weight),
+    };
+    return { y, context };
   }
 
-  override backward(dy: Float32Array): Gradients<Float32Array>;
-  override backward(dy: Tensor): Gradients<Tensor>;
-  override backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const context = this.context as SyncContext | null;
-    if (context === null || !context.training) return super.backward(dy as Float32Array);
-    const where = "SyncBatchNorm.backward";
-    return this.collective(where, () => {
-      const { ws, input } = this.backwardInput(where, dy);
-      const d = context.dims;
-      const local = shardGradSums(ws, where, input, context.x, d, context.mean);
-      const sums = this.channel.allReduceGradSums(where, local.sumDy, local.sumDyXmu);
-      const dx = shardDx(ws, where, local.dy, input, context.x, d, context, context.weight, sums, context.globalCount);
-      if (!this.affine) return { dx, dweight: null, dbias: null };
-      return { dx, ...affineGrads(sums.sumDy, sums.sumDyXmu, context.invstd) };
-    });
+  protected override runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input): Gradients<Float32Array | Tensor> {
+    if (!context.training) return super.runBackward(ws, where, context, dy);
+    const sync = context as SyncContext, d = sync.dims;
+    const local = shardGradSums(ws, where, dy, sync.x, d, sync.mean);
+    const sums = this.channel.allReduceGradSums(where, local.sumDy, local.sumDyXmu);
+    const dx = shardDx(ws, where, local.dy, dy, sync.x, d, sync, sync.weight, sums, sync.globalCount);
+    if (!this.affine) return { dx, dweight: null, dbias: null };
+    return { dx, ...affineGrads(sums.sumDy, sums.sumDyXmu, sync.invstd) };
+  }
+
+  private get batchStats(): boolean {
+    return this.training || !this.trackRunningStats;
+  }
+
+  /**
+   * Collective calls (a forward with batch statistics, the backward of one): if one fails on
+   * this rank, it breaks the group so no peer waits for it.
+   */
+  protected override guarded<T>(where: string, call: "forward" | "backward", run: () => T): T {
+    const collective = call === "forward" ? this.batchStats : this.context?.training === true;
+    return collective ? this.collective(where, run) : run();
   }
 
   /** Runs a collective call; if it fails on this rank, breaks the group so no peer waits for it. */
