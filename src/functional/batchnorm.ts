@@ -57,42 +57,63 @@ const FORWARD_KEYS = ["weight", "bias", "runningMean", "runningVar", "training",
 const BACKWARD_KEYS = ["weight", "runningMean", "runningVar", "saveMean", "saveInvstd", "training", "eps", "layout", "backend", "convention"];
 const RELU_BACKWARD_KEYS = [...BACKWARD_KEYS, "bias"];
 
+/** batchNorm's and batchNormRelu's overloads: y of x's kind. */
+export interface BatchNormCall {
+  (x: Float32Array, shape: readonly number[], options?: BatchNormFunctionalOptions): BatchNormResult<Float32Array>;
+  (x: Tensor, shape?: readonly number[] | null, options?: BatchNormFunctionalOptions): BatchNormResult<Tensor>;
+}
+
+/** batchNormBackward's and batchNormReluBackward's overloads: dx of dy's kind. */
+export interface BatchNormBackwardCall<O> {
+  (dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], options?: O): Gradients<Float32Array>;
+  (dy: Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options?: O): Gradients<Tensor>;
+}
+
 /**
  * y = (x - mean) / sqrt(var + eps) * weight + bias per channel of an (N, C, *) tensor
  * (NHWC: (N, *, C)), with the batch statistics (training: true; running statistics, if
  * given, are updated) or the running ones.
  */
-export function batchNorm(x: Float32Array, shape: readonly number[], options?: BatchNormFunctionalOptions): BatchNormResult<Float32Array>;
-export function batchNorm(x: Tensor, shape?: readonly number[] | null, options?: BatchNormFunctionalOptions): BatchNormResult<Tensor>;
-export function batchNorm(
-  x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormFunctionalOptions = {},
-): BatchNormResult<Float32Array | Tensor> {
-  return normalize("batchNorm", x, shape, options, false);
-}
+export const batchNorm = ((x, shape, options = {}) => normalize("batchNorm", x, shape, options, false)) as BatchNormCall;
 
 /** batchNorm followed by a ReLU, in one pass: y = max(batchNorm(x).y, 0). */
-export function batchNormRelu(x: Float32Array, shape: readonly number[], options?: BatchNormFunctionalOptions): BatchNormResult<Float32Array>;
-export function batchNormRelu(x: Tensor, shape?: readonly number[] | null, options?: BatchNormFunctionalOptions): BatchNormResult<Tensor>;
-export function batchNormRelu(
-  x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormFunctionalOptions = {},
-): BatchNormResult<Float32Array | Tensor> {
-  return normalize("batchNormRelu", x, shape, options, true);
-}
+export const batchNormRelu = ((x, shape, options = {}) => normalize("batchNormRelu", x, shape, options, true)) as BatchNormCall;
 
-function normalize(
-  where: string, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, options: BatchNormFunctionalOptions,
-  relu: boolean,
-): BatchNormResult<Float32Array | Tensor> {
-  checkOptionKeys(where, options, FORWARD_KEYS);
+/**
+ * Gradients of batchNorm: dx (the kind of dy), dweight = sum(dy * xhat), dbias = sum(dy).
+ * training: true differentiates through the batch statistics (needs saveMean and
+ * saveInvstd from the forward); false treats the running statistics as constants.
+ */
+export const batchNormBackward = ((dy, x, shape, options = {}) =>
+  differentiate("batchNormBackward", dy, x, shape, options, false)) as BatchNormBackwardCall<BatchNormBackwardOptions>;
+
+/**
+ * Gradients of batchNormRelu: batchNormBackward of dy masked where the forward's output was
+ * not positive. The mask is recomputed from x with the forward's weight, bias and
+ * statistics (pass the same ones), so y is not needed.
+ */
+export const batchNormReluBackward = ((dy, x, shape, options = {}) =>
+  differentiate("batchNormReluBackward", dy, x, shape, options, true)) as BatchNormBackwardCall<BatchNormReluBackwardOptions>;
+
+/** The checks both directions share. */
+function setup(where: string, keys: readonly string[], options: CommonOptions, x: unknown, shape: unknown) {
+  checkOptionKeys(where, options, keys);
   const backend = backendOption(where, options.backend);
   const layout = checkLayout(where, options.layout ?? "NCHW");
   const training = checkBoolean(where, "training", options.training ?? false);
   const convention = checkConvention(where, options.convention ?? "pytorch");
   const eps = checkEps(where, options.eps ?? CONVENTIONS[convention].eps);
-  const momentum = checkMomentum(where, options.momentum ?? CONVENTIONS[convention].momentum, false)!;
   const input = resolveInput(where, "x", x, shape, backend);
   const d = batchDims(where, input.shape, layout);
-  const weight = optionalArray(where, "weight", options.weight, d.C);
+  return { backend, training, convention, eps, input, d, weight: optionalArray(where, "weight", options.weight, d.C) };
+}
+
+function normalize(
+  where: string, x: unknown, shape: unknown, options: BatchNormFunctionalOptions, relu: boolean,
+): BatchNormResult<Float32Array | Tensor> {
+  const { backend, training, convention, eps, input, d, weight } = setup(where, FORWARD_KEYS, options, x, shape);
+  // null (a cumulative average) needs a module's batch count: refused here, not read as the default.
+  const momentum = checkMomentum(where, options.momentum === undefined ? CONVENTIONS[convention].momentum : options.momentum, false)!;
   const bias = optionalArray(where, "bias", options.bias, d.C);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, training ? null : "training is false");
   if (training) checkBatchCount(where, d, input.shape, "when training");
@@ -106,54 +127,11 @@ function normalize(
   });
 }
 
-/**
- * Gradients of batchNorm: dx (the kind of dy), dweight = sum(dy * xhat), dbias = sum(dy).
- * training: true differentiates through the batch statistics (needs saveMean and
- * saveInvstd from the forward); false treats the running statistics as constants.
- */
-export function batchNormBackward(
-  dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], options?: BatchNormBackwardOptions,
-): Gradients<Float32Array>;
-export function batchNormBackward(
-  dy: Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options?: BatchNormBackwardOptions,
-): Gradients<Tensor>;
-export function batchNormBackward(
-  dy: Float32Array | Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormBackwardOptions = {},
-): Gradients<Float32Array | Tensor> {
-  return differentiate("batchNormBackward", dy, x, shape, options, false);
-}
-
-/**
- * Gradients of batchNormRelu: batchNormBackward of dy masked where the forward's output was
- * not positive. The mask is recomputed from x with the forward's weight, bias and
- * statistics (pass the same ones), so y is not needed.
- */
-export function batchNormReluBackward(
-  dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], options?: BatchNormReluBackwardOptions,
-): Gradients<Float32Array>;
-export function batchNormReluBackward(
-  dy: Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options?: BatchNormReluBackwardOptions,
-): Gradients<Tensor>;
-export function batchNormReluBackward(
-  dy: Float32Array | Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options: BatchNormReluBackwardOptions = {},
-): Gradients<Float32Array | Tensor> {
-  return differentiate("batchNormReluBackward", dy, x, shape, options, true);
-}
-
 function differentiate(
-  where: string, dy: Float32Array | Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined,
-  options: BatchNormReluBackwardOptions, relu: boolean,
+  where: string, dy: unknown, x: unknown, shape: unknown, options: BatchNormReluBackwardOptions, relu: boolean,
 ): Gradients<Float32Array | Tensor> {
-  checkOptionKeys(where, options, relu ? RELU_BACKWARD_KEYS : BACKWARD_KEYS);
-  const backend = backendOption(where, options.backend);
-  const layout = checkLayout(where, options.layout ?? "NCHW");
-  const training = checkBoolean(where, "training", options.training ?? false);
-  const convention = checkConvention(where, options.convention ?? "pytorch");
-  const eps = checkEps(where, options.eps ?? CONVENTIONS[convention].eps);
-  const xIn = resolveInput(where, "x", x, shape, backend);
+  const { backend, training, eps, input: xIn, d, weight } = setup(where, relu ? RELU_BACKWARD_KEYS : BACKWARD_KEYS, options, x, shape);
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
-  const d = batchDims(where, xIn.shape, layout);
-  const weight = optionalArray(where, "weight", options.weight, d.C);
   const bias = relu ? optionalArray(where, "bias", options.bias, d.C) : null;
   let stats: { mean: ArrayLike<number>; invstd: ArrayLike<number> };
   if (training) {

@@ -3,7 +3,7 @@
 // backward takes them back. Every call works in a workspace of its own, freed before it
 // returns.
 
-import type { Backend } from "../runtime/backend.js";
+import type { Backend, GroupDims } from "../runtime/backend.js";
 import {
   checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger, optionalArray, runningPair, savedStats,
 } from "../runtime/checks.js";
@@ -13,7 +13,7 @@ import { batchNormBackward, batchNormContext, type Gradients } from "../ops/batc
 import { instanceNormForward } from "../ops/instancenorm.js";
 import { normBackward, normContext, normForward, type Geometry } from "../ops/norms.js";
 import {
-  checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput, type Input,
+  checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput,
 } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
 
@@ -67,24 +67,79 @@ const BACKWARD_KEYS = ["weight", "saveMean", "saveInvstd", "eps", "backend"];
 const INSTANCE_KEYS = [...FORWARD_KEYS, "runningMean", "runningVar", "useInputStats", "momentum"];
 const INSTANCE_BACKWARD_KEYS = [...BACKWARD_KEYS, "useInputStats", "runningMean", "runningVar"];
 
+/** How a call cuts x into runs: the geometry, its parameters' length and meaning, and what one saved statistic is. */
+interface Cut {
+  readonly geometry: Geometry;
+  readonly params: number;
+  readonly meaning: string;
+  readonly rows: number;
+  readonly perRow: string;
+}
+
+/** The checks every call of this file shares; `cut` checks and cuts x's shape. */
+function setup<T extends Cut>(
+  where: string, keys: readonly string[], options: NormBackwardOptions, x: unknown, shape: unknown,
+  cut: (shape: readonly number[]) => T,
+) {
+  checkOptionKeys(where, options, keys);
+  const backend = backendOption(where, options.backend);
+  const eps = checkEps(where, options.eps ?? 1e-5);
+  const input = resolveInput(where, "x", x, shape, backend);
+  const c = cut(input.shape);
+  return { backend, eps, input, cut: c, weight: optionalArray(where, "weight", options.weight, c.params, c.meaning) };
+}
+
 function forward(
-  where: string, input: Input, geometry: Geometry, eps: number, weight: ArrayLike<number> | null, bias: ArrayLike<number> | null,
-  backend: Backend,
+  where: string, options: LayerNormFunctionalOptions, x: unknown, shape: unknown, cut: (shape: readonly number[]) => Cut,
 ): NormResult<Float32Array | Tensor> {
+  const { backend, eps, input, cut: c, weight } = setup(where, FORWARD_KEYS, options, x, shape, cut);
+  const bias = optionalArray(where, "bias", options.bias, c.params, c.meaning);
   return withWorkspace(backend, (ws) => {
-    const { y, stats } = normForward(ws, { where, x: input, geometry, eps, weight, bias });
+    const { y, stats } = normForward(ws, { where, x: input, geometry: c.geometry, eps, weight, bias });
     return { y, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
   });
 }
 
 function backward(
-  where: string, dyIn: Input, xIn: Input, geometry: Geometry, weight: ArrayLike<number> | null,
-  saved: { mean: ArrayLike<number>; invstd: ArrayLike<number> } | null, eps: number, backend: Backend,
+  where: string, keys: readonly string[], options: NormBackwardOptions, dy: unknown, x: unknown, shape: unknown,
+  cut: (shape: readonly number[]) => Cut,
 ): Gradients<Float32Array | Tensor> {
+  const { backend, eps, input: xIn, cut: c, weight } = setup(where, keys, options, x, shape, cut);
+  const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
+  const saved = savedStats(where, options.saveMean, options.saveInvstd, c.rows, c.perRow);
   return withWorkspace(backend, (ws) => {
-    const context = normContext(ws, where, xIn, geometry, weight, saved, eps);
+    const context = normContext(ws, where, xIn, c.geometry, weight, saved, eps);
     return normBackward(ws, where, context, dyIn, true, true);
   });
+}
+
+/** Rows of normalizedShape's size, one parameter per element. */
+function layerCut(where: string, normalizedShape: unknown): (shape: readonly number[]) => Cut {
+  const ns = checkNormalizedShape(where, normalizedShape);
+  return (shape) => {
+    const { R, L } = layerRows(where, shape, ns);
+    return { geometry: { op: "layer", R, L }, params: L, meaning: elementMeaning(ns), rows: R, perRow: "one value per row" };
+  };
+}
+
+/** (sample, group) runs, one parameter per channel. */
+function groupCut(where: string, numGroups: unknown): (shape: readonly number[]) => Cut {
+  const G = checkPositiveInteger(where, "numGroups", numGroups);
+  return (shape) => {
+    const d = groupDims(where, shape, G, null);
+    return { geometry: { op: "group", d }, params: d.C, meaning: "one value per channel", rows: d.N * G, perRow: "one value per sample and group" };
+  };
+}
+
+/** (sample, channel) planes: group norm with one channel per group. */
+function instanceCut(where: string): (shape: readonly number[]) => Cut & { readonly d: GroupDims } {
+  return (shape) => {
+    const d = instanceDims(where, shape, null, null);
+    return {
+      d, geometry: { op: "group", d }, params: d.C, meaning: "one value per channel", rows: d.N * d.C,
+      perRow: "one value per sample and channel",
+    };
+  };
 }
 
 /**
@@ -97,17 +152,7 @@ export function layerNorm(
   x: Float32Array | Tensor, shape: readonly number[] | null | undefined, normalizedShape: number | readonly number[],
   options: LayerNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
-  const where = "layerNorm";
-  checkOptionKeys(where, options, FORWARD_KEYS);
-  const backend = backendOption(where, options.backend);
-  const ns = checkNormalizedShape(where, normalizedShape);
-  const eps = checkEps(where, options.eps ?? 1e-5);
-  const input = resolveInput(where, "x", x, shape, backend);
-  const { R, L } = layerRows(where, input.shape, ns);
-  const meaning = elementMeaning(ns);
-  const weight = optionalArray(where, "weight", options.weight, L, meaning);
-  const bias = optionalArray(where, "bias", options.bias, L, meaning);
-  return forward(where, input, { op: "layer", R, L }, eps, weight, bias, backend);
+  return forward("layerNorm", options, x, shape, layerCut("layerNorm", normalizedShape));
 }
 
 /** Gradients of layerNorm: { dx (dy's kind), dweight = sum(dy * xhat), dbias = sum(dy) } over the rows. */
@@ -117,17 +162,7 @@ export function layerNormBackward(
   dy: Float32Array | Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined,
   normalizedShape: number | readonly number[], options: NormBackwardOptions = {},
 ): Gradients<Float32Array | Tensor> {
-  const where = "layerNormBackward";
-  checkOptionKeys(where, options, BACKWARD_KEYS);
-  const backend = backendOption(where, options.backend);
-  const ns = checkNormalizedShape(where, normalizedShape);
-  const eps = checkEps(where, options.eps ?? 1e-5);
-  const xIn = resolveInput(where, "x", x, shape, backend);
-  const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
-  const { R, L } = layerRows(where, xIn.shape, ns);
-  const weight = optionalArray(where, "weight", options.weight, L, elementMeaning(ns));
-  const saved = savedStats(where, options.saveMean, options.saveInvstd, R, "one value per row");
-  return backward(where, dyIn, xIn, { op: "layer", R, L }, weight, saved, eps, backend);
+  return backward("layerNormBackward", BACKWARD_KEYS, options, dy, x, shape, layerCut("layerNormBackward", normalizedShape));
 }
 
 /** Group norm of (N, C, *) input in numGroups groups (F.group_norm / native_group_norm): statistics per (n, g). */
@@ -136,16 +171,7 @@ export function groupNorm(x: Tensor, shape: readonly number[] | null | undefined
 export function groupNorm(
   x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number, options: GroupNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
-  const where = "groupNorm";
-  checkOptionKeys(where, options, FORWARD_KEYS);
-  const backend = backendOption(where, options.backend);
-  const G = checkPositiveInteger(where, "numGroups", numGroups);
-  const eps = checkEps(where, options.eps ?? 1e-5);
-  const input = resolveInput(where, "x", x, shape, backend);
-  const d = groupDims(where, input.shape, G, null);
-  const weight = optionalArray(where, "weight", options.weight, d.C, "one value per channel");
-  const bias = optionalArray(where, "bias", options.bias, d.C, "one value per channel");
-  return forward(where, input, { op: "group", d }, eps, weight, bias, backend);
+  return forward("groupNorm", options, x, shape, groupCut("groupNorm", numGroups));
 }
 
 /** Gradients of groupNorm: { dx (dy's kind), dweight, dbias } per channel. */
@@ -155,17 +181,7 @@ export function groupNormBackward(
   dy: Float32Array | Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number,
   options: NormBackwardOptions = {},
 ): Gradients<Float32Array | Tensor> {
-  const where = "groupNormBackward";
-  checkOptionKeys(where, options, BACKWARD_KEYS);
-  const backend = backendOption(where, options.backend);
-  const G = checkPositiveInteger(where, "numGroups", numGroups);
-  const eps = checkEps(where, options.eps ?? 1e-5);
-  const xIn = resolveInput(where, "x", x, shape, backend);
-  const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
-  const d = groupDims(where, xIn.shape, G, null);
-  const weight = optionalArray(where, "weight", options.weight, d.C, "one value per channel");
-  const saved = savedStats(where, options.saveMean, options.saveInvstd, d.N * G, "one value per sample and group");
-  return backward(where, dyIn, xIn, { op: "group", d }, weight, saved, eps, backend);
+  return backward("groupNormBackward", BACKWARD_KEYS, options, dy, x, shape, groupCut("groupNormBackward", numGroups));
 }
 
 /**
@@ -179,14 +195,10 @@ export function instanceNorm(
   x: Float32Array | Tensor, shape?: readonly number[] | null, options: InstanceNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
   const where = "instanceNorm";
-  checkOptionKeys(where, options, INSTANCE_KEYS);
-  const backend = backendOption(where, options.backend);
-  const eps = checkEps(where, options.eps ?? 1e-5);
-  const momentum = checkMomentum(where, options.momentum ?? 0.1, false)!;
+  const { backend, eps, input, cut, weight } = setup(where, INSTANCE_KEYS, options, x, shape, instanceCut(where));
+  const momentum = checkMomentum(where, options.momentum === undefined ? 0.1 : options.momentum, false)!;
   const useInputStats = checkBoolean(where, "useInputStats", options.useInputStats ?? true);
-  const input = resolveInput(where, "x", x, shape, backend);
-  const d = instanceDims(where, input.shape, null, null);
-  const weight = optionalArray(where, "weight", options.weight, d.C);
+  const d = cut.d;
   const bias = optionalArray(where, "bias", options.bias, d.C);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, useInputStats ? null : "useInputStats is false");
   if (useInputStats) checkSpatialSize(where, d, input.shape);
@@ -210,18 +222,17 @@ export function instanceNormBackward(
 ): Gradients<Float32Array | Tensor> {
   const where = "instanceNormBackward";
   checkOptionKeys(where, options, INSTANCE_BACKWARD_KEYS);
-  const backend = backendOption(where, options.backend);
-  const eps = checkEps(where, options.eps ?? 1e-5);
   const useInputStats = checkBoolean(where, "useInputStats", options.useInputStats ?? true);
-  const xIn = resolveInput(where, "x", x, shape, backend);
-  const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
-  const d = instanceDims(where, xIn.shape, null, null);
-  const weight = optionalArray(where, "weight", options.weight, d.C);
   if (useInputStats) {
-    checkSpatialSize(where, d, xIn.shape);
-    const saved = savedStats(where, options.saveMean, options.saveInvstd, d.N * d.C, "one value per sample and channel");
-    return backward(where, dyIn, xIn, { op: "group", d }, weight, saved, eps, backend);
+    const check = (shape: readonly number[]) => {
+      const c = instanceCut(where)(shape);
+      checkSpatialSize(where, c.d, shape);
+      return c;
+    };
+    return backward(where, INSTANCE_BACKWARD_KEYS, options, dy, x, shape, check);
   }
+  const { backend, eps, input: xIn, cut: { d }, weight } = setup(where, INSTANCE_BACKWARD_KEYS, options, x, shape, instanceCut(where));
+  const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, "useInputStats is false")!;
   const stats = { mean: running.mean, invstd: Array.from(running.var, (v) => 1 / Math.sqrt(v + eps)) };
   return withWorkspace(backend, (ws) => {

@@ -124,7 +124,7 @@ export function batchNormGatherStats(shards: readonly ShardStats[], options: Gat
   const C = checkShard(where, 0, shards[0], -1);
   shards.forEach((s, i) => checkShard(where, i, s, C));
   const eps = checkEps(where, options.eps ?? 1e-5);
-  const momentum = checkMomentum(where, options.momentum ?? 0.1, false)!;
+  const momentum = checkMomentum(where, options.momentum === undefined ? 0.1 : options.momentum, false)!;
   const running = runningPair(where, options.runningMean, options.runningVar, C, null);
   const merged = mergeShardStats(shards, C);
   if (running && merged.count < 2) {

@@ -10,17 +10,12 @@ import { slabCopy } from "../runtime/slab.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { updateRunningStats } from "./running.js";
 import type { Input } from "./shapes.js";
-import type { Gradients, Operand, Workspace } from "./workspace.js";
+import type { ForwardRequest, Gradients, KeptInput, Workspace } from "./workspace.js";
 
 export type { Gradients };
 
-export interface BatchNormForward {
-  readonly where: string;
-  readonly x: Input;
+export interface BatchNormForward extends ForwardRequest {
   readonly dims: Dims;
-  readonly eps: number;
-  readonly weight: ArrayLike<number> | null;
-  readonly bias: ArrayLike<number> | null;
   /** A ReLU fused after the normalization (batchNormRelu). */
   readonly relu: boolean;
   /** null: normalize with the batch statistics; else with these running statistics. */
@@ -30,10 +25,7 @@ export interface BatchNormForward {
 }
 
 /** What a backward needs of its forward; the statistics, weight and bias are in the block. */
-export interface BatchNormContext {
-  readonly x: Operand;
-  readonly shape: readonly number[];
-  readonly size: number;
+export interface BatchNormContext extends KeptInput {
   readonly dims: Dims;
   /** Through the batch statistics (else with the running ones frozen). */
   readonly training: boolean;

@@ -12,15 +12,10 @@ import { batchNormBackward, batchNormForward, type BatchNormContext, type Gradie
 import { normBackward, normForward, type NormContext } from "./norms.js";
 import { updateRunningStats } from "./running.js";
 import type { Input } from "./shapes.js";
-import type { Workspace } from "./workspace.js";
+import type { ForwardRequest, Workspace } from "./workspace.js";
 
-export interface InstanceNormForward {
-  readonly where: string;
-  readonly x: Input;
+export interface InstanceNormForward extends ForwardRequest {
   readonly dims: GroupDims;
-  readonly eps: number;
-  readonly weight: ArrayLike<number> | null;
-  readonly bias: ArrayLike<number> | null;
   /** true: each plane by its own statistics (and `running`, if given, updated); false: by `running`. */
   readonly useInputStats: boolean;
   readonly running: RunningPair | null;

@@ -9,7 +9,7 @@ import { FLAGS } from "../runtime/kernels.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { Gradients } from "./batchnorm.js";
 import type { Input } from "./shapes.js";
-import type { Operand, Workspace } from "./workspace.js";
+import type { ForwardRequest, KeptInput, Workspace } from "./workspace.js";
 
 /** Layer norm: R rows of L values. Group norm: (N, C, S) in G groups. */
 export type Geometry =
@@ -22,21 +22,13 @@ function blockOf(g: Geometry): readonly [number, number, number] {
 }
 
 /** What a backward needs of its forward; the statistics and the weight are in the block. */
-export interface NormContext {
-  readonly x: Operand;
-  readonly shape: readonly number[];
-  readonly size: number;
+export interface NormContext extends KeptInput {
   readonly geometry: Geometry;
   readonly hasWeight: boolean;
 }
 
-export interface NormForward {
-  readonly where: string;
-  readonly x: Input;
+export interface NormForward extends ForwardRequest {
   readonly geometry: Geometry;
-  readonly eps: number;
-  readonly weight: ArrayLike<number> | null;
-  readonly bias: ArrayLike<number> | null;
 }
 
 function runForward(ws: Workspace, g: Geometry, x: Region, y: Region, eps: number, flags: number, block: Block): void {

@@ -17,6 +17,23 @@ export interface Gradients<T> {
   dbias: Float32Array | null;
 }
 
+/** What every forward op is asked: normalize x, then scale and shift by weight / bias where given. */
+export interface ForwardRequest {
+  /** The call, for messages. */
+  readonly where: string;
+  readonly x: Input;
+  readonly eps: number;
+  readonly weight: ArrayLike<number> | null;
+  readonly bias: ArrayLike<number> | null;
+}
+
+/** What every backward op needs of its forward's input: where x now is, and its shape. */
+export interface KeptInput {
+  readonly x: Operand;
+  readonly shape: readonly number[];
+  readonly size: number;
+}
+
 /** Data a call reads: a caller's input, or a region that already holds it (a module's staged x of the forward). */
 export type Operand = Input | Region;
 

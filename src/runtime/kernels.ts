@@ -9,76 +9,76 @@
 // S, G, R, L are dims; flags is a word of FLAGS bits; eps and count are f64 scalars; block
 // is the argument block.
 
-import type { Block } from "./block.js";
+import type { Block, BlockField } from "./block.js";
 import type { Region } from "./backend.js";
+
+/** The tensors a kernel may read or write, besides the fields of its block. */
+type Tensor = "x" | "y" | "dy" | "dx";
+
+/** Every argument a kernel may take (see the kinds above). */
+type Argument = Tensor | "N" | "C" | "S" | "G" | "R" | "L" | "flags" | "eps" | "count" | "block";
+
+/** One declaration: the export's arguments in order, and what it reads and writes. */
+function kernel<const A extends readonly Argument[]>(args: A, reads: readonly (Tensor | BlockField)[], writes: readonly (Tensor | BlockField)[]) {
+  return { args, reads, writes };
+}
 
 export const KERNELS = {
   /** Batch statistics into mean / var (biased) / invstd and y = (x - mean) * invstd * weight + bias (then ReLU). */
-  batchNormTrainForward: {
-    args: ["x", "y", "N", "C", "S", "flags", "eps", "block"],
-    reads: ["x", "weight", "bias"],
-    writes: ["y", "mean", "var", "invstd", "coef", "scratch"],
-  },
+  batchNormTrainForward: kernel(
+    ["x", "y", "N", "C", "S", "flags", "eps", "block"],
+    ["x", "weight", "bias"], ["y", "mean", "var", "invstd", "coef", "scratch"],
+  ),
   /** y with runMean / runVar; leaves them widened in mean / var and invstd for a frozen backward. */
-  batchNormEvalForward: {
-    args: ["x", "y", "N", "C", "S", "flags", "eps", "block"],
-    reads: ["x", "weight", "bias", "runMean", "runVar"],
-    writes: ["y", "mean", "var", "invstd", "coef"],
-  },
+  batchNormEvalForward: kernel(
+    ["x", "y", "N", "C", "S", "flags", "eps", "block"],
+    ["x", "weight", "bias", "runMean", "runVar"], ["y", "mean", "var", "invstd", "coef"],
+  ),
   /** Gradients given mean / invstd of the forward: through them (TRAINING) or with them frozen. */
-  batchNormBackward: {
-    args: ["dy", "x", "dx", "N", "C", "S", "flags", "block"],
-    reads: ["dy", "x", "mean", "invstd", "weight", "bias"],
-    writes: ["dx", "dweight", "dbias", "sumDy", "sumDyXmu", "coef", "scratch"],
-  },
+  batchNormBackward: kernel(
+    ["dy", "x", "dx", "N", "C", "S", "flags", "block"],
+    ["dy", "x", "mean", "invstd", "weight", "bias"], ["dx", "dweight", "dbias", "sumDy", "sumDyXmu", "coef", "scratch"],
+  ),
   /** Mean and biased variance per channel (a shard's statistics). */
-  channelStats: {
-    args: ["x", "N", "C", "S", "flags", "block"],
-    reads: ["x"],
-    writes: ["mean", "var", "scratch"],
-  },
+  channelStats: kernel(
+    ["x", "N", "C", "S", "flags", "block"],
+    ["x"], ["mean", "var", "scratch"],
+  ),
   /** y = (x - mean) * invstd * weight + bias with given mean / invstd. */
-  applyStats: {
-    args: ["x", "y", "N", "C", "S", "flags", "block"],
-    reads: ["x", "mean", "invstd", "weight", "bias"],
-    writes: ["y", "coef"],
-  },
+  applyStats: kernel(
+    ["x", "y", "N", "C", "S", "flags", "block"],
+    ["x", "mean", "invstd", "weight", "bias"], ["y", "coef"],
+  ),
   /** sumDy = sum(dy), sumDyXmu = sum(dy * (x - mean)) per channel. */
-  backwardReduce: {
-    args: ["dy", "x", "N", "C", "S", "flags", "block"],
-    reads: ["dy", "x", "mean"],
-    writes: ["sumDy", "sumDyXmu", "scratch"],
-  },
+  backwardReduce: kernel(
+    ["dy", "x", "N", "C", "S", "flags", "block"],
+    ["dy", "x", "mean"], ["sumDy", "sumDyXmu", "scratch"],
+  ),
   /** dx through batch statistics of `count` values per channel, from mean / invstd and the sums over all shards. */
-  backwardElemt: {
-    args: ["dy", "x", "dx", "N", "C", "S", "flags", "count", "block"],
-    reads: ["dy", "x", "mean", "invstd", "weight", "sumDy", "sumDyXmu"],
-    writes: ["dx", "coef"],
-  },
+  backwardElemt: kernel(
+    ["dy", "x", "dx", "N", "C", "S", "flags", "count", "block"],
+    ["dy", "x", "mean", "invstd", "weight", "sumDy", "sumDyXmu"], ["dx", "coef"],
+  ),
   /** Layer norm over R rows of L values: mean / invstd per row (K = R), weight / bias per element (P = L). */
-  layerNormForward: {
-    args: ["x", "y", "R", "L", "flags", "eps", "block"],
-    reads: ["x", "weight", "bias"],
-    writes: ["y", "mean", "invstd"],
-  },
+  layerNormForward: kernel(
+    ["x", "y", "R", "L", "flags", "eps", "block"],
+    ["x", "weight", "bias"], ["y", "mean", "invstd"],
+  ),
   /** Layer-norm gradients from the forward's mean / invstd. */
-  layerNormBackward: {
-    args: ["dy", "x", "dx", "R", "L", "flags", "block"],
-    reads: ["dy", "x", "mean", "invstd", "weight"],
-    writes: ["dx", "dweight", "dbias", "scratch"],
-  },
+  layerNormBackward: kernel(
+    ["dy", "x", "dx", "R", "L", "flags", "block"],
+    ["dy", "x", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "scratch"],
+  ),
   /** Group norm of (N, C, S) in G groups: mean / var / invstd per (n, g) (K = N * G), weight / bias per channel (P = C). */
-  groupNormForward: {
-    args: ["x", "y", "N", "C", "S", "G", "flags", "eps", "block"],
-    reads: ["x", "weight", "bias"],
-    writes: ["y", "mean", "var", "invstd"],
-  },
+  groupNormForward: kernel(
+    ["x", "y", "N", "C", "S", "G", "flags", "eps", "block"],
+    ["x", "weight", "bias"], ["y", "mean", "var", "invstd"],
+  ),
   /** Group-norm gradients from the forward's mean / invstd. */
-  groupNormBackward: {
-    args: ["dy", "x", "dx", "N", "C", "S", "G", "flags", "block"],
-    reads: ["dy", "x", "mean", "invstd", "weight"],
-    writes: ["dx", "dweight", "dbias", "scratch"],
-  },
+  groupNormBackward: kernel(
+    ["dy", "x", "dx", "N", "C", "S", "G", "flags", "block"],
+    ["dy", "x", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "scratch"],
+  ),
 } as const;
 
 /** Bits of a kernel's flags argument (assembly/block.ts). */

@@ -112,6 +112,8 @@ export function badInputSuite(makeBackend: () => Backend): void {
       }
       expect(new BatchNorm2d(3, { backend, momentum: null }).momentum).toBeNull();
       expect(() => batchNorm(ramp(SIZE), SHAPE, { backend, training: true, momentum: 2 })).toThrow(/batchNorm: momentum must be a number in \[0, 1\]/);
+      // null is a module option (a cumulative average over its batches): the functional call refuses it rather than reading it as 0.1.
+      expect(() => batchNorm(ramp(SIZE), SHAPE, { backend, training: true, momentum: null as never })).toThrow(/batchNorm: momentum must be a number in \[0, 1\], got null/);
     });
 
     it("unknown layout, activation or option", () => {
