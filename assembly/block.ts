@@ -10,30 +10,17 @@
 // K is rounded up to even and P to a multiple of 4, so every array starts 16-byte aligned.
 
 /** Flag bits: the tensor is channels last / the backward goes through the batch statistics / a ReLU is fused. */
-export const CHANNELS_LAST: i32 = 1;
-export const TRAINING: i32 = 2;
-export const RELU: i32 = 4;
+export const CHANNELS_LAST: i32 = 1, TRAINING: i32 = 2, RELU: i32 = 4;
 /** Flag bits: which optional parameter arrays of the block are present (read) or wanted (written). */
-export const WEIGHT: i32 = 8;
-export const BIAS: i32 = 16;
-export const DWEIGHT: i32 = 32;
-export const DBIAS: i32 = 64;
+export const WEIGHT: i32 = 8, BIAS: i32 = 16, DWEIGHT: i32 = 32, DBIAS: i32 = 64;
 
-export const MEAN: i32 = 0;
-export const VAR: i32 = 1;
-export const INVSTD: i32 = 2;
-export const SUM_DY: i32 = 3;
-export const SUM_DY_XMU: i32 = 4;
+/** The f64 statistics arrays, in block order (STATS of them). */
+export const MEAN: i32 = 0, VAR: i32 = 1, INVSTD: i32 = 2, SUM_DY: i32 = 3, SUM_DY_XMU: i32 = 4;
 const STATS: i32 = 5;
 
-export const WEIGHT_AT: i32 = 0;
-export const BIAS_AT: i32 = 1;
-export const DWEIGHT_AT: i32 = 2;
-export const DBIAS_AT: i32 = 3;
-export const RUN_MEAN_AT: i32 = 4;
-export const RUN_VAR_AT: i32 = 5;
-const PARAMS: i32 = 6;
-const COEFS: i32 = 7;
+/** The f32 parameter arrays, in block order (PARAMS of them), then COEFS * P floats of coefficients. */
+export const WEIGHT_AT: i32 = 0, BIAS_AT: i32 = 1, DWEIGHT_AT: i32 = 2, DBIAS_AT: i32 = 3, RUN_MEAN_AT: i32 = 4, RUN_VAR_AT: i32 = 5;
+const PARAMS: i32 = 6, COEFS: i32 = 7;
 
 // @ts-ignore: decorator
 @inline function statBytes(K: i32): usize {

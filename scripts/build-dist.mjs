@@ -12,14 +12,15 @@
 // - One set of declarations serves both: an ES declaration file may re-export a CommonJS
 //   one (the reverse is an error under node16 resolution). tsc (node16 from CJS and ESM,
 //   bundler; skipLibCheck off) and attw accept it; test/package.test.ts checks both.
-// - The JavaScript is compacted (whitespace and syntax, not identifiers: names stay in
-//   stack traces); comments stay in the declarations, where editors show them.
+// - The JavaScript is bundled per entry and compacted (whitespace and syntax, not
+//   identifiers: names stay in stack traces); comments stay in the declarations, where
+//   editors show them. Declarations of internals (marked @internal) are stripped.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transformSync } from "esbuild";
+import { build, transformSync } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -67,16 +68,44 @@ const declarations = (dir) => readdirSync(join(dist, "cjs", dir), { withFileType
   e.isDirectory() ? declarations(posix.join(dir, e.name)) : e.name.endsWith(".d.ts") ? [posix.join(dir, e.name)] : []);
 for (const file of declarations(".")) if (!reachable.has(file)) rmSync(join(dist, "cjs", file));
 
+// The JavaScript: each entry bundled (shared code in one chunk beside the entries) and
+// compacted. One file per module cost about 100 bytes of tarball each in tar headers alone.
+// The inlined kernels stay their own modules (dist/wasm/*.js), imported by the chunk.
 const esModules = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
   e.isDirectory() ? (e.name === "cjs" ? [] : esModules(join(dir, e.name))) : e.name.endsWith(".js") ? [join(dir, e.name)] : []);
-let before = 0, after = 0;
-for (const file of esModules(dist)) {
-  const source = readFileSync(file, "utf8");
-  const { code } = transformSync(source, {
-    loader: "js", format: "esm", target: "es2022", minifyWhitespace: true, minifySyntax: true, legalComments: "none",
-  });
-  writeFileSync(file, code);
-  before += source.length;
-  after += code.length;
+const compiled = esModules(dist);
+const before = compiled.reduce((n, f) => n + readFileSync(f).length, 0);
+const staging = join(root, "build", "bundle");
+rmSync(staging, { recursive: true, force: true });
+const result = await build({
+  entryPoints: ENTRIES.map((entry) => join(dist, `${entry}.js`)),
+  absWorkingDir: root, outbase: dist, outdir: staging, bundle: true, splitting: true, format: "esm", target: "es2022", platform: "neutral",
+  chunkNames: "chunk-[hash]", minifyWhitespace: true, minifySyntax: true, legalComments: "none", metafile: true,
+  plugins: [{
+    name: "kernels-stay-modules",
+    setup(b) {
+      // Only the shared chunk (at dist/'s top) imports the kernels, so the path is from there.
+      b.onResolve({ filter: /\/wasm\/(simd|scalar)\.js$/ }, (args) => ({ path: `./wasm/${posix.basename(args.path)}`, external: true }));
+    },
+  }],
+});
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  const wasmImports = output.imports.filter((i) => i.path.includes("/wasm/"));
+  if (wasmImports.length > 0 && dirname(join(root, file)) !== staging) {
+    throw new Error(`build-dist: ${file} imports the kernels but is not at the top of dist/, so ./wasm/ would not resolve`);
+  }
 }
-console.log(`dist: ES modules in dist/ (compacted ${before} -> ${after} bytes), declarations and the CommonJS entry in dist/cjs/`);
+for (const file of compiled) if (!file.startsWith(join(dist, "wasm"))) rmSync(file);
+for (const dir of readdirSync(dist, { withFileTypes: true })) {
+  if (dir.isDirectory() && !["cjs", "wasm", "tfjs"].includes(dir.name)) rmSync(join(dist, dir.name), { recursive: true, force: true });
+}
+for (const file of Object.keys(result.metafile.outputs)) {
+  const target = join(dist, posix.relative(posix.relative(root, staging), file));
+  writeFileSync(target, readFileSync(join(root, file)));
+}
+for (const build of ["simd", "scalar"]) {
+  const file = join(dist, "wasm", `${build}.js`);
+  writeFileSync(file, transformSync(readFileSync(file, "utf8"), { loader: "js", format: "esm", minifyWhitespace: true }).code);
+}
+const after = esModules(dist).reduce((n, f) => n + readFileSync(f).length, 0);
+console.log(`dist: ES modules in dist/ (${compiled.length} files, ${before} bytes -> ${esModules(dist).length} files, ${after} bytes), declarations and the CommonJS entry in dist/cjs/`);

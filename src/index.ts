@@ -39,12 +39,11 @@ export type {
 } from "./functional/split.js";
 export { foldBatchNorm } from "./functional/fold.js";
 export type { FoldLayout, FoldOptions, FoldableBatchNorm } from "./functional/fold.js";
-export type { Gradients } from "./ops/batchnorm.js";
 export { CONVENTIONS } from "./ops/running.js";
 export type { Convention, ConventionRules } from "./ops/running.js";
 
 export { tensor, Tensor } from "./runtime/tensor.js";
-export type { TensorOptions } from "./runtime/tensor.js";
+export type { Gradients, TensorOptions } from "./runtime/tensor.js";
 export { createBackend, simdSupported } from "./runtime/wasm-backend.js";
 export type { BackendOptions, WasmBuild } from "./runtime/wasm-backend.js";
 export { getDefaultBackend, setDefaultBackend } from "./runtime/default-backend.js";

@@ -2,6 +2,7 @@
 // family's small test shapes and its outputs are checked against the pure-JS reference
 // module (itself checked against PyTorch fixtures): for BatchNorm built here, for the
 // other families their own js-reference row. Speed is not measured here.
+import type { KernelBackend } from "../src/runtime/backend.js";
 import { Block } from "../src/runtime/block.js";
 import { describe, expect, it } from "vitest";
 import { createBackend, createReferenceBackend } from "../src/index.js";
@@ -95,8 +96,9 @@ describe("the wrapper-only backend (target 5)", () => {
     const region = ctx.wrapperOnly.alloc(64);
     region.f32().fill(7);
     const block = new Block(region, 2, 2);
-    ctx.wrapperOnly.batchNormTrainForward({ x: region, y: region, N: 2, C: 2, S: 4, flags: 0, eps: 1e-5, block });
-    ctx.wrapperOnly.batchNormBackward({ dy: region, x: region, dx: region, N: 2, C: 2, S: 4, flags: 2, block });
+    const kernels = ctx.wrapperOnly as KernelBackend;
+    kernels.batchNormTrainForward({ x: region, y: region, N: 2, C: 2, S: 4, flags: 0, eps: 1e-5, block });
+    kernels.batchNormBackward({ dy: region, x: region, dx: region, N: 2, C: 2, S: 4, flags: 2, block });
     expect(Array.from(region.f32())).toEqual(new Array(16).fill(7));
     expect(ctx.wrapperOnly.memoryStats()).toEqual(ctx.simd.memoryStats());
     expect(ctx.wrapperOnly.kind).toBe("simd");

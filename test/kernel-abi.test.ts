@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import simdBase64 from "../src/wasm/simd.js";
 import scalarBase64 from "../src/wasm/scalar.js";
-import type { Backend, Region } from "../src/runtime/backend.js";
+import type { KernelBackend, Region } from "../src/runtime/backend.js";
 import { Block, blockBytes, PARAM_FIELDS, STAT_FIELDS, fieldOffset, type BlockField } from "../src/runtime/block.js";
 import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../src/runtime/kernels.js";
 import { BACKENDS } from "./helpers/backends.js";
@@ -73,7 +73,7 @@ const bytes = (region: Region, from: number, to: number) =>
 describe("each kernel writes only what it declares and reads nothing else", () => {
   for (const backendCase of BACKENDS) {
     it(`${backendCase.name}`, () => {
-      const backend: Backend = backendCase.make();
+      const backend = backendCase.make() as KernelBackend;
       const rand = seededRandom(1234);
       let checked = 0;
       for (const name of NAMES) {

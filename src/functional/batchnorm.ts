@@ -8,8 +8,8 @@ import {
   checkArray, checkBoolean, checkEps, checkMomentum, checkOptionKeys, fail, optionalArray, runningPair,
 } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
-import type { Tensor } from "../runtime/tensor.js";
-import { batchNormBackward as backwardOp, batchNormContext, batchNormForward, type Gradients } from "../ops/batchnorm.js";
+import type { Gradients, Tensor } from "../runtime/tensor.js";
+import { batchNormBackward as backwardOp, batchNormContext, batchNormForward } from "../ops/batchnorm.js";
 import { CONVENTIONS, checkConvention, runningUpdate, type Convention } from "../ops/running.js";
 import { batchDims, checkBatchCount, checkLayout, resolveInput } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";

@@ -8,8 +8,8 @@ import {
   checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger, optionalArray, runningPair, savedStats,
 } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
-import type { Tensor } from "../runtime/tensor.js";
-import { batchNormBackward, batchNormContext, type Gradients } from "../ops/batchnorm.js";
+import type { Gradients, Tensor } from "../runtime/tensor.js";
+import { batchNormBackward, batchNormContext } from "../ops/batchnorm.js";
 import { instanceNormForward } from "../ops/instancenorm.js";
 import { normBackward, normContext, normForward, type Geometry } from "../ops/norms.js";
 import {

@@ -4,8 +4,8 @@
 
 import type { Backend, Layout } from "../runtime/backend.js";
 import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger, describe, fail } from "../runtime/checks.js";
-import type { Tensor } from "../runtime/tensor.js";
-import { batchNormBackward, batchNormForward, type BatchNormContext, type Gradients } from "../ops/batchnorm.js";
+import type { Gradients, Tensor } from "../runtime/tensor.js";
+import { batchNormBackward, batchNormForward, type BatchNormContext } from "../ops/batchnorm.js";
 import { CONVENTIONS, checkConvention, refuseNullMomentum, runningUpdate, type Convention } from "../ops/running.js";
 import { axesOf, checkBatchCount, checkLayout, dimsOf, type Input } from "../ops/shapes.js";
 import type { Workspace } from "../ops/workspace.js";
@@ -46,7 +46,7 @@ export type BatchNormStateDict = NormStateDict;
 
 
 
-export abstract class BatchNormBase extends ChannelNormModule<BatchNormContext> {
+export abstract class BatchNormBase extends ChannelNormModule {
   readonly eps: number;
   readonly momentum: number | null;
   readonly layout: Layout;
@@ -85,6 +85,7 @@ export abstract class BatchNormBase extends ChannelNormModule<BatchNormContext> 
     this.activation = activation;
   }
 
+  /** @internal */
   protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: BatchNormContext } {
     const d = this.dimsFor(where, x.shape);
     const batchStats = this.training || !this.trackRunningStats;
@@ -99,11 +100,12 @@ export abstract class BatchNormBase extends ChannelNormModule<BatchNormContext> 
     return result;
   }
 
-  /** Through the batch statistics after a training forward, with the running ones frozen after an eval() forward. */
+  /** Through the batch statistics after a training forward, with the running ones frozen after an eval() forward. @internal */
   protected runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input): Gradients<Float32Array | Tensor> {
     return batchNormBackward(ws, where, context, dy, this.affine);
   }
 
+  /** @internal */
   protected dimsFor(where: string, shape: readonly number[]) {
     if (!this.ranks.includes(shape.length)) {
       const expected = this.ranks.map((r) => `${r}-D input ${axesOf(r, this.layout)}`).join(" or ");

@@ -2,7 +2,7 @@
 // and running statistics with PyTorch's num_batches_tracked.
 
 import { reserveBatchNorm } from "../ops/batchnorm.js";
-import { NormModule, type ForwardShape, type NormStateDict } from "./module.js";
+import { NormModule, type NormStateDict } from "./module.js";
 
 export interface ChannelSettings {
   readonly numFeatures: number;
@@ -12,7 +12,7 @@ export interface ChannelSettings {
   readonly batchNormBlock: boolean;
 }
 
-export abstract class ChannelNormModule<Context extends ForwardShape> extends NormModule<Context> {
+export abstract class ChannelNormModule extends NormModule {
   readonly numFeatures: number;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
@@ -24,8 +24,9 @@ export abstract class ChannelNormModule<Context extends ForwardShape> extends No
   readonly runningMean: Float32Array | null;
   /** Running variance, unbiased (ones), or null without trackRunningStats. */
   readonly runningVar: Float32Array | null;
+  /** @internal */
   protected readonly paramMeaning = "one value per channel";
-  /** num_batches_tracked of the state dict. */
+  /** num_batches_tracked of the state dict. @internal */
   protected batches = 0;
 
   protected constructor(kind: string, backend: unknown, settings: ChannelSettings) {
@@ -49,6 +50,7 @@ export abstract class ChannelNormModule<Context extends ForwardShape> extends No
     return this.batches;
   }
 
+  /** @internal */
   protected stateArrays(): Array<[key: keyof NormStateDict, array: Float32Array]> {
     const arrays: Array<[keyof NormStateDict, Float32Array]> = [];
     if (this.affine) arrays.push(["weight", this.weight!], ["bias", this.bias!]);
@@ -56,10 +58,12 @@ export abstract class ChannelNormModule<Context extends ForwardShape> extends No
     return arrays;
   }
 
+  /** @internal */
   protected get batchCounter(): number | null {
     return this.trackRunningStats ? this.batches : null;
   }
 
+  /** @internal */
   protected set batchCounter(value: number | null) {
     if (value !== null) this.batches = value;
   }

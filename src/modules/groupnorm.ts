@@ -23,6 +23,7 @@ export class GroupNorm extends RunsNormModule {
   readonly numGroups: number;
   readonly numChannels: number;
   readonly affine: boolean;
+  /** @internal */
   protected readonly paramMeaning = "one value per channel";
 
   /** Normalizes x of shape (N, C, *) in numGroups groups of numChannels / numGroups channels; per-channel weight and bias. */
@@ -40,6 +41,7 @@ export class GroupNorm extends RunsNormModule {
     this.affine = affine;
   }
 
+  /** @internal */
   protected geometry(where: string, shape: readonly number[]): Geometry {
     return { op: "group", d: groupDims(where, shape, this.numGroups, this.numChannels) };
   }

@@ -4,8 +4,7 @@
 
 import type { Backend } from "../runtime/backend.js";
 import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger } from "../runtime/checks.js";
-import type { Tensor } from "../runtime/tensor.js";
-import type { Gradients } from "../ops/batchnorm.js";
+import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { instanceNormBackward, instanceNormForward, type InstanceContext } from "../ops/instancenorm.js";
 import { checkSpatialSize, instanceDims, type Input } from "../ops/shapes.js";
 import type { Workspace } from "../ops/workspace.js";
@@ -26,7 +25,7 @@ export interface InstanceNormOptions {
 
 const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "backend"] as const;
 
-export abstract class InstanceNormBase extends ChannelNormModule<InstanceContext> {
+export abstract class InstanceNormBase extends ChannelNormModule {
   readonly eps: number;
   readonly momentum: number;
   private readonly spatialRank: number;
@@ -45,7 +44,7 @@ export abstract class InstanceNormBase extends ChannelNormModule<InstanceContext
     this.momentum = momentum;
   }
 
-  /** x of shape (N, C, *spatial) or unbatched (C, *spatial). */
+  /** x of shape (N, C, *spatial) or unbatched (C, *spatial). @internal */
   protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: InstanceContext } {
     const d = instanceDims(where, x.shape, this.spatialRank, this.numFeatures);
     const useInputStats = this.training || !this.trackRunningStats;
@@ -56,7 +55,7 @@ export abstract class InstanceNormBase extends ChannelNormModule<InstanceContext
     });
   }
 
-  /** Through the per-instance statistics, or with the running ones frozen after an eval() forward with trackRunningStats. */
+  /** Through the per-instance statistics, or with the running ones frozen after an eval() forward with trackRunningStats. @internal */
   protected runBackward(ws: Workspace, where: string, context: InstanceContext, dy: Input): Gradients<Float32Array | Tensor> {
     return instanceNormBackward(ws, where, context, dy, this.affine);
   }

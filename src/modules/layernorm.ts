@@ -23,6 +23,7 @@ const OPTION_KEYS = ["eps", "elementwiseAffine", "bias", "backend"] as const;
 export class LayerNorm extends RunsNormModule {
   readonly normalizedShape: readonly number[];
   readonly elementwiseAffine: boolean;
+  /** @internal */
   protected readonly paramMeaning: string;
 
   /** Normalizes each x of shape (*, ...normalizedShape) over its trailing normalizedShape dims. */
@@ -40,6 +41,7 @@ export class LayerNorm extends RunsNormModule {
     this.paramMeaning = elementMeaning(shape);
   }
 
+  /** @internal */
   protected geometry(where: string, shape: readonly number[]): Geometry {
     const { R, L } = layerRows(where, shape, this.normalizedShape);
     return { op: "layer", R, L };

@@ -5,9 +5,9 @@
 import type { Backend } from "../runtime/backend.js";
 import { checkArray, checkBoolean, checkOptionKeys, describe, fail } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
-import type { Tensor } from "../runtime/tensor.js";
+import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { resolveInput, type Input } from "../ops/shapes.js";
-import { Workspace, type Gradients } from "../ops/workspace.js";
+import { Workspace } from "../ops/workspace.js";
 
 /** PyTorch's state_dict keys of the family modules; keys a module does not have are absent. */
 export interface NormStateDict {
@@ -18,24 +18,25 @@ export interface NormStateDict {
   num_batches_tracked?: number;
 }
 
-/** What a backward needs to know about the last forward's input. */
+/** What a backward needs to know about the last forward's input (each module's op keeps more). */
 export interface ForwardShape {
   readonly shape: readonly number[];
   readonly size: number;
 }
 
-export abstract class NormModule<Context extends ForwardShape> {
+export abstract class NormModule {
   readonly backend: Backend;
   private mode = true;
   private workspace: Workspace | null;
-  /** The last forward, for backward (null before the first forward). */
-  protected context: Context | null = null;
-  /** forward's and backward's names in error messages, built once rather than per call. */
+  /** The last forward, for backward (null before the first forward). @internal */
+  protected context: ForwardShape | null = null;
+  /** forward's and backward's names in error messages, built once rather than per call. @internal */
   protected readonly at: { readonly forward: string; readonly backward: string };
 
   protected constructor(protected readonly kind: string, backend: unknown) {
-    this.backend = backendOption(kind, backend);
-    this.workspace = new Workspace(this.backend);
+    const kernels = backendOption(kind, backend);
+    this.backend = kernels;
+    this.workspace = new Workspace(kernels);
     this.at = { forward: `${kind}.forward`, backward: `${kind}.backward` };
   }
 
@@ -96,23 +97,24 @@ export abstract class NormModule<Context extends ForwardShape> {
     });
   }
 
-  /** The module's op on a checked input; returns y and what its backward needs. */
-  protected abstract runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: Context };
-  /** The backward of `context`'s forward on a checked dy. */
-  protected abstract runBackward(ws: Workspace, where: string, context: Context, dy: Input): Gradients<Float32Array | Tensor>;
+  /** The module's op on a checked input; returns y and what its backward needs. @internal */
+  protected abstract runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: ForwardShape };
+  /** The backward of `context`'s forward on a checked dy. @internal */
+  protected abstract runBackward(ws: Workspace, where: string, context: ForwardShape, dy: Input): Gradients<Float32Array | Tensor>;
 
-  /** Runs a forward or backward call (SyncBatchNorm makes its collective calls break the group when they fail). */
+  /** Runs a forward or backward call (SyncBatchNorm makes its collective calls break the group when they fail). @internal */
   protected guarded<T>(_where: string, _call: "forward" | "backward", run: () => T): T {
     return run();
   }
 
+  /** @internal */
   protected live(where: string): Workspace {
     if (this.workspace === null) fail(where, `the ${this.kind} module was disposed`);
     return this.workspace;
   }
 
-  /** The checked dy of a backward and the forward it belongs to. */
-  protected backwardInput(where: string, dy: unknown): { ws: Workspace; context: Context; input: Input } {
+  /** The checked dy of a backward and the forward it belongs to. @internal */
+  protected backwardInput(where: string, dy: unknown): { ws: Workspace; context: ForwardShape; input: Input } {
     const ws = this.live(where);
     const context = this.context;
     if (context === null) fail(where, "there is no forward to differentiate: call forward first");
@@ -122,18 +124,19 @@ export abstract class NormModule<Context extends ForwardShape> {
     return { ws, context, input: resolveInput(where, "dy", dy, context.shape, this.backend) };
   }
 
-  /** What one value of a parameter array stands for, for messages ("one value per channel"). */
+  /** What one value of a parameter array stands for, for messages ("one value per channel"). @internal */
   protected abstract readonly paramMeaning: string;
 
-  /** A parameter-sized array: a Float32Array / Float64Array / number[] of length n. */
+  /** A parameter-sized array: a Float32Array / Float64Array / number[] of length n. @internal */
   protected checkParam(where: string, name: string, value: unknown, n: number): ArrayLike<number> {
     return checkArray(where, name, value, n, this.paramMeaning);
   }
 
-  /** The module's arrays under their state-dict keys (only the ones it has). */
+  /** The module's arrays under their state-dict keys (only the ones it has). @internal */
   protected abstract stateArrays(): Array<[key: keyof NormStateDict, array: Float32Array]>;
-  /** num_batches_tracked, or null when the module has no such buffer. */
+  /** num_batches_tracked, or null when the module has no such buffer. @internal */
   protected abstract get batchCounter(): number | null;
+  /** @internal */
   protected abstract set batchCounter(value: number | null);
 
   /** Copies of the state under PyTorch's keys. */

@@ -2,10 +2,10 @@
 // sample's group of channels) is normalized by its own statistics (ops/norms.ts); the two
 // differ only in how x's shape is cut into runs and which parameter an element takes.
 
-import type { Tensor } from "../runtime/tensor.js";
+import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { normBackward, normForward, type Geometry, type NormContext } from "../ops/norms.js";
 import type { Input } from "../ops/shapes.js";
-import type { Gradients, Workspace } from "../ops/workspace.js";
+import type { Workspace } from "../ops/workspace.js";
 import { NormModule, type NormStateDict } from "./module.js";
 
 export interface RunsSettings {
@@ -16,7 +16,7 @@ export interface RunsSettings {
   readonly bias: boolean;
 }
 
-export abstract class RunsNormModule extends NormModule<NormContext> {
+export abstract class RunsNormModule extends NormModule {
   readonly eps: number;
   /** Learnable scale (ones), or null. Write into it freely. */
   readonly weight: Float32Array | null;
@@ -30,18 +30,21 @@ export abstract class RunsNormModule extends NormModule<NormContext> {
     this.bias = settings.bias ? new Float32Array(settings.params) : null;
   }
 
-  /** How x's shape is cut into runs, checked (throws naming `where`). */
+  /** How x's shape is cut into runs, checked (throws naming `where`). @internal */
   protected abstract geometry(where: string, shape: readonly number[]): Geometry;
 
+  /** @internal */
   protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: NormContext } {
     const geometry = this.geometry(where, x.shape);
     return normForward(ws, { where, x, geometry, eps: this.eps, weight: this.weight, bias: this.bias });
   }
 
+  /** @internal */
   protected runBackward(ws: Workspace, where: string, context: NormContext, dy: Input): Gradients<Float32Array | Tensor> {
     return normBackward(ws, where, context, dy, this.weight !== null, this.bias !== null);
   }
 
+  /** @internal */
   protected stateArrays(): Array<[keyof NormStateDict, Float32Array]> {
     const arrays: Array<[keyof NormStateDict, Float32Array]> = [];
     if (this.weight) arrays.push(["weight", this.weight]);
@@ -49,9 +52,11 @@ export abstract class RunsNormModule extends NormModule<NormContext> {
     return arrays;
   }
 
+  /** @internal */
   protected get batchCounter(): number | null {
     return null;
   }
 
+  /** @internal */
   protected set batchCounter(_value: number | null) {}
 }

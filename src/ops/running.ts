@@ -35,6 +35,7 @@ export const CONVENTIONS: Readonly<Record<Convention, ConventionRules>> = Object
   onnx: { eps: 1e-5, momentum: 0.9, momentumIsDecay: true, unbiasedRunningVar: false },
 });
 
+/** @internal */
 export function checkConvention(where: string, value: unknown): Convention {
   if (value !== "pytorch" && value !== "keras" && value !== "onnx") {
     fail(where, `convention must be "pytorch", "keras" or "onnx", got ${describe(value)}`);
@@ -42,7 +43,7 @@ export function checkConvention(where: string, value: unknown): Convention {
   return value;
 }
 
-/** momentum: null (a cumulative average) exists in PyTorch only. */
+/** momentum: null (a cumulative average) exists in PyTorch only. @internal */
 export function refuseNullMomentum(where: string, convention: Convention, momentum: unknown): void {
   if (momentum === null && convention !== "pytorch") {
     fail(where, `momentum: null (a cumulative moving average) is PyTorch's; with convention "${convention}" give a number in [0, 1]`);
@@ -53,6 +54,7 @@ export function refuseNullMomentum(where: string, convention: Convention, moment
  * The running update in PyTorch's form: running = (1 - weight) * running + weight * batch,
  * the biased batch variance multiplied by varFactor. count: values per channel; batches:
  * training forwards counted before this one (for momentum null).
+ * @internal
  */
 export function runningUpdate(convention: Convention, momentum: number | null, batches: number, count: number): { momentum: number; varFactor: number } {
   const rules = CONVENTIONS[convention];
@@ -63,6 +65,7 @@ export function runningUpdate(convention: Convention, momentum: number | null, b
 /**
  * running = (1 - momentum) * running + momentum * batch, the batch variance multiplied by
  * varFactor first; computed in f64 and rounded once to the f32 running values.
+ * @internal
  */
 export function updateRunningStats(
   running: RunningPair, mean: ArrayLike<number>, variance: ArrayLike<number>, momentum: number, varFactor: number,

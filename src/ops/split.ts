@@ -23,7 +23,7 @@ export interface ShardStats {
 const blockOf = (C: number) => [C, C, 20 * C] as const;
 const layoutFlag = (d: Dims) => (d.channelsLast ? FLAGS.channelsLast : 0);
 
-/** Mean and biased variance per channel of a shard; `x` is where the shard now is (for applyStats). */
+/** Mean and biased variance per channel of a shard; `x` is where the shard now is (for applyStats). @internal */
 export function shardStats(ws: Workspace, where: string, x: Input, d: Dims): { stats: ShardStats; x: Operand } {
   const call = ws.stage(where, { block: blockOf(d.C), inputs: [["x", x]] });
   ws.backend.channelStats({ x: call.inputs[0], N: d.N, C: d.C, S: d.S, flags: layoutFlag(d), block: call.block });
@@ -31,7 +31,7 @@ export function shardStats(ws: Workspace, where: string, x: Input, d: Dims): { s
   return { stats, x: x.tensor ? x : call.inputs[0] };
 }
 
-/** Merges (count, mean, M2) triples in order with Chan et al.'s parallel formula, in f64: every rank gets the same bits. */
+/** Merges (count, mean, M2) triples in order with Chan et al.'s parallel formula, in f64: every rank gets the same bits. @internal */
 export function mergeShardStats(shards: readonly ShardStats[], C: number): ShardStats {
   const mean = new Float64Array(C), m2 = new Float64Array(C);
   let n = 0;
@@ -48,7 +48,7 @@ export function mergeShardStats(shards: readonly ShardStats[], C: number): Shard
   return { mean, var: m2, count: n };
 }
 
-/** y = (x - mean) * invstd * weight + bias with given statistics; y takes `like`'s kind. */
+/** y = (x - mean) * invstd * weight + bias with given statistics; y takes `like`'s kind. @internal */
 export function applyStats(
   ws: Workspace, where: string, x: Operand, like: Input, d: Dims, stats: SavedStats,
   weight: ArrayLike<number> | null, bias: ArrayLike<number> | null,
@@ -69,7 +69,7 @@ function backwardInputs(dy: Operand, x: Operand): StagedInput[] {
   return [["dy", dy], ["x", x, "x of the forward"]];
 }
 
-/** sum(dy) and sum(dy * (x - mean)) per channel of a shard, in float64; `dy` is where dy now is (for shardDx). */
+/** sum(dy) and sum(dy * (x - mean)) per channel of a shard, in float64; `dy` is where dy now is (for shardDx). @internal */
 export function shardGradSums(
   ws: Workspace, where: string, dy: Input, x: Operand, d: Dims, mean: ArrayLike<number>,
 ): { sumDy: Float64Array; sumDyXmu: Float64Array; dy: Operand } {
@@ -80,7 +80,7 @@ export function shardGradSums(
   return { sumDy: b.stat("sumDy").slice(), sumDyXmu: b.stat("sumDyXmu").slice(), dy: dy.tensor ? dy : call.inputs[0] };
 }
 
-/** dx of a shard through the statistics of `count` values per channel and the sums over all shards; dx takes `like`'s kind. */
+/** dx of a shard through the statistics of `count` values per channel and the sums over all shards; dx takes `like`'s kind. @internal */
 export function shardDx(
   ws: Workspace, where: string, dy: Operand, like: Input, x: Operand, d: Dims, stats: SavedStats, weight: ArrayLike<number> | null,
   sums: { sumDy: ArrayLike<number>; sumDyXmu: ArrayLike<number> }, count: number,
@@ -99,7 +99,7 @@ export function shardDx(
   return call.result(0);
 }
 
-/** dweight = sumDyXmu * invstd, dbias = sumDy, rounded once to f32. */
+/** dweight = sumDyXmu * invstd, dbias = sumDy, rounded once to f32. @internal */
 export function affineGrads(sumDy: ArrayLike<number>, sumDyXmu: ArrayLike<number>, invstd: ArrayLike<number>) {
   const C = sumDy.length;
   const dweight = new Float32Array(C), dbias = new Float32Array(C);

@@ -4,18 +4,12 @@
 // the caller's kind. Every allocation of a call happens up front and all-or-nothing, so a
 // RangeError leaves the module exactly as it was.
 
-import type { Backend, Region } from "../runtime/backend.js";
+import type { KernelBackend, Region } from "../runtime/backend.js";
 import { Block, blockBytes } from "../runtime/block.js";
-import { wrapRegion, type Tensor } from "../runtime/tensor.js";
-import type { Input } from "./shapes.js";
+import { wrapRegion, type Gradients, type Tensor } from "../runtime/tensor.js";
 
-/** What every backward op returns. */
-export interface Gradients<T> {
-  dx: T;
-  /** null when the op has no weight (affine: false). */
-  dweight: Float32Array | null;
-  dbias: Float32Array | null;
-}
+export type { Gradients };
+import type { Input } from "./shapes.js";
 
 /** What every forward op is asked: normalize x, then scale and shift by weight / bias where given. */
 export interface ForwardRequest {
@@ -67,7 +61,7 @@ export interface Staged {
 const isRegion = (o: Operand): o is Region => typeof (o as Region).f32 === "function";
 
 /** Allocates every size or none: on failure the ones already made are freed again. */
-function allocateAll(backend: Backend, sizes: readonly number[]): Region[] {
+function allocateAll(backend: KernelBackend, sizes: readonly number[]): Region[] {
   const made: Region[] = [];
   try {
     for (const bytes of sizes) made.push(backend.alloc(bytes));
@@ -81,7 +75,7 @@ function allocateAll(backend: Backend, sizes: readonly number[]): Region[] {
 export class Workspace {
   private readonly named = new Map<string, Region>();
 
-  constructor(readonly backend: Backend) {}
+  constructor(readonly backend: KernelBackend) {}
 
   /**
    * Stages one call: the block, every input (a tensor's own region, checked not disposed;
@@ -144,7 +138,7 @@ export class Workspace {
  * Runs `call` in a workspace of its own, freed before returning: the functional ops, which
  * keep nothing between calls.
  */
-export function withWorkspace<T>(backend: Backend, call: (ws: Workspace) => T): T {
+export function withWorkspace<T>(backend: KernelBackend, call: (ws: Workspace) => T): T {
   const ws = new Workspace(backend);
   try {
     return call(ws);

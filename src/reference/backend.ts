@@ -1,7 +1,7 @@
 // The pure-JS reference as a Backend: regions are plain ArrayBuffers, so every module and
 // functional op can run on it unchanged (the tests run one body against all backends).
 
-import type { Backend, Dims, Region } from "../runtime/backend.js";
+import type { Backend, Dims, KernelBackend, Region } from "../runtime/backend.js";
 import type { Block, ParamField } from "../runtime/block.js";
 import { FLAGS, type Kernels } from "../runtime/kernels.js";
 import type { MemoryStats } from "../runtime/memory.js";
@@ -130,7 +130,7 @@ export function createReferenceBackend(): Backend {
   const release = (region: Region) => {
     if (live.delete(region)) liveBytes -= region.byteLength;
   };
-  return {
+  const backend: KernelBackend = {
     kind: "reference",
     alloc(bytes: number): Region {
       const region = new HeapRegion(bytes, release);
@@ -144,4 +144,5 @@ export function createReferenceBackend(): Backend {
     }),
     ...referenceKernels,
   };
+  return backend;
 }

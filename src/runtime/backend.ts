@@ -40,10 +40,18 @@ export interface Region {
   free(): void;
 }
 
-export interface Backend extends Kernels {
+/** What runs the numbers, from createBackend() or createReferenceBackend(). */
+export interface Backend {
   readonly kind: BackendKind;
   /** Allocates `bytes` bytes (64-byte aligned); throws RangeError past the memory limit. */
   alloc(bytes: number): Region;
   /** Allocation statistics of this backend's memory. */
   memoryStats(): MemoryStats;
 }
+
+/**
+ * A backend with its kernels, as the ops see it (backendOption gives one). The kernels are
+ * not part of the public type: callers pass backends around, the ops call them.
+ * @internal
+ */
+export interface KernelBackend extends Backend, Kernels {}

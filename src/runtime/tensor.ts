@@ -45,6 +45,14 @@ export class Tensor {
   }
 }
 
+/** What every backward returns: dx of dy's kind (Float32Array or Tensor), and the parameter gradients. */
+export interface Gradients<T> {
+  dx: T;
+  /** null when the op has no weight (affine: false). */
+  dweight: Float32Array | null;
+  dbias: Float32Array | null;
+}
+
 export interface TensorOptions {
   /** Whose memory the tensor lives in (default: the default backend). */
   backend?: Backend;

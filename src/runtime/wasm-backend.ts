@@ -4,7 +4,7 @@
 
 import simdBase64 from "../wasm/simd.js";
 import scalarBase64 from "../wasm/scalar.js";
-import type { Backend, Region } from "./backend.js";
+import type { Backend, KernelBackend, Region } from "./backend.js";
 import { fail } from "./checks.js";
 import { KERNELS, type KernelArgs, type KernelName, type Kernels } from "./kernels.js";
 import { LinearMemory, WASM32_MAX_BYTES } from "./memory.js";
@@ -103,9 +103,9 @@ function bindAll(exports: KernelExports): Kernels {
   return kernels as Kernels;
 }
 
-function wasmBackend(kind: WasmBuild, exports: KernelExports, maxBytes: number): Backend {
+function wasmBackend(kind: WasmBuild, exports: KernelExports, maxBytes: number): KernelBackend {
   const mem = new LinearMemory(exports.memory, Math.max(64, exports.heapBase()), maxBytes);
-  const backend: Backend & { readonly memory: WebAssembly.Memory } = {
+  const backend: KernelBackend & { readonly memory: WebAssembly.Memory } = {
     kind,
     // The instance's memory: the bench's second-pass baselines import it.
     memory: exports.memory,

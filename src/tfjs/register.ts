@@ -68,7 +68,7 @@ export function registerTfjsKernels(tf: TfjsLike, options: RegisterTfjsOptions =
     fail(WHERE, `backends must be a non-empty array of TF.js backend names such as ["cpu"], got ${describe(names)}`);
   }
   if (new Set(names).size !== names.length) fail(WHERE, `backends must not repeat a name, got ${describe(names)}`);
-  if (options.backend !== undefined) backendOption(WHERE, options.backend);
+  const backend = backendOption(WHERE, options.backend ?? createBackend());
   const originals = names.map((name) => {
     const original = tf.getKernel(KERNEL, name);
     if (!original) {
@@ -77,7 +77,7 @@ export function registerTfjsKernels(tf: TfjsLike, options: RegisterTfjsOptions =
     return original;
   });
 
-  const runner = new ChannelsLastEval(options.backend ?? createBackend());
+  const runner = new ChannelsLastEval(backend);
   const replacements = originals.map((original): TfjsKernelConfig => ({
     ...original,
     kernelFunc: (args: TfjsKernelArgs) => {

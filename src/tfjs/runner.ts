@@ -1,7 +1,7 @@
 // Inference-mode batch norm over channels-last rows, as TF.js's FusedBatchNorm computes it,
 // in a workspace that persists between calls (its regions grow to the largest call seen).
 
-import type { Backend } from "../runtime/backend.js";
+import type { KernelBackend } from "../runtime/backend.js";
 import { batchNormForward } from "../ops/batchnorm.js";
 import { Workspace } from "../ops/workspace.js";
 
@@ -15,7 +15,7 @@ export interface ChannelParams {
 export class ChannelsLastEval {
   private ws: Workspace | null;
 
-  constructor(readonly backend: Backend) {
+  constructor(readonly backend: KernelBackend) {
     this.ws = new Workspace(backend);
   }
 

@@ -52,8 +52,8 @@ export interface RegisterTfjsOptions {
    * TF.js backends whose FusedBatchNorm is replaced (default ["cpu"]). "wasm" works too, by
    * copying through the backend's public readSync / write: TF.js's wasm kernel is native
    * code already, so this wins on small and mid-sized tensors and loses on the largest (see
-   * the README's measurements). Running in place on TF.js's own wasm memory is not possible
-   * through TF.js's public API (see the README).
+   * docs/embedding.md's measurements). Running in place on TF.js's own wasm memory is not possible
+   * through TF.js's public API (see docs/embedding.md).
    */
   backends?: readonly string[];
   /** This package's kernels to run on (default: a fresh createBackend() of the adapter's own). */

@@ -139,7 +139,7 @@ export function maxAbsPerUnit(v: ArrayLike<number>, units: number, unitOf: (i: n
 }
 
 /**
- * The kernels' domain beyond finite data (README, failure model): var + eps of every unit
+ * The kernels' domain beyond finite data (docs/failure-model.md): var + eps of every unit
  * at least 2^-126, the float32 normal range, so 1 / std and its squares stay in float32; or
  * exactly 0, a division by zero with eps = 0 that gives the definition's NaN / infinities.
  * Only eps = 0 can leave it, with a unit whose std is below 1.1e-19. invstd per unit.

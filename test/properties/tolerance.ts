@@ -51,7 +51,7 @@
 // - SIMD build: eight lanes of at most 256 terms (rows: one accumulator per column over 128
 //   rows), 256 u = 1.5e-5, so 3e-5.
 // These are worst-case bounds; the errors measured over long runs are 5 to 40 times smaller
-// (worstRatios, printed after each suite; the README's failure model quotes both).
+// (worstRatios, printed after each suite; docs/failure-model.md quotes both).
 
 export type BuildName = "simd" | "scalar";
 

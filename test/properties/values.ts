@@ -18,7 +18,7 @@ import { gaussian, seededRandom } from "../helpers/random.js";
  * - tiny: std 1e-18 around 1e-17 (far below any eps; with eps = 0 their 1 / std is 1e18);
  * - mixed: each value from one of the others (outliers inside a unit).
  * Within a unit the spread (max - min) stays below the float32 maximum 3.4e38, so x - mean
- * is a float32 number: the domain the kernels promise (see the README's failure model).
+ * is a float32 number: the domain the kernels promise (see docs/failure-model.md).
  */
 export const VALUE_KINDS = ["normal", "offset", "constant", "zeros", "huge", "edge", "denormal", "tiny", "mixed"] as const;
 export type ValueKind = (typeof VALUE_KINDS)[number];

@@ -6,8 +6,8 @@
 
 import { describe, fail } from "../../runtime/checks.js";
 import { slabCopy } from "../../runtime/slab.js";
-import type { Tensor } from "../../runtime/tensor.js";
-import type { BatchNormContext, Gradients } from "../../ops/batchnorm.js";
+import type { Gradients, Tensor } from "../../runtime/tensor.js";
+import type { BatchNormContext } from "../../ops/batchnorm.js";
 import type { Input } from "../../ops/shapes.js";
 import type { Workspace } from "../../ops/workspace.js";
 import { runningUpdate, updateRunningStats } from "../../ops/running.js";
@@ -62,7 +62,7 @@ export class SyncBatchNorm extends BatchNormBase {
     return this.channel.rank;
   }
 
-  /** Training forwards (and any with trackRunningStats: false) use the statistics over all ranks. */
+  /** Training forwards (and any with trackRunningStats: false) use the statistics over all ranks. @internal */
   protected override runForward(ws: Workspace, where: string, input: Input): { y: Float32Array | Tensor; context: BatchNormContext } {
     if (!this.batchStats) return super.runForward(ws, where, input);
     const d = this.dimsFor(where, input.shape);
@@ -86,6 +86,7 @@ export class SyncBatchNorm extends BatchNormBase {
     return { y, context };
   }
 
+  /** @internal */
   protected override runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input): Gradients<Float32Array | Tensor> {
     if (!context.training) return super.runBackward(ws, where, context, dy);
     const sync = context as SyncContext, d = sync.dims;
@@ -103,9 +104,10 @@ export class SyncBatchNorm extends BatchNormBase {
   /**
    * Collective calls (a forward with batch statistics, the backward of one): if one fails on
    * this rank, it breaks the group so no peer waits for it.
+   * @internal
    */
   protected override guarded<T>(where: string, call: "forward" | "backward", run: () => T): T {
-    const collective = call === "forward" ? this.batchStats : this.context?.training === true;
+    const collective = call === "forward" ? this.batchStats : (this.context as BatchNormContext | null)?.training === true;
     return collective ? this.collective(where, run) : run();
   }
 
