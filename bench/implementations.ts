@@ -8,7 +8,7 @@ export interface Implementation {
 }
 
 export const IMPLEMENTATIONS: readonly Implementation[] = [
-  { key: "copy", label: "memory.copy floor", what: "the wasm `memory.copy` of x's bytes between two regions of the SIMD backend's memory" },
+  { key: "copy", label: "memory.copy floor", what: "one wasm `memory.copy` of x's bytes between two regions of a memory of the bench's own (a tiny module assembled in `bench/wasm/copy.ts`)" },
   { key: "simd-tensor", label: "ours SIMD, zero-copy", what: "module on the SIMD build, `tensor()` handles in and out, outputs disposed each call" },
   { key: "simd-array", label: "ours SIMD, Float32Array", what: "module on the SIMD build, plain Float32Arrays in and out (copied through staging)" },
   { key: "scalar-tensor", label: "ours scalar, zero-copy", what: "module on the scalar build, tensors in and out" },

@@ -12,6 +12,8 @@ import type { BenchContext } from "../bench/families/family.js";
 import { prepareModule } from "../bench/runners/module.js";
 import { wrapperOnly } from "../bench/runners/wrapper-only.js";
 import { loadTfjs } from "../bench/runners/tfjs-loader.js";
+import { prepareCopyFloor } from "../bench/runners/copy-floor.js";
+import { workload } from "../bench/workloads.js";
 import { expectClose } from "./helpers/compare.js";
 
 const simd = createBackend({ simd: true });
@@ -101,6 +103,20 @@ describe("the wrapper-only backend (target 5)", () => {
     expect(ctx.wrapperOnly.memoryStats()).toEqual(ctx.simd.memoryStats());
     expect(ctx.wrapperOnly.kind).toBe("simd");
     region.free();
+  });
+});
+
+describe("the copy floor", () => {
+  it("copies x's bytes in a memory of its own, not the backend's", () => {
+    const w = workload([3, 5, 7], "NCHW");
+    const inputs = inputsFor(w);
+    const before = ctx.simd.memoryStats();
+    const floor = prepareCopyFloor(w, inputs);
+    expect(ctx.simd.memoryStats()).toEqual(before);
+    floor.run();
+    expect(floor.outputs().copied).toEqual(inputs.x);
+    floor.dispose();
+    expect(() => floor.run()).toThrow(/after dispose/);
   });
 });
 

@@ -74,7 +74,7 @@ export const batchNormFamily: Family = {
   testWorkloads: [workload([2, 3, 4, 5], "NCHW"), workload([2, 4, 5, 3], "NHWC"), workload([6, 4], "NCHW")],
   torchName: "batchnorm",
   cases(w, ctx) {
-    const floor = make(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(ctx.simd, w, inputs));
+    const floor = make(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(w, inputs));
     return [floor, ...OP_NAMES.flatMap((op) => opCases(w, op, ctx))];
   },
 };
