@@ -22,7 +22,7 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "tfjs-wasm-adapter", label: "TF.js wasm + batchnorm-wasm/tfjs", what: "the same on the TF.js wasm backend (`backends: [\"wasm\"]`, copying through readSync / write)" },
   { key: "sync2-simd", label: "SyncBatchNorm, 2 workers", what: "SyncBatchNorm on 2 worker threads (SIMD), the batch split along N, Float32Arrays in and out, driven synchronously from the main thread: compare with simd-array (one module, whole batch, one thread)" },
   { key: "simd-relu-fused", label: "ours SIMD, fused ReLU", what: "module with `activation: \"relu\"` on the SIMD build, zero-copy: batch norm and ReLU in one pass (forward), dy masked inside the backward" },
-  { key: "simd-relu-separate", label: "ours SIMD, separate ReLU", what: "the plain module zero-copy, then a JavaScript ReLU pass over y (and dy masked by y > 0 before the backward)" },
+  { key: "simd-relu-pass", label: "ours SIMD + wasm ReLU pass", what: "the baseline of the fused ReLU, what one runs without it: the plain module zero-copy, then a ReLU pass in wasm over y in place (SIMD, on the backend's memory: `bench/wasm/relu-pass.ts`), and dy masked by y > 0 in wasm before the backward" },
   { key: "torch", label: "PyTorch", what: "PyTorch CPU, `torch.set_num_threads(1)`, `nn.BatchNorm1d/2d` (NHWC = channels_last; training with autograd on, inference under `inference_mode`), run by bench/torch_bench.py" },
 ];
 
