@@ -8,7 +8,7 @@ export interface Implementation {
 }
 
 export const IMPLEMENTATIONS: readonly Implementation[] = [
-  { key: "copy", label: "memory.copy floor", what: "the wasm `memory.copy` of x's bytes between two regions of the SIMD backend's memory" },
+  { key: "copy", label: "memory.copy floor", what: "one wasm `memory.copy` of x's bytes between two regions of a memory of the bench's own (a tiny module assembled in `bench/wasm/copy.ts`)" },
   { key: "simd-tensor", label: "ours SIMD, zero-copy", what: "module on the SIMD build, `tensor()` handles in and out, outputs disposed each call" },
   { key: "simd-array", label: "ours SIMD, Float32Array", what: "module on the SIMD build, plain Float32Arrays in and out (copied through staging)" },
   { key: "scalar-tensor", label: "ours scalar, zero-copy", what: "module on the scalar build, tensors in and out" },
@@ -22,7 +22,7 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "tfjs-wasm-adapter", label: "TF.js wasm + batchnorm-wasm/tfjs", what: "the same on the TF.js wasm backend (`backends: [\"wasm\"]`, copying through readSync / write)" },
   { key: "sync2-simd", label: "SyncBatchNorm, 2 workers", what: "SyncBatchNorm on 2 worker threads (SIMD), the batch split along N, Float32Arrays in and out, driven synchronously from the main thread: compare with simd-array (one module, whole batch, one thread)" },
   { key: "simd-relu-fused", label: "ours SIMD, fused ReLU", what: "module with `activation: \"relu\"` on the SIMD build, zero-copy: batch norm and ReLU in one pass (forward), dy masked inside the backward" },
-  { key: "simd-relu-separate", label: "ours SIMD, separate ReLU", what: "the plain module zero-copy, then a JavaScript ReLU pass over y (and dy masked by y > 0 before the backward)" },
+  { key: "simd-relu-pass", label: "ours SIMD + wasm ReLU pass", what: "the baseline of the fused ReLU, what one runs without it: the plain module zero-copy, then a ReLU pass in wasm over y in place (SIMD, on the backend's memory: `bench/wasm/relu-pass.ts`), and dy masked by y > 0 in wasm before the backward" },
   { key: "torch", label: "PyTorch", what: "PyTorch CPU, `torch.set_num_threads(1)`, `nn.BatchNorm1d/2d` (NHWC = channels_last; training with autograd on, inference under `inference_mode`), run by bench/torch_bench.py" },
 ];
 

@@ -8,7 +8,7 @@ export interface Options {
   readonly all: boolean;
   /** Run bench/torch_bench.py (default: when /usr/bin/python3 can import torch). */
   readonly torch: boolean;
-  /** Full, unfiltered runs rewrite latest.json, the chart and the README table. */
+  /** Full, unfiltered runs rewrite docs/speed.md, the chart and the README table (and latest.json). */
   readonly publish: boolean;
 }
 
@@ -21,8 +21,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--filter <substring>]..
 Row names read "<family> <shape> <layout> <op> <implementation>", e.g.
   "BatchNorm 32x64x56x56 NCHW trainBackward simd-tensor" (NHWC shapes are N,H,W,C:
   "32x56x56x64 NHWC"; 2-D: "256x1024 2-D"; ops: train, infer, trainBackward).
-A full unfiltered run writes bench/results/latest.json, bench/results/ratios.svg and the
-README's table; --quick and --filter runs write bench/results/partial.json only.`;
+A full unfiltered run writes docs/speed.md (every row), the README's headline table and
+bench/results/ratios.svg, and its raw figures to bench/results/latest.json (not committed);
+--quick and --filter runs write bench/results/partial.json only (not committed).`;
 
 export function parseOptions(argv: readonly string[]): Options {
   let quick = false, all = false, torch = true;

@@ -1,4 +1,5 @@
-// The run's figures as data: what the table, the chart, the README and latest.json are made from.
+// The run's figures as data: what the tables, the chart, docs/speed.md, the README block and
+// the raw results file (latest.json / partial.json, not committed) are made from.
 import type { Layout } from "../src/runtime/backend.js";
 import type { OpName } from "./case.js";
 import type { Machine } from "./machine.js";
@@ -35,6 +36,8 @@ export interface Report {
   generatedBy: "npm run bench";
   mode: "full" | "quick";
   filters: string[];
+  /** The command-line arguments after `npm run bench --`. */
+  args: string[];
   machine: Machine;
   durationS: number;
   loadAverageEnd: number[];

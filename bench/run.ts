@@ -65,6 +65,7 @@ const report: Report = {
   generatedBy: "npm run bench",
   mode: options.quick ? "quick" : "full",
   filters: [...options.filters],
+  args: process.argv.slice(2),
   machine,
   durationS: Math.round((performance.now() - started) / 100) / 10,
   loadAverageEnd: os.loadavg().map((v) => Math.round(v * 100) / 100),

@@ -14,6 +14,10 @@ import type { BenchContext } from "../bench/families/family.js";
 import { prepareModule } from "../bench/runners/module.js";
 import { wrapperOnly } from "../bench/runners/wrapper-only.js";
 import { loadTfjs } from "../bench/runners/tfjs-loader.js";
+import { prepareCopyFloor } from "../bench/runners/copy-floor.js";
+import { workload } from "../bench/workloads.js";
+import { backendMemory, reluPass, reluPassFor } from "../bench/wasm/relu-pass.js";
+import { tensor } from "../src/runtime/tensor.js";
 import { expectClose } from "./helpers/compare.js";
 
 const simd = createBackend({ simd: true });
@@ -103,6 +107,68 @@ describe("the wrapper-only backend (target 5)", () => {
     expect(ctx.wrapperOnly.memoryStats()).toEqual(ctx.simd.memoryStats());
     expect(ctx.wrapperOnly.kind).toBe("simd");
     region.free();
+  });
+});
+
+describe("the copy floor", () => {
+  it("copies x's bytes in a memory of its own, not the backend's", () => {
+    const w = workload([3, 5, 7], "NCHW");
+    const inputs = inputsFor(w);
+    const before = ctx.simd.memoryStats();
+    const floor = prepareCopyFloor(w, inputs);
+    expect(ctx.simd.memoryStats()).toEqual(before);
+    floor.run();
+    expect(floor.outputs().copied).toEqual(inputs.x);
+    floor.dispose();
+    expect(() => floor.run()).toThrow(/after dispose/);
+  });
+});
+
+describe("the separate ReLU pass in wasm (the fused ReLU's baseline)", () => {
+  const VALUES = [Number.NaN, -0, -1.5, 2, 0.25, -3, 0, 7];
+  it.each([["SIMD", true], ["scalar", false]] as const)("%s: relu in place and the gradient mask, every tail length", (_name, simdPass) => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const k = reluPass(memory, simdPass);
+    const f = new Float32Array(memory.buffer);
+    for (let n = 0; n <= 40; n++) {
+      const vals = Float32Array.from({ length: n }, (_, i) => VALUES[i % VALUES.length] * (1 + i));
+      const [y, dy, dst] = [64, 2048, 4096];
+      f.set(vals, y);
+      f[y + n] = -9;
+      k.relu(y * 4, n);
+      expect(Array.from(f.subarray(y, y + n)), `relu n=${n}`).toEqual(Array.from(vals, (v) => (v < 0 ? 0 : v)));
+      expect(f[y + n]).toBe(-9);
+      f.set(vals, y);
+      for (let i = 0; i < n; i++) f[dy + i] = i + 1;
+      f[dst + n] = -9;
+      k.mask(dst * 4, dy * 4, y * 4, n);
+      expect(Array.from(f.subarray(dst, dst + n)), `mask n=${n}`).toEqual(Array.from(vals, (v, i) => (v > 0 ? i + 1 : 0)));
+      expect(f[dst + n]).toBe(-9);
+    }
+  });
+
+  it("imports a shared memory too (a threaded backend's)", () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+    const f = new Float32Array(memory.buffer);
+    f.set([-1, 2, -3, 4, -5], 0);
+    reluPass(memory).relu(0, 5);
+    expect(Array.from(f.subarray(0, 5))).toEqual([0, 2, 0, 4, 0]);
+  });
+
+  it("runs on the memory the backend's tensors live in, before and after the restructure", () => {
+    for (const backend of [ctx.simd, ctx.scalar]) {
+      const memory = backendMemory(backend)!;
+      expect(memory).toBeInstanceOf(WebAssembly.Memory);
+      const t = tensor([5], Float32Array.from([-1, 2, -3, 4, -5]), { backend });
+      expect(t.data.buffer).toBe(memory.buffer);
+      reluPassFor(backend).relu(t.data.byteOffset, 5);
+      expect(Array.from(t.data)).toEqual([0, 2, 0, 4, 0]);
+      t.dispose();
+    }
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    expect(backendMemory({ memory } as never)).toBe(memory);
+    expect(backendMemory(createReferenceBackend())).toBeUndefined();
+    expect(() => reluPassFor(createReferenceBackend())).toThrow(/no WebAssembly.Memory/);
   });
 });
 

@@ -38,7 +38,7 @@ function normFamily(
     testWorkloads,
     cases(w: Workload, ctx: BenchContext): Case[] {
       return [
-        row(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(ctx.simd, w, inputs)),
+        row(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(w, inputs)),
         ...OPS.flatMap((op) => [
           ours(w, op, "simd-tensor", ctx.simd, "tensor"),
           ours(w, op, "simd-array", ctx.simd, "array"),

@@ -1,11 +1,24 @@
-// The README's headline table, between <!-- bench:start --> and <!-- bench:end -->.
-import { OP_LABELS, OP_NAMES } from "../case.js";
+// The README's headline table, between <!-- bench:start --> and <!-- bench:end -->: a handful
+// of rows (HEADLINE); every row of the run is in docs/speed.md (speed.ts).
+import { OP_LABELS, type OpName } from "../case.js";
 import { machineLine } from "../machine.js";
 import type { Report, RowResult } from "../results.js";
 import { ms, times, versus } from "./format.js";
+import { reluComparison } from "./speed.js";
 
 export const START = "<!-- bench:start -->";
 export const END = "<!-- bench:end -->";
+
+/** The headline rows: family, workload, op. */
+export const HEADLINE: readonly (readonly [string, string, OpName])[] = [
+  ["BatchNorm", "32x64x56x56 NCHW", "train"],
+  ["BatchNorm", "32x64x56x56 NCHW", "infer"],
+  ["BatchNorm", "32x64x56x56 NCHW", "trainBackward"],
+  ["BatchNorm", "32x56x56x64 NHWC", "train"],
+  ["BatchNorm", "32x56x56x64 NHWC", "infer"],
+  ["BatchNorm", "32x56x56x64 NHWC", "trainBackward"],
+  ["LayerNorm", "4096x768 2-D", "trainBackward"],
+];
 
 function cell(r: RowResult | undefined, withRatio: boolean): string {
   if (!r?.stats) return "n/m";
@@ -13,27 +26,23 @@ function cell(r: RowResult | undefined, withRatio: boolean): string {
   return `${ms(r.stats.median)}${ratio}`;
 }
 
-export function headlineMarkdown(report: Report, chartPath: string): string {
-  const rows = report.rows.filter((r) => r.family === "BatchNorm");
-  const workloads = [...new Set(rows.map((r) => r.workload))];
-  const find = (w: string, op: string, impl: string) => rows.find((r) => r.workload === w && r.op === op && r.impl === impl);
+export function headlineMarkdown(report: Report, chartPath: string, speedPath: string): string {
+  const find = (f: string, w: string, op: string, impl: string) =>
+    report.rows.find((r) => r.family === f && r.workload === w && r.op === op && r.impl === impl);
   const lines = [
-    "| shape | op | copy floor | ours SIMD zero-copy (x copy) | ours scalar zero-copy | pure JS reference | TF.js wasm | PyTorch | ours vs PyTorch |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| op | shape | pass | copy floor | ours SIMD zero-copy (x copy) | ours SIMD Float32Array | TF.js wasm | PyTorch | ours vs PyTorch |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  for (const w of workloads) {
-    for (const op of OP_NAMES) {
-      const ours = find(w, op, "simd-tensor");
-      const torch = find(w, op, "torch");
-      const speedup = ours?.speedupVsTorch;
-      lines.push(`| ${w} | ${OP_LABELS[op]} | ${cell(find(w, "copy", "copy"), false)} | ${cell(ours, true)} | ${cell(find(w, op, "scalar-tensor"), true)} | ${cell(find(w, op, "js-reference"), true)} | ${cell(find(w, op, "tfjs-wasm"), true)} | ${cell(torch, true)} | ${speedup !== undefined ? versus(speedup) : "n/m"} |`);
-    }
+  for (const [f, w, op] of HEADLINE) {
+    const ours = find(f, w, op, "simd-tensor");
+    if (!ours) continue;
+    const speedup = ours.speedupVsTorch;
+    lines.push(`| ${f} | ${w} | ${OP_LABELS[op]} | ${cell(find(f, w, "copy", "copy"), false)} | ${cell(ours, true)} | ${cell(find(f, w, op, "simd-array"), true)} | ${cell(find(f, w, op, "tfjs-wasm"), true)} | ${cell(find(f, w, op, "torch"), true)} | ${speedup !== undefined ? versus(speedup) : "n/m"} |`);
   }
-  const family = familyMarkdown(report);
-  // Training forward + backward is two module calls; the other ops one.
-  const overhead = report.overhead
-    .map((o) => `${o.workload} ${OP_LABELS[o.op]} ${o.stats.median.toFixed(1)} us${o.op === "trainBackward" ? " (two calls)" : ""}`)
-    .join("; ");
+  const relu = reluComparison(report).map((r) => r.speedup).sort((a, b) => a - b);
+  const reluLine = relu.length
+    ? `The fused ReLU (\`activation: "relu"\`) against batch norm followed by a ReLU pass in wasm (SIMD) over its output: ${times(relu[0])} to ${times(relu[relu.length - 1])} the speed (median ${times(relu[Math.floor(relu.length / 2)])}).`
+    : "";
   const torchNote = report.torch.measured ? `PyTorch ${report.versions.torch}` : `PyTorch ${report.torch.reason ?? "not measured"}`;
   return [
     START,
@@ -41,34 +50,11 @@ export function headlineMarkdown(report: Report, chartPath: string): string {
     "",
     ...lines,
     "",
-    ...family,
-    overhead ? `Wrapper overhead per call (the zero-copy module call on a backend whose kernels do nothing): ${overhead}.` : "",
+    `Every shape, layout and implementation of the same run (the scalar build, pure JS, TF.js cpu, the TF.js adapter, SyncBatchNorm, the fused ReLU, GroupNorm, InstanceNorm), with spreads, effective bandwidths against the copy's, the wrapper overhead and the speed-target checks: [${speedPath}](${speedPath}).${reluLine ? ` ${reluLine}` : ""}`,
     "",
     `![Time relative to memory.copy, per shape and op](${chartPath})`,
     END,
   ].join("\n");
-}
-
-/** A compact table of the other families' rows (LayerNorm, GroupNorm, InstanceNorm), if any ran. */
-function familyMarkdown(report: Report): string[] {
-  const rows = report.rows.filter((r) => r.family !== "BatchNorm");
-  if (rows.length === 0) return [];
-  const find = (f: string, w: string, op: string, impl: string) =>
-    rows.find((r) => r.family === f && r.workload === w && r.op === op && r.impl === impl);
-  const groups = [...new Map(rows.map((r) => [`${r.family}|${r.workload}`, [r.family, r.workload] as const])).values()];
-  const lines = [
-    "| op | shape | pass | copy floor | ours SIMD zero-copy (x copy) | ours scalar zero-copy | pure JS reference | PyTorch | ours vs PyTorch |",
-    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ];
-  for (const [f, w] of groups) {
-    for (const op of OP_NAMES) {
-      const ours = find(f, w, op, "simd-tensor");
-      if (!ours) continue;
-      const speedup = ours.speedupVsTorch;
-      lines.push(`| ${f} | ${w} | ${OP_LABELS[op]} | ${cell(find(f, w, "copy", "copy"), false)} | ${cell(ours, true)} | ${cell(find(f, w, op, "scalar-tensor"), true)} | ${cell(find(f, w, op, "js-reference"), true)} | ${cell(find(f, w, op, "torch"), true)} | ${speedup !== undefined ? versus(speedup) : "n/m"} |`);
-    }
-  }
-  return [...lines, ""];
 }
 
 /** README text with the block between the markers replaced; throws if the markers are missing. */
