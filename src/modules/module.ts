@@ -74,12 +74,10 @@ export abstract class NormModule {
   forward(x: Tensor, shape?: readonly number[]): Tensor;
   forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
     const where = this.at.forward;
-    return this.guarded(where, "forward", () => {
-      const ws = this.live(where);
-      const { y, context } = this.runForward(ws, where, resolveInput(where, "x", x, shape, this.backend));
-      this.context = context;
-      return y;
-    });
+    const ws = this.live(where);
+    const { y, context } = this.runForward(ws, where, resolveInput(where, "x", x, shape, this.backend));
+    this.context = context;
+    return y;
   }
 
   /**
@@ -91,21 +89,14 @@ export abstract class NormModule {
   backward(dy: Tensor): Gradients<Tensor>;
   backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
     const where = this.at.backward;
-    return this.guarded(where, "backward", () => {
-      const { ws, context, input } = this.backwardInput(where, dy);
-      return this.runBackward(ws, where, context, input);
-    });
+    const { ws, context, input } = this.backwardInput(where, dy);
+    return this.runBackward(ws, where, context, input);
   }
 
   /** The module's op on a checked input; returns y and what its backward needs. @internal */
   protected abstract runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: ForwardShape };
   /** The backward of `context`'s forward on a checked dy. @internal */
   protected abstract runBackward(ws: Workspace, where: string, context: ForwardShape, dy: Input): Gradients<Float32Array | Tensor>;
-
-  /** Runs a forward or backward call (SyncBatchNorm makes its collective calls break the group when they fail). @internal */
-  protected guarded<T>(_where: string, _call: "forward" | "backward", run: () => T): T {
-    return run();
-  }
 
   /** @internal */
   protected live(where: string): Workspace {

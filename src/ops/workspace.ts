@@ -59,6 +59,27 @@ export interface Staged {
 }
 
 const isRegion = (o: Operand): o is Region => typeof (o as Region).f32 === "function";
+const NONE: readonly never[] = [];
+const NO_REGIONS: Region[] = [];
+
+class StagedCall implements Staged {
+  constructor(
+    private readonly backend: KernelBackend, readonly block: Block, readonly inputs: Region[], readonly outputs: Region[],
+    readonly work: Region[], private readonly like: readonly StagedOutput[],
+  ) {}
+
+  result(i: number): Float32Array | Tensor {
+    const like = this.like[i][1];
+    const region = this.outputs[i];
+    return like.tensor ? wrapRegion(this.backend, like.shape, like.size, region) : region.f32().slice(0, like.size);
+  }
+
+  abandon(): void {
+    this.like.forEach(([, like], i) => {
+      if (like.tensor) this.outputs[i].free();
+    });
+  }
+}
 
 /** Allocates every size or none: on failure the ones already made are freed again. */
 function allocateAll(backend: KernelBackend, sizes: readonly number[]): Region[] {
@@ -74,6 +95,8 @@ function allocateAll(backend: KernelBackend, sizes: readonly number[]): Region[]
 
 export class Workspace {
   private readonly named = new Map<string, Region>();
+  /** The block of the last call, reused while its region and sizes stay (its views are cached). */
+  private block: Block | null = null;
 
   constructor(readonly backend: KernelBackend) {}
 
@@ -84,53 +107,60 @@ export class Workspace {
    * and replaced otherwise; nothing is replaced unless everything could be allocated.
    */
   stage(where: string, request: StageRequest): Staged {
-    const { inputs = [], outputs = [], work = [] } = request;
+    const { inputs = NONE, outputs = NONE, work = NONE } = request;
     const [K, P, scratch] = request.block;
-    // Disposed tensors are refused before anything is allocated.
-    const held = inputs.map(([, o, role]) => (isRegion(o) ? o : o.tensor ? o.tensor.regionFor(where, role) : null));
-    const needs: Array<readonly [string, number]> = [["block", blockBytes(K, P, scratch)], ...work];
-    inputs.forEach(([name, o], i) => {
-      if (held[i] === null) needs.push([name, (o as Input).size * 4]);
-    });
-    const fresh: number[] = [];
-    for (const [name, like] of outputs) {
-      if (like.tensor) fresh.push(like.size * 4);
-      else needs.push([name, like.size * 4]);
+    // Disposed tensors are refused before anything is allocated. Plain loops: this runs on
+    // every call, and small calls are measured in microseconds.
+    const regions: (Region | null)[] = [];
+    for (const [, o, role] of inputs) regions.push(isRegion(o) ? o : o.tensor ? o.tensor.regionFor(where, role) : null);
+    const names: string[] = [], sizes: number[] = [];
+    this.need(names, sizes, "block", blockBytes(K, P, scratch));
+    for (const [name, bytes] of work) this.need(names, sizes, name, bytes);
+    for (let i = 0; i < inputs.length; i++) {
+      if (regions[i] === null) this.need(names, sizes, inputs[i][0], (inputs[i][1] as Input).size * 4);
     }
-    const grow = needs.filter(([name, bytes]) => (this.named.get(name)?.byteLength ?? -1) < bytes);
-    const made = allocateAll(this.backend, [...grow.map(([, bytes]) => bytes), ...fresh]);
-    grow.forEach(([name], i) => {
-      this.named.get(name)?.free();
-      this.named.set(name, made[i]);
-    });
-    const freshRegions = made.slice(grow.length);
-    const inputRegions = inputs.map(([name, o], i) => {
-      const region = held[i] ?? this.named.get(name)!;
-      if (held[i] === null) region.f32().set((o as Input).array!);
-      return region;
-    });
-    let next = 0;
-    const outputRegions = outputs.map(([name, like]) => (like.tensor ? freshRegions[next++] : this.named.get(name)!));
-    const backend = this.backend;
-    return {
-      block: new Block(this.named.get("block")!, K, P),
-      inputs: inputRegions,
-      outputs: outputRegions,
-      work: work.map(([name]) => this.named.get(name)!),
-      result(i) {
-        const like = outputs[i][1];
-        const region = outputRegions[i];
-        return like.tensor ? wrapRegion(backend, like.shape, like.size, region) : region.f32().slice(0, like.size);
-      },
-      abandon() {
-        for (const region of freshRegions) region.free();
-      },
-    };
+    let fresh = 0;
+    for (const [name, like] of outputs) if (!like.tensor) this.need(names, sizes, name, like.size * 4);
+    for (const [, like] of outputs) {
+      if (like.tensor) {
+        sizes.push(like.size * 4);
+        fresh++;
+      }
+    }
+    const made = sizes.length > 0 ? allocateAll(this.backend, sizes) : NO_REGIONS;
+    for (let i = 0; i < names.length; i++) {
+      this.named.get(names[i])?.free();
+      this.named.set(names[i], made[i]);
+    }
+    for (let i = 0; i < inputs.length; i++) {
+      if (regions[i] !== null) continue;
+      const region = this.named.get(inputs[i][0])!;
+      region.f32().set((inputs[i][1] as Input).array!);
+      regions[i] = region;
+    }
+    // The fresh output regions come after the named ones in `made`.
+    let next = made.length - fresh;
+    const outputRegions: Region[] = [];
+    for (const [name, like] of outputs) outputRegions.push(like.tensor ? made[next++] : this.named.get(name)!);
+    const region = this.named.get("block")!;
+    const b = this.block;
+    const block = b !== null && b.region === region && b.K === K && b.P === P ? b : (this.block = new Block(region, K, P));
+    const workRegions = work.length === 0 ? NO_REGIONS : work.map(([name]) => this.named.get(name)!);
+    return new StagedCall(this.backend, block, regions as Region[], outputRegions, workRegions, outputs);
+  }
+
+  /** Notes the named region `name` for replacement if it is smaller than `bytes`. */
+  private need(names: string[], sizes: number[], name: string, bytes: number): void {
+    if ((this.named.get(name)?.byteLength ?? -1) < bytes) {
+      names.push(name);
+      sizes.push(bytes);
+    }
   }
 
   dispose(): void {
     for (const region of this.named.values()) region.free();
     this.named.clear();
+    this.block = null;
   }
 }
 

@@ -33,6 +33,10 @@ export function blockBytes(K: number, P: number, scratch: number): number {
 }
 
 export class Block {
+  /** Views of the fields, made once per view of the region (a memory growth makes new ones). */
+  private views = new Map<BlockField, Float32Array | Float64Array>();
+  private base: Float32Array | undefined;
+
   constructor(readonly region: Region, readonly K: number, readonly P: number) {}
 
   get ptr(): number {
@@ -41,13 +45,26 @@ export class Block {
 
   /** A view of a statistics array (K values), valid until the backend next allocates. */
   stat(field: StatField): Float64Array {
-    const at = fieldOffset(field, this.K, this.P);
-    return this.region.f64().subarray(at / 8, at / 8 + this.K);
+    return this.view(field, 8, this.K) as Float64Array;
   }
 
   /** A view of a parameter array (P values), valid until the backend next allocates. */
   param(field: ParamField): Float32Array {
-    const at = fieldOffset(field, this.K, this.P);
-    return this.region.f32().subarray(at / 4, at / 4 + this.P);
+    return this.view(field, 4, this.P) as Float32Array;
+  }
+
+  private view(field: BlockField, bytes: 4 | 8, length: number): Float32Array | Float64Array {
+    const base = this.region.f32();
+    if (base !== this.base) {
+      this.base = base;
+      this.views.clear();
+    }
+    let v = this.views.get(field);
+    if (v === undefined) {
+      const at = fieldOffset(field, this.K, this.P) / bytes;
+      v = (bytes === 8 ? this.region.f64() : base).subarray(at, at + length);
+      this.views.set(field, v);
+    }
+    return v;
   }
 }

@@ -101,14 +101,20 @@ export class SyncBatchNorm extends BatchNormBase {
     return this.training || !this.trackRunningStats;
   }
 
-  /**
-   * Collective calls (a forward with batch statistics, the backward of one): if one fails on
-   * this rank, it breaks the group so no peer waits for it.
-   * @internal
-   */
-  protected override guarded<T>(where: string, call: "forward" | "backward", run: () => T): T {
-    const collective = call === "forward" ? this.batchStats : (this.context as BatchNormContext | null)?.training === true;
-    return collective ? this.collective(where, run) : run();
+  // Collective calls (a forward with batch statistics, the backward of one): if one fails on
+  // this rank, it breaks the group so no peer waits for it.
+  override forward(x: Float32Array, shape: readonly number[]): Float32Array;
+  override forward(x: Tensor, shape?: readonly number[]): Tensor;
+  override forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
+    const call = () => super.forward(x as Float32Array, shape as number[]);
+    return this.batchStats ? this.collective(this.at.forward, call) : call();
+  }
+
+  override backward(dy: Float32Array): Gradients<Float32Array>;
+  override backward(dy: Tensor): Gradients<Tensor>;
+  override backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
+    const call = () => super.backward(dy as Float32Array);
+    return (this.context as BatchNormContext | null)?.training === true ? this.collective(this.at.backward, call) : call();
   }
 
   /** Runs a collective call; if it fails on this rank, breaks the group so no peer waits for it. */
