@@ -70,9 +70,9 @@ export function runningUpdate(convention: Convention, momentum: number | null, b
 export function updateRunningStats(
   running: RunningPair, mean: ArrayLike<number>, variance: ArrayLike<number>, momentum: number, varFactor: number,
 ): void {
-  const { mean: runMean, var: runVar } = running;
-  for (let c = 0; c < runMean.length; c++) {
-    runMean[c] = (1 - momentum) * runMean[c] + momentum * mean[c];
-    runVar[c] = (1 - momentum) * runVar[c] + momentum * variance[c] * varFactor;
+  const runMean = running.mean, runVar = running.var, keep = 1 - momentum, C = runMean.length;
+  for (let c = 0; c < C; c++) {
+    runMean[c] = keep * runMean[c] + momentum * mean[c];
+    runVar[c] = keep * runVar[c] + momentum * variance[c] * varFactor;
   }
 }
