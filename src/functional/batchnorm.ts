@@ -10,7 +10,7 @@ import {
 import { backendOption } from "../runtime/default-backend.js";
 import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { batchNormBackward as backwardOp, batchNormContext, batchNormForward } from "../ops/batchnorm.js";
-import { CONVENTIONS, checkConvention, runningUpdate, type Convention } from "../ops/running.js";
+import { CONVENTIONS, checkConvention, invstdOf, runningUpdate, type Convention } from "../ops/running.js";
 import { batchDims, checkBatchCount, checkLayout, resolveInput } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
 
@@ -141,7 +141,7 @@ function differentiate(
     stats = { mean: checkArray(where, "saveMean", options.saveMean, d.C), invstd: checkArray(where, "saveInvstd", options.saveInvstd, d.C) };
   } else {
     const pair = runningPair(where, options.runningMean, options.runningVar, d.C, "training is false")!;
-    stats = { mean: pair.mean, invstd: Array.from(pair.var, (v) => 1 / Math.sqrt(v + eps)) };
+    stats = { mean: pair.mean, invstd: invstdOf(pair.var, eps) };
   }
   return withWorkspace(backend, (ws) => {
     const context = batchNormContext(ws, where, xIn, d, training, relu, stats, weight, bias);

@@ -11,6 +11,7 @@ import { backendOption } from "../runtime/default-backend.js";
 import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { batchNormBackward, batchNormContext } from "../ops/batchnorm.js";
 import { instanceNormForward } from "../ops/instancenorm.js";
+import { invstdOf } from "../ops/running.js";
 import { normBackward, normContext, normForward, type Geometry } from "../ops/norms.js";
 import {
   checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput,
@@ -234,7 +235,7 @@ export function instanceNormBackward(
   const { backend, eps, input: xIn, cut: { d }, weight } = setup(where, INSTANCE_BACKWARD_KEYS, options, x, shape, instanceCut(where));
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, "useInputStats is false")!;
-  const stats = { mean: running.mean, invstd: Array.from(running.var, (v) => 1 / Math.sqrt(v + eps)) };
+  const stats = { mean: running.mean, invstd: invstdOf(running.var, eps) };
   return withWorkspace(backend, (ws) => {
     const context = batchNormContext(ws, where, xIn, { N: d.N, C: d.C, S: d.S, channelsLast: false }, false, false, stats, weight, null);
     return batchNormBackward(ws, where, context, dyIn, true);

@@ -21,7 +21,7 @@ import {
 } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { updateRunningStats } from "../ops/running.js";
+import { invstdOf, updateRunningStats } from "../ops/running.js";
 import { batchDims, checkLayout, resolveInput } from "../ops/shapes.js";
 import {
   affineGrads, applyStats, mergeShardStats, shardDx, shardGradSums, shardStats, type ShardStats,
@@ -130,7 +130,7 @@ export function batchNormGatherStats(shards: readonly ShardStats[], options: Gat
   if (running && merged.count < 2) {
     fail(where, `expected more than 1 value per channel over all shards to update the running variance, got ${merged.count}`);
   }
-  const invstd = merged.var.map((v) => 1 / Math.sqrt(v + eps));
+  const invstd = invstdOf(merged.var, eps);
   if (running) updateRunningStats(running, merged.mean, merged.var, momentum, merged.count / (merged.count - 1));
   return { ...merged, invstd };
 }

@@ -76,3 +76,8 @@ export function updateRunningStats(
     runVar[c] = keep * runVar[c] + momentum * variance[c] * varFactor;
   }
 }
+
+/** 1 / sqrt(var + eps) per channel, in f64: the invstd of given (running or merged) statistics. @internal */
+export function invstdOf(variance: ArrayLike<number>, eps: number): Float64Array {
+  return Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
+}

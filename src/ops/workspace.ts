@@ -54,8 +54,6 @@ export interface Staged {
   readonly work: Region[];
   /** Output i for the caller: a Tensor around its fresh region, or a Float32Array copied out of staging. */
   result(i: number): Float32Array | Tensor;
-  /** Frees the outputs' fresh regions of a call that failed after staging. */
-  abandon(): void;
 }
 
 const isRegion = (o: Operand): o is Region => typeof (o as Region).f32 === "function";
@@ -72,12 +70,6 @@ class StagedCall implements Staged {
     const like = this.like[i][1];
     const region = this.outputs[i];
     return like.tensor ? wrapRegion(this.backend, like.shape, like.size, region) : region.f32().slice(0, like.size);
-  }
-
-  abandon(): void {
-    this.like.forEach(([, like], i) => {
-      if (like.tensor) this.outputs[i].free();
-    });
   }
 }
 

@@ -37,7 +37,7 @@ class HeapRegion implements Region {
   }
 }
 
-const dimsOf = (a: { N: number; C: number; S: number; flags: number }): Dims =>
+const dimsOfArgs = (a: { N: number; C: number; S: number; flags: number }): Dims =>
   ({ N: a.N, C: a.C, S: a.S, channelsLast: (a.flags & FLAGS.channelsLast) !== 0 });
 /** A parameter array of the block if its flag is set, else null. */
 const param = (b: Block, field: ParamField, flags: number, bit: number) => (flags & bit ? b.param(field) : null);
@@ -45,14 +45,14 @@ const param = (b: Block, field: ParamField, flags: number, bit: number) => (flag
 /** The kernels, straight from the definitions in float64 (reference/batchnorm.ts, reference/norms.ts). */
 const referenceKernels: Kernels = {
   batchNormTrainForward(a) {
-    const { block: b, flags } = a, d = dimsOf(a);
+    const { block: b, flags } = a, d = dimsOfArgs(a);
     referenceChannelStats(a.x.f32(), d, b.stat("mean"), b.stat("var"));
     referenceInvstd(b.stat("var"), a.eps, b.stat("invstd"));
     referenceApply(a.x.f32(), a.y.f32(), d, b.stat("mean"), b.stat("invstd"), param(b, "weight", flags, FLAGS.weight), param(b, "bias", flags, FLAGS.bias));
     if (flags & FLAGS.relu) referenceRelu(a.y.f32());
   },
   batchNormEvalForward(a) {
-    const { block: b, flags } = a, d = dimsOf(a);
+    const { block: b, flags } = a, d = dimsOfArgs(a);
     b.stat("mean").set(b.param("runMean"));
     b.stat("var").set(b.param("runVar"));
     referenceInvstd(b.stat("var"), a.eps, b.stat("invstd"));
@@ -60,7 +60,7 @@ const referenceKernels: Kernels = {
     if (flags & FLAGS.relu) referenceRelu(a.y.f32());
   },
   batchNormBackward(a) {
-    const { block: b, flags } = a, d = dimsOf(a);
+    const { block: b, flags } = a, d = dimsOfArgs(a);
     const mean = b.stat("mean"), invstd = b.stat("invstd"), sumDy = b.stat("sumDy"), sumDyXmu = b.stat("sumDyXmu");
     const weight = param(b, "weight", flags, FLAGS.weight);
     let g: Float32Array | Float64Array = a.dy.f32();
@@ -76,20 +76,20 @@ const referenceKernels: Kernels = {
     referenceAffineGrads(sumDy, sumDyXmu, invstd, param(b, "dweight", flags, FLAGS.dweight), param(b, "dbias", flags, FLAGS.dbias));
   },
   channelStats(a) {
-    referenceChannelStats(a.x.f32(), dimsOf(a), a.block.stat("mean"), a.block.stat("var"));
+    referenceChannelStats(a.x.f32(), dimsOfArgs(a), a.block.stat("mean"), a.block.stat("var"));
   },
   applyStats(a) {
     const { block: b, flags } = a;
-    referenceApply(a.x.f32(), a.y.f32(), dimsOf(a), b.stat("mean"), b.stat("invstd"), param(b, "weight", flags, FLAGS.weight), param(b, "bias", flags, FLAGS.bias));
+    referenceApply(a.x.f32(), a.y.f32(), dimsOfArgs(a), b.stat("mean"), b.stat("invstd"), param(b, "weight", flags, FLAGS.weight), param(b, "bias", flags, FLAGS.bias));
   },
   backwardReduce(a) {
     const b = a.block;
-    referenceBackwardReduce(a.dy.f32(), a.x.f32(), dimsOf(a), b.stat("mean"), b.stat("sumDy"), b.stat("sumDyXmu"));
+    referenceBackwardReduce(a.dy.f32(), a.x.f32(), dimsOfArgs(a), b.stat("mean"), b.stat("sumDy"), b.stat("sumDyXmu"));
   },
   backwardElemt(a) {
     const { block: b, flags } = a;
     referenceBackwardElemt(
-      a.dy.f32(), a.x.f32(), a.dx!.f32(), dimsOf(a), true, b.stat("mean"), b.stat("invstd"), param(b, "weight", flags, FLAGS.weight),
+      a.dy.f32(), a.x.f32(), a.dx!.f32(), dimsOfArgs(a), true, b.stat("mean"), b.stat("invstd"), param(b, "weight", flags, FLAGS.weight),
       b.stat("sumDy"), b.stat("sumDyXmu"), a.count,
     );
   },

@@ -3,7 +3,7 @@
 
 import type { Backend, KernelBackend } from "./backend.js";
 import { fail } from "./checks.js";
-import { createBackend } from "./wasm-backend.js";
+import { createKernelBackend } from "./wasm-backend.js";
 
 let current: KernelBackend | undefined;
 
@@ -12,7 +12,7 @@ export function getDefaultBackend(): Backend {
 }
 
 function defaultBackend(): KernelBackend {
-  return (current ??= backendOption("getDefaultBackend", createBackend(), "backend", false));
+  return (current ??= createKernelBackend());
 }
 
 /** Makes `backend` the default for modules, functional calls and tensors created after this. */

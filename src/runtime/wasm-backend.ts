@@ -121,6 +121,11 @@ function wasmBackend(kind: WasmBuild, exports: KernelExports, maxBytes: number):
  * inlined and small, so compiling them does not need a promise.
  */
 export function createBackend(options: BackendOptions = {}): Backend {
+  return createKernelBackend(options);
+}
+
+/** createBackend, typed with its kernels for the package's own callers. @internal */
+export function createKernelBackend(options: BackendOptions = {}): KernelBackend {
   const { simd = "auto", maxMemoryBytes = WASM32_MAX_BYTES } = options;
   if (simd !== "auto" && typeof simd !== "boolean") {
     fail("createBackend", `option simd must be true, false or "auto", got ${String(simd)}`);

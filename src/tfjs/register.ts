@@ -2,7 +2,7 @@
 
 import { describe, fail } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
-import { createBackend } from "../runtime/wasm-backend.js";
+import { createKernelBackend } from "../runtime/wasm-backend.js";
 import { ChannelsLastEval, type ChannelParams } from "./runner.js";
 import type { RegisterTfjsOptions, TfjsKernelArgs, TfjsKernelBackend, TfjsKernelConfig, TfjsLike, TfjsTensorInfo } from "./types.js";
 
@@ -68,7 +68,7 @@ export function registerTfjsKernels(tf: TfjsLike, options: RegisterTfjsOptions =
     fail(WHERE, `backends must be a non-empty array of TF.js backend names such as ["cpu"], got ${describe(names)}`);
   }
   if (new Set(names).size !== names.length) fail(WHERE, `backends must not repeat a name, got ${describe(names)}`);
-  const backend = backendOption(WHERE, options.backend ?? createBackend());
+  const backend = options.backend == null ? createKernelBackend() : backendOption(WHERE, options.backend);
   const originals = names.map((name) => {
     const original = tf.getKernel(KERNEL, name);
     if (!original) {

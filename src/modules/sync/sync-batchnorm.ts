@@ -10,7 +10,7 @@ import type { Gradients, Tensor } from "../../runtime/tensor.js";
 import type { BatchNormContext } from "../../ops/batchnorm.js";
 import type { Input } from "../../ops/shapes.js";
 import type { Workspace } from "../../ops/workspace.js";
-import { runningUpdate, updateRunningStats } from "../../ops/running.js";
+import { invstdOf, runningUpdate, updateRunningStats } from "../../ops/running.js";
 import { affineGrads, applyStats, shardDx, shardGradSums, shardStats } from "../../ops/split.js";
 import { BatchNormBase, type BatchNormOptions } from "../batchnorm.js";
 import { SyncChannel } from "./channel.js";
@@ -71,7 +71,7 @@ export class SyncBatchNorm extends BatchNormBase {
     if (global.count === 1) {
       fail(where, "expected more than 1 value per channel over all ranks when using batch statistics, got 1");
     }
-    const invstd = global.var.map((v) => 1 / Math.sqrt(v + this.eps));
+    const invstd = invstdOf(global.var, this.eps);
     const y = applyStats(ws, where, local.x, input, d, { mean: global.mean, invstd }, this.weight, this.bias);
     if (this.training && this.trackRunningStats) {
       const update = runningUpdate(this.convention, this.momentum, this.batches, global.count);
