@@ -7,6 +7,7 @@ export { batchNormTrainForward, batchNormEvalForward, batchNormBackward } from "
 export { channelStats, applyStats, backwardReduce, backwardElemt } from "./split";
 export { layerNormForward, layerNormBackward } from "./layernorm";
 export { groupNormForward, groupNormBackward } from "./groupnorm";
+export { rowNormForward, rowNormBackward } from "./rownorm";
 export { blockBytes } from "./block";
 
 /** First byte the host may use: everything below belongs to static data and the stack. */

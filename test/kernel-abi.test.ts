@@ -35,10 +35,17 @@ interface Setup {
   dims: Record<string, number>;
   elements: number;
   block: [number, number, number];
+  /** Flags beyond the common ones (the row norms: centered, or not, with the residual add's bias). */
+  flags?: number;
 }
 
-function setupOf(name: KernelName, channelsLast: boolean): Setup {
+/** `variant`: channels last for batch norm, layer norm rather than RMS norm for the row norms. */
+function setupOf(name: KernelName, variant: boolean): Setup {
+  const channelsLast = variant;
   if (name.startsWith("layerNorm")) return { dims: { R: 4, L: 9 }, elements: 36, block: [4, 9, 24 * 9] };
+  if (name.startsWith("rowNorm")) {
+    return { dims: { R: 4, L: 9 }, elements: 36, block: [4, 9, 36 * 9], flags: FLAGS.addBias | FLAGS.daddBias | (variant ? FLAGS.centered : 0) };
+  }
   if (name.startsWith("groupNorm")) {
     return { dims: { N: 2, C: 6, S: 5, G: 3 }, elements: 60, block: [6, 6, 16 * 12] };
   }
@@ -47,7 +54,7 @@ function setupOf(name: KernelName, channelsLast: boolean): Setup {
   return { dims, elements: dims.N * dims.C * dims.S, block: [5, 5, 20 * 5] };
 }
 
-const TENSORS = ["x", "y", "dy", "dx"] as const;
+const TENSORS = ["x", "y", "dy", "dx", "residual", "sum", "dsum"] as const;
 const FIELDS: BlockField[] = [...STAT_FIELDS, ...PARAM_FIELDS, "coef", "scratch"];
 
 /** Byte ranges of each field of a block. */
@@ -78,9 +85,11 @@ describe("each kernel writes only what it declares and reads nothing else", () =
       let checked = 0;
       for (const name of NAMES) {
         const spec = KERNELS[name];
-        const layouts = "S" in setupOf(name, false).dims && !("G" in setupOf(name, false).dims) ? [false, true] : [false];
-        for (const channelsLast of layouts) {
-          const { dims, elements, block: [K, P, scratch] } = setupOf(name, channelsLast);
+        const plain = setupOf(name, false);
+        const variants = ("S" in plain.dims && !("G" in plain.dims)) || plain.flags !== undefined ? [false, true] : [false];
+        for (const variant of variants) {
+          const channelsLast = variant && "S" in plain.dims;
+          const { dims, elements, block: [K, P, scratch], flags: extra = 0 } = setupOf(name, variant);
           const tensors = Object.fromEntries(TENSORS.map((t) => [t, backend.alloc(elements * 4)])) as Record<string, Region>;
           const blockRegion = backend.alloc(blockBytes(K, P, scratch));
           const block = new Block(blockRegion, K, P);
@@ -99,7 +108,7 @@ describe("each kernel writes only what it declares and reads nothing else", () =
             fields: Object.fromEntries(FIELDS.map((f) => [f, bytes(blockRegion, ...ranges.get(f)!)])),
           });
           const flags = FLAGS.weight | FLAGS.bias | FLAGS.dweight | FLAGS.dbias | FLAGS.training |
-            (channelsLast ? FLAGS.channelsLast : 0);
+            (channelsLast ? FLAGS.channelsLast : 0) | extra;
           const args = { ...dims, ...tensors, flags, eps: 1e-5, count: (dims.N ?? 0) * (dims.S ?? 0), block };
           const run = () => (backend[name] as (a: KernelArgs<typeof name>) => void)(args as never);
 

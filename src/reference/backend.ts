@@ -12,6 +12,7 @@ import {
 import {
   referenceGroupNorm, referenceGroupNormBackward, referenceLayerNorm, referenceLayerNormBackward,
 } from "./norms.js";
+import { referenceRowNorm, referenceRowNormBackward } from "./rownorm.js";
 
 class HeapRegion implements Region {
   readonly ptr = 0;
@@ -119,6 +120,23 @@ const referenceKernels: Kernels = {
     referenceGroupNormBackward(
       a.dy.f32(), a.x.f32(), a.dx && a.dx.f32(), a, param(b, "weight", flags, FLAGS.weight),
       param(b, "dweight", flags, FLAGS.dweight), param(b, "dbias", flags, FLAGS.dbias), b.stat("mean"), b.stat("invstd"),
+    );
+  },
+  rowNormForward(a) {
+    const { block: b, flags } = a;
+    const add = a.residual && a.sum
+      ? { residual: a.residual.f32(), addBias: param(b, "addBias", flags, FLAGS.addBias), sum: a.sum.f32() } : null;
+    referenceRowNorm(
+      a.x.f32(), add, a.y.f32(), a.R, a.L, (flags & FLAGS.centered) !== 0, a.eps, param(b, "weight", flags, FLAGS.weight),
+      param(b, "bias", flags, FLAGS.bias), b.stat("mean"), b.stat("invstd"),
+    );
+  },
+  rowNormBackward(a) {
+    const { block: b, flags } = a;
+    referenceRowNormBackward(
+      a.dy.f32(), a.x.f32(), a.dsum && a.dsum.f32(), a.dx && a.dx.f32(), a.R, a.L, (flags & FLAGS.centered) !== 0,
+      param(b, "weight", flags, FLAGS.weight), param(b, "dweight", flags, FLAGS.dweight), param(b, "dbias", flags, FLAGS.dbias),
+      param(b, "daddBias", flags, FLAGS.daddBias), b.stat("mean"), b.stat("invstd"),
     );
   },
 };

@@ -2,14 +2,14 @@
 // region holding every per-channel (batch norm) or per-row / per-group (layer and group
 // norm) array of the call, for K statistics and P parameters:
 //   f64 K each: mean, var (biased), invstd, sumDy, sumDyXmu
-//   f32 P each: weight, bias, dweight, dbias, runMean, runVar
+//   f32 P each: weight, bias, dweight, dbias, runMean, runVar, addBias, daddBias
 //   f32 7P: coef (kernel-private), then scratch (kernel-private)
 // K is rounded up to even and P to a multiple of 4 so every array starts 16-byte aligned.
 
 import type { Region } from "./backend.js";
 
 export const STAT_FIELDS = ["mean", "var", "invstd", "sumDy", "sumDyXmu"] as const;
-export const PARAM_FIELDS = ["weight", "bias", "dweight", "dbias", "runMean", "runVar"] as const;
+export const PARAM_FIELDS = ["weight", "bias", "dweight", "dbias", "runMean", "runVar", "addBias", "daddBias"] as const;
 export type StatField = (typeof STAT_FIELDS)[number];
 export type ParamField = (typeof PARAM_FIELDS)[number];
 /** Every named part of a block (the kernel declaration's reads / writes name these too). */

@@ -5,7 +5,8 @@
 // test/kernel-abi.test.ts checks every build's exports against it (names, arities, the
 // block's size and that each kernel writes only what it declares).
 //
-// Argument kinds: x / y / dy / dx are tensors (Regions; dx may be null: not wanted); N, C,
+// Argument kinds: x / y / dy / dx / residual / sum / dsum are tensors (Regions; dx may be
+// null: not wanted; residual, sum and dsum may be null: no residual add); N, C,
 // S, G, R, L are dims; flags is a word of FLAGS bits; eps and count are f64 scalars; block
 // is the argument block.
 
@@ -13,7 +14,7 @@ import type { Block, BlockField } from "./block.js";
 import type { Region } from "./backend.js";
 
 /** The tensors a kernel may read or write, besides the fields of its block. */
-type Tensor = "x" | "y" | "dy" | "dx";
+type Tensor = "x" | "y" | "dy" | "dx" | "residual" | "sum" | "dsum";
 
 /** Every argument a kernel may take (see the kinds above). */
 type Argument = Tensor | "N" | "C" | "S" | "G" | "R" | "L" | "flags" | "eps" | "count" | "block";
@@ -79,6 +80,20 @@ export const KERNELS = {
     ["dy", "x", "dx", "N", "C", "S", "G", "flags", "block"],
     ["dy", "x", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "scratch"],
   ),
+  /**
+   * Layer norm (flags.centered) or RMS norm over R rows of L values, of x or, with a residual,
+   * of sum = x + residual (+ addBias), which is written: invstd (and mean, centered) per row
+   * (K = R), weight / bias / addBias per element (P = L).
+   */
+  rowNormForward: kernel(
+    ["x", "residual", "sum", "y", "R", "L", "flags", "eps", "block"],
+    ["x", "residual", "weight", "bias", "addBias"], ["sum", "y", "mean", "invstd"],
+  ),
+  /** Row-norm gradients from the forward's statistics, x the normalized input; dx gets dsum added, daddBias sums dx. */
+  rowNormBackward: kernel(
+    ["dy", "x", "dsum", "dx", "R", "L", "flags", "block"],
+    ["dy", "x", "dsum", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "daddBias", "scratch"],
+  ),
 } as const;
 
 /** Bits of a kernel's flags argument (assembly/block.ts). */
@@ -93,13 +108,19 @@ export const FLAGS = {
   bias: 16,
   dweight: 32,
   dbias: 64,
+  /** Row norms: layer norm (mean and variance) rather than RMS norm. */
+  centered: 128,
+  /** Row norms: addBias present (read) / daddBias wanted (written). */
+  addBias: 256,
+  daddBias: 512,
 } as const;
 
 export type KernelName = keyof typeof KERNELS;
 type ArgName<K extends KernelName> = (typeof KERNELS)[K]["args"][number];
 
 /** What one argument of a kernel is on the host. */
-type ArgValue<A> = A extends "x" | "y" | "dy" ? Region : A extends "dx" ? Region | null : A extends "block" ? Block : number;
+type ArgValue<A> = A extends "x" | "y" | "dy" ? Region
+  : A extends "dx" | "residual" | "sum" | "dsum" ? Region | null : A extends "block" ? Block : number;
 
 /** A kernel's arguments by name. */
 export type KernelArgs<K extends KernelName> = { readonly [A in ArgName<K>]: ArgValue<A> };

@@ -1,0 +1,349 @@
+// Row norms: R rows of L contiguous floats (L = the product of normalizedShape), each
+// normalized by its own statistics, then scaled and shifted elementwise. Two flags pick the
+// op: CENTERED is layer norm (mean and variance), without it RMS norm (the root mean square,
+// mean 0):
+//   y[r, i] = (s[r, i] - mean[r]) * invstd[r] * w[i] + b[i],  invstd = 1 / sqrt(mean((s - mean)^2) + eps),
+// and a residual tensor makes s = x + residual (+ addBias[i]), the transformer's residual
+// stream, which is written out as `sum`; without one s is x. Per row the add, the statistics
+// and the apply run back to back while the row is in cache, so the inputs come from memory
+// once. The backward is the same for both inputs of the add: dx = d(norm)/ds + dsum.
+//
+// Coefficients are computed per row in f64 and rounded once, as in layernorm.ts: xhat =
+// (s - shift) * scale + offset with shift the mean rounded to f32 (0 for RMS norm).
+
+import { runMoments, momentMean, momentM2, runWeightedSums, dotSumDy, dotSumDyX } from "./rowstats";
+import { runApply, runElemt } from "./runmaps";
+import {
+  ADD_BIAS, ADD_BIAS_AT, BIAS, BIAS_AT, CENTERED, DADD_BIAS, DADD_BIAS_AT, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN,
+  WEIGHT, WEIGHT_AT, optional, scratchOf, stat,
+} from "./block";
+
+/** Rows of at most this many values take the all-f64 backward (see exactRows). */
+const EXACT_ROW: i32 = 8;
+/** Rows whose parameter-gradient contributions are summed in f32 before widening to f64. */
+const FLUSH_ROWS: i32 = 32;
+
+/**
+ * Forward: y, the block's invstd[r] (and mean[r] when CENTERED; K = R), and with a residual
+ * (non-zero pointer) sum = x + residual (+ addBias when flagged). weight / bias / addBias (P = L) as flagged.
+ */
+export function rowNormForward(
+  x: usize, residual: usize, sum: usize, y: usize, R: i32, L: i32, flags: i32, eps: f64, block: usize,
+): void {
+  const weight = optional(block, R, L, WEIGHT_AT, flags, WEIGHT), bias = optional(block, R, L, BIAS_AT, flags, BIAS);
+  const addBias = optional(block, R, L, ADD_BIAS_AT, flags, ADD_BIAS);
+  const centered = (flags & CENTERED) != 0;
+  const mean64 = stat(block, R, MEAN), invstd64 = stat(block, R, INVSTD);
+  const rowBytes = <usize>L << 2;
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * rowBytes;
+    let s = x + o;
+    if (residual) {
+      s = sum + o;
+      addRow(x + o, residual + o, addBias, s, L);
+    }
+    let mean: f64 = 0, invstd: f64;
+    if (centered) {
+      runMoments(s, L);
+      mean = momentMean();
+      invstd = 1.0 / Math.sqrt(momentM2() / <f64>L + eps);
+      store<f64>(mean64 + (<usize>r << 3), mean);
+    } else {
+      invstd = 1.0 / Math.sqrt(sumSquares(s, L) / <f64>L + eps);
+    }
+    store<f64>(invstd64 + (<usize>r << 3), invstd);
+    const shift = <f32>mean;
+    applyRow(s, y + o, L, shift, <f32>invstd, <f32>(-(mean - <f64>shift) * invstd), weight, bias);
+  }
+}
+
+/** s = x + r (+ ab, when non-zero) over one row. */
+function addRow(x: usize, r: usize, ab: usize, s: usize, L: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (ab) {
+      for (; i + 4 <= L; i += 4) {
+        const q = <usize>i << 2;
+        v128.store(s + q, f32x4.add(f32x4.add(v128.load(x + q), v128.load(r + q)), v128.load(ab + q)));
+      }
+    } else {
+      for (; i + 8 <= L; i += 8) {
+        const q = <usize>i << 2;
+        v128.store(s + q, f32x4.add(v128.load(x + q), v128.load(r + q)));
+        v128.store(s + q, f32x4.add(v128.load(x + q, 16), v128.load(r + q, 16)), 16);
+      }
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const v = load<f32>(x + q) + load<f32>(r + q);
+    store<f32>(s + q, ab ? v + load<f32>(ab + q) : v);
+  }
+}
+
+/** sum(s^2) over one row in f64 (no f32 square can overflow it). */
+function sumSquares(s: usize, L: i32): f64 {
+  let i = 0;
+  let total: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    for (; i + 8 <= L; i += 8) {
+      const q = <usize>i << 2;
+      const u = v128.load(s + q), v = v128.load(s + q, 16);
+      const u0 = f64x2.promote_low_f32x4(u), u1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(u, u, 2, 3, 0, 1));
+      const v0 = f64x2.promote_low_f32x4(v), v1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+      a0 = f64x2.add(a0, f64x2.mul(u0, u0));
+      a1 = f64x2.add(a1, f64x2.mul(u1, u1));
+      a2 = f64x2.add(a2, f64x2.mul(v0, v0));
+      a3 = f64x2.add(a3, f64x2.mul(v1, v1));
+    }
+    const a = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    total = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  }
+  for (; i < L; i++) {
+    const v = <f64>load<f32>(s + (<usize>i << 2));
+    total += v * v;
+  }
+  return total;
+}
+
+/** y = ((s - shift) * scale + offset) * w + b over one row (w, b == 0: absent). */
+function applyRow(s: usize, y: usize, L: i32, shift: f32, scale: f32, offset: f32, w: usize, b: usize): void {
+  if (!w && !b) {
+    runApply(s, y, L, shift, scale, offset);
+    return;
+  }
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset);
+    if (w && b) {
+      for (; i + 4 <= L; i += 4) {
+        const q = <usize>i << 2;
+        const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(s + q), vs), vk), vo);
+        v128.store(y + q, f32x4.add(f32x4.mul(h, v128.load(w + q)), v128.load(b + q)));
+      }
+    } else if (w) {
+      for (; i + 8 <= L; i += 8) {
+        const q = <usize>i << 2;
+        const h0 = f32x4.add(f32x4.mul(f32x4.sub(v128.load(s + q), vs), vk), vo);
+        const h1 = f32x4.add(f32x4.mul(f32x4.sub(v128.load(s + q, 16), vs), vk), vo);
+        v128.store(y + q, f32x4.mul(h0, v128.load(w + q)));
+        v128.store(y + q, f32x4.mul(h1, v128.load(w + q, 16)), 16);
+      }
+    } else {
+      for (; i + 4 <= L; i += 4) {
+        const q = <usize>i << 2;
+        const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(s + q), vs), vk), vo);
+        v128.store(y + q, f32x4.add(h, v128.load(b + q)));
+      }
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const h = (load<f32>(s + q) - shift) * scale + offset;
+    store<f32>(y + q, (w ? h * load<f32>(w + q) : h) + (b ? load<f32>(b + q) : 0));
+  }
+}
+
+/**
+ * Backward given the forward's invstd64 (and mean64 when CENTERED), x being the normalized
+ * input (the forward's sum when it had a residual). With g = dy * w:
+ *   dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) (+ dsum)  per row (RMS norm: without mean(g)),
+ *   dweight[i] = sum over rows of dy * xhat, dbias[i] = sum of dy, daddBias[i] = sum of dx.
+ * dx may be 0 when not wanted (then there is no daddBias); dsum 0: none; dweight / dbias /
+ * daddBias are written as flagged; no weight means ones.
+ * scratch: 3 * L f32 then 3 * L f64 (block sums, then totals of dweight / dbias / daddBias).
+ */
+export function rowNormBackward(dy: usize, x: usize, dsum: usize, dx: usize, R: i32, L: i32, flags: i32, block: usize): void {
+  const weight = optional(block, R, L, WEIGHT_AT, flags, WEIGHT);
+  const dweight = optional(block, R, L, DWEIGHT_AT, flags, DWEIGHT), dbias = optional(block, R, L, DBIAS_AT, flags, DBIAS);
+  const daddBias = dx ? optional(block, R, L, DADD_BIAS_AT, flags, DADD_BIAS) : 0;
+  const centered = (flags & CENTERED) != 0;
+  const mean64 = stat(block, R, MEAN), invstd64 = stat(block, R, INVSTD);
+  const scratch = scratchOf(block, R, L);
+  const rowBytes = <usize>L << 2;
+  // The block sums and totals of the wanted gradients (0: not wanted).
+  const blockW = dweight ? scratch : 0, blockB = dbias ? scratch + rowBytes : 0, blockA = daddBias ? scratch + 2 * rowBytes : 0;
+  const totals = scratch + 3 * rowBytes, totalBytes = <usize>L << 3;
+  const params = dweight != 0 || dbias != 0 || daddBias != 0;
+  if (params) memory.fill(scratch, 0, 3 * rowBytes + 3 * totalBytes);
+  if (L <= EXACT_ROW) {
+    exactRows(dy, x, dsum, dx, R, L, centered, weight, params, mean64, invstd64, totals, totals + totalBytes, totals + 2 * totalBytes);
+  } else {
+    const invL = 1.0 / <f64>L;
+    for (let r = 0; r < R; r++) {
+      const o = <usize>r * rowBytes;
+      const mean = centered ? load<f64>(mean64 + (<usize>r << 3)) : 0;
+      const invstd = load<f64>(invstd64 + (<usize>r << 3));
+      const shift = <f32>mean;
+      const resid = mean - <f64>shift;
+      const scale = <f32>invstd, offset = <f32>(-resid * invstd);
+      if (dx) {
+        runWeightedSums(dy + o, x + o, weight, L, shift);
+        const sumG = centered ? dotSumDy() : 0;
+        const sumGXmu = dotSumDyX() - resid * sumG;
+        // dx = (g + b * (x - shift) + k) * invstd, as layernorm.ts (k = 0 for RMS norm).
+        const b = -invstd * invstd * sumGXmu * invL;
+        const k = centered ? -sumG * invL - b * resid : 0;
+        if (weight && blockW) {
+          gradAccumulateRow(dy + o, x + o, dx + o, weight, L, shift, scale, <f32>b, <f32>k, offset, blockW);
+        } else {
+          if (weight) gradRow(dy + o, x + o, dx + o, weight, L, shift, scale, <f32>b, <f32>k);
+          else runElemt(dy + o, x + o, dx + o, L, shift, 1, <f32>b, <f32>k, scale);
+          if (blockW) accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW);
+        }
+        if (dsum) addInto(dx + o, dsum + o, L);
+        if (blockA) addInto(blockA, dx + o, L);
+      } else if (blockW) {
+        accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW);
+      }
+      if (blockB) addInto(blockB, dy + o, L);
+      if (params && ((r + 1) % FLUSH_ROWS == 0 || r == R - 1)) {
+        for (let j = 0; j < 3; j++) flushBlock(L, scratch + <usize>j * rowBytes, totals + <usize>j * totalBytes);
+      }
+    }
+  }
+  if (dweight) narrowInto(dweight, totals, L);
+  if (dbias) narrowInto(dbias, totals + totalBytes, L);
+  if (daddBias) narrowInto(daddBias, totals + 2 * totalBytes, L);
+}
+
+/** out[i] = f32(total[i]) over L values. */
+function narrowInto(out: usize, total: usize, L: i32): void {
+  for (let i = 0; i < L; i++) store<f32>(out + (<usize>i << 2), <f32>load<f64>(total + (<usize>i << 3)));
+}
+
+/** dx = (dy * w + b * (x - shift) + k) * a over one row. */
+function gradRow(dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a: f32, b: f32, k: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k);
+    for (; i + 4 <= L; i += 4) {
+      const q = <usize>i << 2;
+      const g = f32x4.mul(v128.load(dy + q), v128.load(w + q));
+      v128.store(dx + q, f32x4.mul(f32x4.add(f32x4.add(g, f32x4.mul(vb, f32x4.sub(v128.load(x + q), vs))), vk), va));
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    store<f32>(dx + q, (load<f32>(dy + q) * load<f32>(w + q) + b * (load<f32>(x + q) - shift) + k) * a);
+  }
+}
+
+/**
+ * gradRow and the dweight part of accumulateRow in one pass (the module's case): dy, x and
+ * x - shift are loaded and formed once.
+ */
+function gradAccumulateRow(
+  dy: usize, x: usize, dx: usize, w: usize, L: i32, shift: f32, a: f32, b: f32, k: f32, offset: f32, blockW: usize,
+): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k), vo = f32x4.splat(offset);
+    for (; i + 8 <= L; i += 8) {
+      const q = <usize>i << 2;
+      const g0 = v128.load(dy + q), g1 = v128.load(dy + q, 16);
+      const d0 = f32x4.sub(v128.load(x + q), vs), d1 = f32x4.sub(v128.load(x + q, 16), vs);
+      const t0 = f32x4.add(f32x4.mul(g0, v128.load(w + q)), f32x4.mul(vb, d0));
+      const t1 = f32x4.add(f32x4.mul(g1, v128.load(w + q, 16)), f32x4.mul(vb, d1));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t0, vk), va));
+      v128.store(dx + q, f32x4.mul(f32x4.add(t1, vk), va), 16);
+      const h0 = f32x4.add(f32x4.mul(d0, va), vo), h1 = f32x4.add(f32x4.mul(d1, va), vo);
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(g0, h0)));
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q, 16), f32x4.mul(g1, h1)), 16);
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    const g = load<f32>(dy + q);
+    const d = load<f32>(x + q) - shift;
+    store<f32>(dx + q, (g * load<f32>(w + q) + b * d + k) * a);
+    store<f32>(blockW + q, load<f32>(blockW + q) + g * (d * a + offset));
+  }
+}
+
+/** blockW += dy * xhat over one row, xhat = (x - shift) * scale + offset. */
+function accumulateRow(dy: usize, x: usize, L: i32, shift: f32, scale: f32, offset: f32, blockW: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vs = f32x4.splat(shift), vk = f32x4.splat(scale), vo = f32x4.splat(offset);
+    for (; i + 4 <= L; i += 4) {
+      const q = <usize>i << 2;
+      const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+      v128.store(blockW + q, f32x4.add(v128.load(blockW + q), f32x4.mul(v128.load(dy + q), h)));
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    store<f32>(blockW + q, load<f32>(blockW + q) + load<f32>(dy + q) * ((load<f32>(x + q) - shift) * scale + offset));
+  }
+}
+
+/** dst += src over one row. */
+function addInto(dst: usize, src: usize, L: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= L; i += 4) {
+      const q = <usize>i << 2;
+      v128.store(dst + q, f32x4.add(v128.load(dst + q), v128.load(src + q)));
+    }
+  }
+  for (; i < L; i++) {
+    const q = <usize>i << 2;
+    store<f32>(dst + q, load<f32>(dst + q) + load<f32>(src + q));
+  }
+}
+
+/** Adds the f32 block sums into the f64 totals and clears them. */
+function flushBlock(L: i32, blockSums: usize, total: usize): void {
+  for (let i = 0; i < L; i++) {
+    const o8 = <usize>i << 3;
+    store<f64>(total + o8, load<f64>(total + o8) + <f64>load<f32>(blockSums + (<usize>i << 2)));
+  }
+  memory.fill(blockSums, 0, <usize>L << 2);
+}
+
+/**
+ * The backward straight from the definition in f64, for rows of very few values: with one
+ * value per row the exact RMS-norm dx is eps / (x^2 + eps) times dy / rms, a difference of
+ * O(1) terms that f32 coefficients would lose (layer norm: two values, see layernorm.ts).
+ */
+function exactRows(
+  dy: usize, x: usize, dsum: usize, dx: usize, R: i32, L: i32, centered: bool, weight: usize, params: bool,
+  mean64: usize, invstd64: usize, totalW: usize, totalB: usize, totalA: usize,
+): void {
+  const invL = 1.0 / <f64>L;
+  for (let r = 0; r < R; r++) {
+    const mean = centered ? load<f64>(mean64 + (<usize>r << 3)) : 0;
+    const invstd = load<f64>(invstd64 + (<usize>r << 3));
+    const base = <usize>r * <usize>L;
+    let sg: f64 = 0, sgx: f64 = 0;
+    for (let i = 0; i < L; i++) {
+      const q = (base + <usize>i) << 2;
+      const d = <f64>load<f32>(dy + q);
+      const w = weight ? <f64>load<f32>(weight + (<usize>i << 2)) : 1.0;
+      const xhat = (<f64>load<f32>(x + q) - mean) * invstd;
+      sg += d * w;
+      sgx += d * w * xhat;
+      if (params) {
+        const o8 = <usize>i << 3;
+        store<f64>(totalW + o8, load<f64>(totalW + o8) + d * xhat);
+        store<f64>(totalB + o8, load<f64>(totalB + o8) + d);
+      }
+    }
+    if (!dx) continue;
+    const mg = centered ? sg * invL : 0, mgx = sgx * invL;
+    for (let i = 0; i < L; i++) {
+      const q = (base + <usize>i) << 2;
+      const w = weight ? <f64>load<f32>(weight + (<usize>i << 2)) : 1.0;
+      const xhat = (<f64>load<f32>(x + q) - mean) * invstd;
+      let v = invstd * (<f64>load<f32>(dy + q) * w - mg - xhat * mgx);
+      if (dsum) v += <f64>load<f32>(dsum + q);
+      store<f32>(dx + q, <f32>v);
+      if (params) {
+        const o8 = <usize>i << 3;
+        store<f64>(totalA + o8, load<f64>(totalA + o8) + v);
+      }
+    }
+  }
+}
