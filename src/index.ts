@@ -10,6 +10,8 @@ export { LayerNorm } from "./modules/layernorm.js";
 export type { LayerNormOptions } from "./modules/layernorm.js";
 export { GroupNorm } from "./modules/groupnorm.js";
 export type { GroupNormOptions } from "./modules/groupnorm.js";
+export { RMSNorm } from "./modules/rmsnorm.js";
+export type { RMSNormOptions } from "./modules/rmsnorm.js";
 export { InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, InstanceNormBase } from "./modules/instancenorm.js";
 export type { InstanceNormOptions } from "./modules/instancenorm.js";
 export type { NormStateDict } from "./modules/module.js";
@@ -30,6 +32,14 @@ export type {
   NormResult, LayerNormFunctionalOptions, GroupNormFunctionalOptions, InstanceNormFunctionalOptions,
   NormBackwardOptions, InstanceNormBackwardOptions,
 } from "./functional/norms.js";
+export {
+  rmsNorm, rmsNormBackward, addLayerNorm, addLayerNormBackward, addRmsNorm, addRmsNormBackward,
+} from "./functional/rownorm.js";
+export type {
+  RmsNormResult, RmsNormFunctionalOptions, RmsNormBackwardOptions, RmsNormGradients, AddLayerNormOptions, AddRmsNormOptions,
+  AddLayerNormResult, AddRmsNormResult, AddLayerNormBackwardOptions, AddRmsNormBackwardOptions, AddLayerNormGradients,
+  AddRmsNormGradients,
+} from "./functional/rownorm.js";
 export {
   batchNormStats, batchNormGatherStats, batchNormElemt, batchNormBackwardReduce, batchNormBackwardElemt,
 } from "./functional/split.js";

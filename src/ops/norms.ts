@@ -1,24 +1,35 @@
-// Layer norm and group norm (instance norm's own-statistics path is group norm with one
-// channel per group) over a Workspace, shared by the modules and the functional API. The
-// forward's per-row / per-group statistics stay in the workspace's block for the backward.
+// Layer norm, group norm (instance norm's own-statistics path is group norm with one
+// channel per group) and the row norms (RMS norm, and layer or RMS norm of a residual add)
+// over a Workspace, shared by the modules and the functional API. The forward's per-row /
+// per-group statistics stay in the workspace's block for the backward.
 
 import type { GroupDims, Region } from "../runtime/backend.js";
 import type { Block } from "../runtime/block.js";
-import type { SavedStats } from "../runtime/checks.js";
 import { FLAGS } from "../runtime/kernels.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { Gradients } from "./batchnorm.js";
 import type { Input } from "./shapes.js";
-import type { ForwardRequest, KeptInput, Workspace } from "./workspace.js";
+import type { ForwardRequest, KeptInput, StagedInput, Workspace } from "./workspace.js";
 
-/** Layer norm: R rows of L values. Group norm: (N, C, S) in G groups. */
+/**
+ * Layer norm: R rows of L values. Group norm: (N, C, S) in G groups. Row norms: R rows of L
+ * values, centered (layer norm, the residual-add ops' kernel) or not (RMS norm).
+ */
 export type Geometry =
   | { readonly op: "layer"; readonly R: number; readonly L: number }
-  | { readonly op: "group"; readonly d: GroupDims };
+  | { readonly op: "group"; readonly d: GroupDims }
+  | { readonly op: "rows"; readonly R: number; readonly L: number; readonly centered: boolean };
 
 /** The block of a call: K statistics (rows or (n, g) runs), P parameters, the backward's scratch. */
 function blockOf(g: Geometry): readonly [number, number, number] {
-  return g.op === "layer" ? [g.R, g.L, 24 * g.L] : [g.d.N * g.d.G, g.d.C, 16 * g.d.N * g.d.C];
+  if (g.op === "group") return [g.d.N * g.d.G, g.d.C, 16 * g.d.N * g.d.C];
+  return [g.R, g.L, (g.op === "layer" ? 24 : 36) * g.L];
+}
+
+/** The statistics a backward is given instead of recomputing them (RMS norm has no mean). */
+export interface GivenStats {
+  readonly mean?: ArrayLike<number> | null;
+  readonly invstd: ArrayLike<number>;
 }
 
 /** What a backward needs of its forward; the statistics and the weight are in the block. */
@@ -29,24 +40,48 @@ export interface NormContext extends KeptInput {
 
 export interface NormForward extends ForwardRequest {
   readonly geometry: Geometry;
+  /** Row norms only: normalize sum = x + residual (+ addBias, one value per element of a row), written out too. */
+  readonly residual?: Input | null;
+  readonly addBias?: ArrayLike<number> | null;
 }
 
-function runForward(ws: Workspace, g: Geometry, x: Region, y: Region, eps: number, flags: number, block: Block): void {
+/** The residual add of a row-norm forward: where the residual is and where its sum goes. */
+type Add = { readonly residual: Region; readonly sum: Region } | null;
+
+function runForward(ws: Workspace, g: Geometry, x: Region, add: Add, y: Region, eps: number, flags: number, block: Block): void {
   if (g.op === "layer") ws.backend.layerNormForward({ x, y, R: g.R, L: g.L, flags, eps, block });
-  else ws.backend.groupNormForward({ x, y, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, eps, block });
+  else if (g.op === "group") ws.backend.groupNormForward({ x, y, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, eps, block });
+  else {
+    ws.backend.rowNormForward({
+      x, residual: add && add.residual, sum: add && add.sum, y, R: g.R, L: g.L, flags: flags | (g.centered ? FLAGS.centered : 0), eps, block,
+    });
+  }
 }
 
-/** The forward; the block keeps its statistics: mean, var (biased) and invstd of each row or run. */
-export function normForward(ws: Workspace, f: NormForward): { y: Float32Array | Tensor; context: NormContext; stats: Block } {
-  const call = ws.stage(f.where, { block: blockOf(f.geometry), inputs: [["x", f.x]], outputs: [["y", f.x]] });
+/**
+ * The forward; the block keeps its statistics: mean, var (biased) and invstd of each row or
+ * run (RMS norm: invstd only). sum: the residual add's sum, null without one.
+ */
+export function normForward(
+  ws: Workspace, f: NormForward,
+): { y: Float32Array | Tensor; sum: Float32Array | Tensor | null; context: NormContext; stats: Block } {
+  const residual = f.residual ?? null, addBias = f.addBias ?? null;
+  const call = ws.stage(f.where, {
+    block: blockOf(f.geometry),
+    inputs: residual ? [["x", f.x], ["residual", residual]] : [["x", f.x]],
+    outputs: residual ? [["y", f.x], ["sum", f.x]] : [["y", f.x]],
+  });
   const b = call.block;
   if (f.weight) b.param("weight").set(f.weight);
   if (f.bias) b.param("bias").set(f.bias);
-  runForward(ws, f.geometry, call.inputs[0], call.outputs[0], f.eps, (f.weight ? FLAGS.weight : 0) | (f.bias ? FLAGS.bias : 0), b);
+  if (addBias) b.param("addBias").set(addBias);
+  const flags = (f.weight ? FLAGS.weight : 0) | (f.bias ? FLAGS.bias : 0) | (addBias ? FLAGS.addBias : 0);
+  const add = residual ? { residual: call.inputs[1], sum: call.outputs[1] } : null;
+  runForward(ws, f.geometry, call.inputs[0], add, call.outputs[0], f.eps, flags, b);
   const context: NormContext = {
     x: f.x.tensor ? f.x : call.inputs[0], shape: f.x.shape, size: f.x.size, geometry: f.geometry, hasWeight: f.weight !== null,
   };
-  return { y: call.result(0), context, stats: b };
+  return { y: call.result(0), sum: residual ? call.result(1) : null, context, stats: b };
 }
 
 /**
@@ -54,39 +89,55 @@ export function normForward(ws: Workspace, f: NormForward): { y: Float32Array | 
  * weight loaded, and the statistics given or recomputed from x and eps.
  */
 export function normContext(
-  ws: Workspace, where: string, x: Input, geometry: Geometry, weight: ArrayLike<number> | null, saved: SavedStats | null, eps: number,
+  ws: Workspace, where: string, x: Input, geometry: Geometry, weight: ArrayLike<number> | null, saved: GivenStats | null, eps: number,
 ): NormContext {
   const call = ws.stage(where, { block: blockOf(geometry), inputs: [["x", x]], work: saved ? [] : [["y", x.size * 4]] });
   const b = call.block;
   if (saved) {
-    b.stat("mean").set(saved.mean);
+    if (saved.mean) b.stat("mean").set(saved.mean);
     b.stat("invstd").set(saved.invstd);
   } else {
-    runForward(ws, geometry, call.inputs[0], call.work[0], eps, 0, b);
+    runForward(ws, geometry, call.inputs[0], null, call.work[0], eps, 0, b);
   }
   if (weight) b.param("weight").set(weight);
   return { x: x.tensor ? x : call.inputs[0], shape: x.shape, size: x.size, geometry, hasWeight: weight !== null };
 }
 
+/** The backward of a residual add (row norms only): the gradient arriving at its sum, and whether daddBias is wanted. */
+export interface AddBackward {
+  readonly dsum: Input | null;
+  readonly wantAddBias: boolean;
+}
+
 /**
  * Backward of `context`'s forward (its statistics and weight still in the block).
- * wantWeight / wantBias: whether dweight / dbias are computed (null otherwise).
+ * wantWeight / wantBias: whether dweight / dbias are computed (null otherwise); `add`: the
+ * forward had a residual add (context.x is its sum), whose dsum joins dx.
  */
 export function normBackward(
-  ws: Workspace, where: string, context: NormContext, dy: Input, wantWeight: boolean, wantBias: boolean,
-): Gradients<Float32Array | Tensor> {
+  ws: Workspace, where: string, context: NormContext, dy: Input, wantWeight: boolean, wantBias: boolean, add: AddBackward | null = null,
+): Gradients<Float32Array | Tensor> & { daddBias?: Float32Array | null } {
   const g = context.geometry;
-  const call = ws.stage(where, {
-    block: blockOf(g), inputs: [["dy", dy], ["x", context.x, "x of the forward"]], outputs: [["dx", dy]],
-  });
+  const dsum = add?.dsum ?? null;
+  const inputs: StagedInput[] = [["dy", dy], ["x", context.x, "x of the forward"]];
+  if (dsum) inputs.push(["dsum", dsum]);
+  const call = ws.stage(where, { block: blockOf(g), inputs, outputs: [["dx", dy]] });
   const b = call.block;
-  const flags = (context.hasWeight ? FLAGS.weight : 0) | (wantWeight ? FLAGS.dweight : 0) | (wantBias ? FLAGS.dbias : 0);
+  const wantAddBias = add?.wantAddBias ?? false;
+  const flags = (context.hasWeight ? FLAGS.weight : 0) | (wantWeight ? FLAGS.dweight : 0) | (wantBias ? FLAGS.dbias : 0) |
+    (wantAddBias ? FLAGS.daddBias : 0);
   const [dyR, xR] = call.inputs, dxR = call.outputs[0];
   if (g.op === "layer") ws.backend.layerNormBackward({ dy: dyR, x: xR, dx: dxR, R: g.R, L: g.L, flags, block: b });
-  else ws.backend.groupNormBackward({ dy: dyR, x: xR, dx: dxR, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, block: b });
+  else if (g.op === "group") ws.backend.groupNormBackward({ dy: dyR, x: xR, dx: dxR, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, block: b });
+  else {
+    ws.backend.rowNormBackward({
+      dy: dyR, x: xR, dsum: dsum ? call.inputs[2] : null, dx: dxR, R: g.R, L: g.L, flags: flags | (g.centered ? FLAGS.centered : 0), block: b,
+    });
+  }
   return {
     dx: call.result(0),
     dweight: wantWeight ? b.param("dweight").slice() : null,
     dbias: wantBias ? b.param("dbias").slice() : null,
+    ...(add ? { daddBias: wantAddBias ? b.param("daddBias").slice() : null } : {}),
   };
 }

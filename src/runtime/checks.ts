@@ -46,6 +46,14 @@ export function checkEps(where: string, eps: unknown): number {
   return eps;
 }
 
+/** float32's machine epsilon (torch.finfo(torch.float32).eps): RMS norm's eps when none is given. */
+export const FLOAT32_EPS = 2 ** -23;
+
+/** RMS norm's eps: null or absent means FLOAT32_EPS, as torch.nn.RMSNorm's eps=None. */
+export function checkRmsEps(where: string, eps: unknown): number {
+  return eps === null || eps === undefined ? FLOAT32_EPS : checkEps(where, eps);
+}
+
 export function checkMomentum(where: string, momentum: unknown, allowNull: boolean): number | null {
   if (momentum === null && allowNull) return null;
   if (typeof momentum !== "number" || !(momentum >= 0 && momentum <= 1)) {
@@ -127,14 +135,23 @@ export interface SavedStats {
   readonly invstd: ArrayLike<number>;
 }
 
+/** One saved statistic of a forward: a Float64Array (or Float32Array) of `rows` values; `hint` ends the type message. */
+function savedArray(where: string, name: string, value: unknown, rows: number, what: string, hint: string): ArrayLike<number> {
+  if (!(value instanceof Float64Array || value instanceof Float32Array)) {
+    fail(where, `${name} must be a Float64Array of length ${rows} (from the forward), got ${describe(value)}${hint}`);
+  }
+  if (value.length !== rows) fail(where, `${name} must have length ${rows} (${what}), got length ${value.length}`);
+  return value;
+}
+
 /** saveMean / saveInvstd of a backward call: both given (checked), or neither (null: recomputed). */
 export function savedStats(where: string, saveMean: unknown, saveInvstd: unknown, rows: number, what: string): SavedStats | null {
   if (absent(saveMean) && absent(saveInvstd)) return null;
-  for (const [name, v] of [["saveMean", saveMean], ["saveInvstd", saveInvstd]] as const) {
-    if (!(v instanceof Float64Array || v instanceof Float32Array)) {
-      fail(where, `${name} must be a Float64Array of length ${rows} (from the forward), got ${describe(v)}; pass both or neither`);
-    }
-    if (v.length !== rows) fail(where, `${name} must have length ${rows} (${what}), got length ${v.length}`);
-  }
-  return { mean: saveMean as Float64Array, invstd: saveInvstd as Float64Array };
+  const hint = "; pass both or neither";
+  return { mean: savedArray(where, "saveMean", saveMean, rows, what, hint), invstd: savedArray(where, "saveInvstd", saveInvstd, rows, what, hint) };
+}
+
+/** saveInvRms of an RMS-norm backward: given (checked), or absent (null: recomputed). */
+export function savedInvRms(where: string, saveInvRms: unknown, rows: number, what: string): { readonly invstd: ArrayLike<number> } | null {
+  return absent(saveInvRms) ? null : { invstd: savedArray(where, "saveInvRms", saveInvRms, rows, what, "") };
 }
