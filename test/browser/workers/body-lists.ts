@@ -3,11 +3,13 @@
 import type { BackendCase } from "../../helpers/backends.js";
 import { batchNormSuites } from "../../bodies/batchnorm-suites.js";
 import { layerGroupInstanceSuites } from "../../bodies/layer-group-instance-suites.js";
+import { rowNormSuites } from "../../bodies/rownorm-suites.js";
 import { splitSuite } from "../../bodies/split.js";
 
 export const BODY_LISTS = {
   batchnorm: batchNormSuites,
   "layer-group-instance": layerGroupInstanceSuites,
+  rownorm: rowNormSuites,
   split: (b: BackendCase) => splitSuite(b.make),
 } satisfies Record<string, (b: BackendCase) => void>;
 

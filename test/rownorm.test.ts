@@ -1,0 +1,13 @@
+// RMSNorm and the residual add + norm ops on every backend: the shared bodies run once per
+// backend (SIMD, scalar, reference).
+import { afterAll, describe } from "vitest";
+import { BACKENDS } from "./helpers/backends.js";
+import { worstErrors } from "./helpers/compare.js";
+import { rowNormSuites } from "./bodies/rownorm-suites.js";
+
+describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (_name, b) => rowNormSuites(b));
+
+afterAll(() => {
+  const rows = [...worstErrors].sort(([a], [b]) => a.localeCompare(b)).map(([q, e]) => `  ${q}: ${e.toExponential(2)}`);
+  if (rows.length) console.log(`worst relative error against the reference values (all backends):\n${rows.join("\n")}`);
+});
