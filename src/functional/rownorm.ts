@@ -116,7 +116,7 @@ function setup(
   const backend = backendOption(where, options.backend);
   const eps = centered ? checkEps(where, options.eps ?? 1e-5) : checkRmsEps(where, options.eps);
   const input = resolveInput(where, name, x, shape, backend);
-  const { R, L } = layerRows(where, input.shape, ns);
+  const { R, L } = layerRows(where, input.shape, ns, name);
   const meaning = elementMeaning(ns);
   const weight = optionalArray(where, "weight", options.weight, L, meaning);
   return { backend, eps, input, R, L, meaning, weight, geometry: { op: "rows", R, L, centered } as const };

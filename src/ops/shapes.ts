@@ -87,12 +87,12 @@ export function elementMeaning(normalizedShape: readonly number[]): string {
   return `one value per element of normalizedShape [${normalizedShape.join(", ")}]`;
 }
 
-/** R rows of L values: x's shape must end with normalizedShape. */
-export function layerRows(where: string, shape: readonly number[], normalizedShape: readonly number[]): { R: number; L: number } {
+/** R rows of L values: x's shape (or that of the input called `name`) must end with normalizedShape. */
+export function layerRows(where: string, shape: readonly number[], normalizedShape: readonly number[], name = "x"): { R: number; L: number } {
   const k = normalizedShape.length;
   const tail = shape.slice(shape.length - k);
   if (shape.length < k || tail.some((v, i) => v !== normalizedShape[i])) {
-    fail(where, `expected x of shape [*, ${normalizedShape.join(", ")}] (ending with normalizedShape), got x of shape ${describe(shape)}`);
+    fail(where, `expected ${name} of shape [*, ${normalizedShape.join(", ")}] (ending with normalizedShape), got ${name} of shape ${describe(shape)}`);
   }
   const L = normalizedShape.reduce((a, b) => a * b, 1);
   let R = 1;

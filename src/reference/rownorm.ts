@@ -13,7 +13,7 @@ export interface ResidualAdd {
 
 /**
  * y[r, i] = (s[r, i] - mean[r]) * invstd[r] * w[i] + b[i] with s = x, or s = x + residual
- * (+ addBias) rounded to float32 as the kernels store it; centered: layer norm (mean[r]
+ * (+ addBias) in float32 as the kernels store it; centered: layer norm (mean[r]
  * filled), else RMS norm (mean 0, invstd = 1 / sqrt(mean(s^2) + eps)).
  */
 export function referenceRowNorm(
@@ -22,7 +22,11 @@ export function referenceRowNorm(
 ): void {
   const s = add ? add.sum : x;
   if (add) {
-    for (let i = 0; i < R * L; i++) s[i] = Math.fround(x[i] + add.residual[i] + (add.addBias ? add.addBias[i % L] : 0));
+    // Rounded after each add, as float32 arithmetic (the kernels, PyTorch's x + r + b) does.
+    for (let i = 0; i < R * L; i++) {
+      const xr = Math.fround(x[i] + add.residual[i]);
+      s[i] = add.addBias ? Math.fround(xr + add.addBias[i % L]) : xr;
+    }
   }
   for (let r = 0; r < R; r++) {
     const base = r * L;

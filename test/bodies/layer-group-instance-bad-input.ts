@@ -3,13 +3,13 @@
 // module stays usable.
 import { describe, it, expect } from "../helpers/test-api.js";
 import {
-  GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, groupNorm, groupNormBackward, instanceNorm,
+  GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm, groupNorm, groupNormBackward, instanceNorm,
   instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend,
 } from "../../src/index.js";
 
-const ramp = (n: number, k = 0.37) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k) * 2 + 0.5);
+export const ramp = (n: number, k = 0.37) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k) * 2 + 0.5);
 
-type AnyNorm = LayerNorm | GroupNorm | InstanceNorm2d;
+type AnyNorm = LayerNorm | GroupNorm | InstanceNorm2d | RMSNorm;
 
 /** Everything observable about a module. */
 function snapshot(m: AnyNorm) {
@@ -22,10 +22,10 @@ function snapshot(m: AnyNorm) {
   };
 }
 
-interface Subject { m: AnyNorm; shape: number[]; size: number }
+export interface Subject { m: AnyNorm; shape: number[]; size: number }
 
 /** A module after a training forward / backward and a second forward, so its state is not the initial one. */
-function trained(m: AnyNorm, shape: number[]): Subject {
+export function trained(m: AnyNorm, shape: number[]): Subject {
   const size = shape.reduce((a, b) => a * b, 1);
   if (m.weight) m.weight.set(ramp(m.weight.length, 1.3));
   m.forward(ramp(size), shape);
@@ -38,7 +38,7 @@ function trained(m: AnyNorm, shape: number[]): Subject {
  * Asserts `call` throws an Error matching `message`, that the module's state is unchanged,
  * that the last forward's backward still gives the same gradients, and that it still works.
  */
-function expectRefused(s: Subject, call: () => unknown, message: RegExp) {
+export function expectRefused(s: Subject, call: () => unknown, message: RegExp) {
   const { m, shape, size } = s;
   const before = snapshot(m);
   const dy = ramp(size, 0.29);
@@ -50,7 +50,7 @@ function expectRefused(s: Subject, call: () => unknown, message: RegExp) {
 }
 
 /** The core list, for any module: x kind, length, dims, backward misuse, disposal. */
-function coreRefusals(kind: string, make: (backend: Backend) => Subject, makeBackend: () => Backend) {
+export function coreRefusals(kind: string, make: (backend: Backend) => Subject, makeBackend: () => Backend) {
   it(`${kind}: x that is not a Float32Array or a tensor, lengths and dims that do not fit`, () => {
     const s = make(makeBackend());
     const where = new RegExp(`${kind}\\.forward: x must be a Float32Array or a Tensor`);

@@ -4,8 +4,12 @@
 import type { BackendCase } from "../helpers/backends.js";
 import { assertSimdAvailable } from "../helpers/backends.js";
 import { rowNormFixtureSuite } from "./rownorm-fixtures.js";
+import { rowNormBadInputSuite } from "./rownorm-bad-input.js";
+import { rowNormKernelSuite } from "./rownorm-kernels.js";
 
 export function rowNormSuites(b: BackendCase): void {
   if (b.name === "simd") assertSimdAvailable();
   rowNormFixtureSuite(b.make);
+  rowNormBadInputSuite(b.make);
+  rowNormKernelSuite(b.make);
 }
