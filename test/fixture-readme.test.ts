@@ -1,11 +1,12 @@
 // test/fixtures/README.md lists every fixture case: one row per case of batchnorm.jsonl and of
 // conventions.jsonl, in file order, with the module, shape, steps and options the file holds;
 // the grouped names of the layer / group / instance norm table cover layer-group-instance.jsonl,
-// each case once.
+// and those of the row-norm table rownorm.jsonl, each case once.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fixtureCases } from "./helpers/fixtures.js";
 import { layerGroupInstanceCases } from "./helpers/layer-group-instance-fixtures.js";
+import { rowNormCases } from "./helpers/rownorm-fixtures.js";
 import { parseFixtureLines } from "./helpers/jsonl.js";
 
 const README = readFileSync(new URL("./fixtures/README.md", import.meta.url), "utf8");
@@ -86,5 +87,11 @@ describe("test/fixtures/README.md lists every fixture case", () => {
     const rows = tableAfter("# Layer, group and instance norm fixtures: `layer-group-instance.jsonl`");
     const named = rows.flatMap((r) => [...r[0].matchAll(/`([^`]+)`/g)].flatMap((m) => expand(m[1])));
     expect([...named].sort()).toEqual(layerGroupInstanceCases.map((c) => c.name).sort());
+  });
+
+  it("the row-norm table: its names cover rownorm.jsonl, each case once", () => {
+    const rows = tableAfter("# RMS norm and residual add + norm fixtures: `rownorm.jsonl`");
+    const named = rows.flatMap((r) => [...r[0].matchAll(/`([^`]+)`/g)].flatMap((m) => expand(m[1])));
+    expect([...named].sort()).toEqual(rowNormCases.map((c) => c.name).sort());
   });
 });
