@@ -22,6 +22,8 @@ export interface Workload {
   /** "32x64x56x56 NCHW", "256x1024 2-D". */
   readonly label: string;
   readonly elements: number;
+  /** Tensors of this shape the op reads (default 1: x); the copy floor copies that many (x, then dy). */
+  readonly tensors?: number;
 }
 
 /**
@@ -33,6 +35,8 @@ export type Pace = "fast" | "slow";
 /** What a run of a case produced, for the correctness tests. */
 export interface Outputs {
   y?: Float32Array;
+  /** The residual add's sum (addLayerNorm, addRmsNorm). */
+  sum?: Float32Array;
   dx?: Float32Array;
   dweight?: Float32Array;
   dbias?: Float32Array;

@@ -2,13 +2,16 @@
 // each check names the row, the measured figure and the limit. Issue 3 (batch norm):
 // targets 2 and 3 name the 56x56 shapes, target 4 is checked on every workload, target 5 on
 // the wrapper-only rows. Issue 4 (the family): the batch norm's floor targets, forward at
-// most 1.8x the copy and forward + backward at most 3.5x, on every family workload.
+// most 1.8x the copy and forward + backward at most 3.5x, on every family workload. Issue 15
+// (the transformer norms): RMSNorm forward at most 1.3x the copy, forward + backward at most
+// 3.5x and 10x faster than PyTorch's composite; addLayerNorm / addRmsNorm forward at most 1.3x
+// the copy of both inputs and 3x faster than PyTorch's norm(x + r).
 import { OP_LABELS, type OpName } from "./case.js";
 import type { OverheadResult, RowResult } from "./results.js";
 
 export interface TargetCheck {
-  /** 3: the batch-norm speed issue; 4: the family issue. */
-  issue: 3 | 4;
+  /** 3: the batch-norm speed issue; 4: the family issue; 15: the transformer norms. */
+  issue: 3 | 4 | 15;
   target: number;
   what: string;
   measured: number;
@@ -27,6 +30,13 @@ const TORCH_LIMITS: Record<OpName, number> = { train: 0.5, infer: 1, trainBackwa
 /** Issue 4's floor targets for LayerNorm, GroupNorm and InstanceNorm (its target 4). */
 const FAMILY_COPY_LIMITS: Partial<Record<OpName, number>> = { train: 1.8, trainBackward: 3.5 };
 
+/** Issue 15's families: [limit x copy, at least this many times faster than PyTorch] per op. */
+const TRANSFORMER_LIMITS: Record<string, Partial<Record<OpName, readonly [copy: number, torch: number | null]>>> = {
+  RMSNorm: { train: [1.3, null], trainBackward: [3.5, 10] },
+  addLayerNorm: { train: [1.3, 3] },
+  addRmsNorm: { train: [1.3, 3] },
+};
+
 /** "64x128x56x56" for both 64x128x56x56 NCHW and its NHWC twin 64x56x56x128. */
 function nchwName(r: RowResult): string {
   if (r.layout !== "NHWC" || r.shape.length !== 4) return r.shape.join("x");
@@ -36,10 +46,25 @@ function nchwName(r: RowResult): string {
 
 export function checkTargets(rows: readonly RowResult[], overhead: readonly OverheadResult[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const find = (workload: string, op: string, impl: string) =>
-    rows.find((r) => r.workload === workload && r.op === op && r.impl === impl && r.stats);
+  // Families share workload labels (RMSNorm and the add + norm ops all run 2048x4096 2-D).
+  const find = (family: string, workload: string, op: string, impl: string) =>
+    rows.find((r) => r.family === family && r.workload === workload && r.op === op && r.impl === impl && r.stats);
   for (const ours of rows.filter((r) => r.impl === "simd-tensor" && r.stats && r.op !== "copy")) {
     const op = ours.op as OpName;
+    const transformer = TRANSFORMER_LIMITS[ours.family];
+    if (transformer) {
+      const what = `${ours.family} ${ours.workload} ${OP_LABELS[op]}`;
+      const [copyLimit, torchLimit] = transformer[op] ?? [undefined, null];
+      if (copyLimit !== undefined && ours.ratioToCopy !== undefined) {
+        checks.push({ issue: 15, target: 1, what, measured: ours.ratioToCopy, limit: copyLimit, unit: "x copy", met: ours.ratioToCopy <= copyLimit });
+      }
+      const torch = find(ours.family, ours.workload, op, "torch");
+      if (torchLimit !== null && torch) {
+        const speedup = torch.stats!.median / ours.stats!.median;
+        checks.push({ issue: 15, target: 2, what: `${what} vs ${torch.implLabel}`, measured: speedup, limit: torchLimit, unit: "x faster", met: speedup >= torchLimit });
+      }
+      continue;
+    }
     if (ours.family !== "BatchNorm") {
       const limit = FAMILY_COPY_LIMITS[op];
       if (limit !== undefined && ours.ratioToCopy !== undefined) {
@@ -53,14 +78,14 @@ export function checkTargets(rows: readonly RowResult[], overhead: readonly Over
     if (copyLimit !== undefined && ours.ratioToCopy !== undefined) {
       checks.push({ issue: 3, target: 2, what: name, measured: ours.ratioToCopy, limit: copyLimit, unit: "x copy", met: ours.ratioToCopy <= copyLimit });
     }
-    const torch = find(ours.workload, op, "torch");
+    const torch = find(ours.family, ours.workload, op, "torch");
     if (COPY_LIMITS[nchwName(ours)] && torch) {
       const r = ours.stats!.median / torch.stats!.median;
       checks.push({ issue: 3, target: 3, what: name, measured: r, limit: TORCH_LIMITS[op], unit: "x PyTorch's time", met: r <= TORCH_LIMITS[op] });
     }
     if (op === "trainBackward") {
       for (const [impl, limit] of [["js-reference", 4], ["tfjs-wasm", 20]] as const) {
-        const other = find(ours.workload, op, impl);
+        const other = find(ours.family, ours.workload, op, impl);
         if (!other) continue;
         const speedup = other.stats!.median / ours.stats!.median;
         checks.push({ issue: 3, target: 4, what: `${name} vs ${other.implLabel}`, measured: speedup, limit, unit: "x faster", met: speedup >= limit });

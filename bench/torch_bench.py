@@ -9,7 +9,10 @@ channels_last memory format; 2-D shapes run as they are. Writes JSON on stdout:
   {"torch": "1.13.0", "threads": 1, "rows": [{"label": ..., "op": ..., "samples_ms": [...]}]}
 Families: "batchnorm" (nn.BatchNorm1d/2d), "layernorm" (nn.LayerNorm over the last dim),
 "groupnorm" (nn.GroupNorm with GROUPS groups, as bench/families/norms.ts), "instancenorm"
-(nn.InstanceNorm2d, PyTorch's defaults: no affine, no running statistics).
+(nn.InstanceNorm2d, PyTorch's defaults: no affine, no running statistics), "rmsnorm" (the
+Hugging Face Llama composite `x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w`:
+PyTorch 1.13 has no RMSNorm), "addlayernorm" (`layer_norm(x + r)`) and "addrmsnorm" (the RMS
+composite of x + r), the residual r a second random tensor of x's shape.
 Ops: train = the module in training mode (autograd on, as in a training step);
 infer = eval mode under torch.inference_mode(); trainBackward = training forward with
 x.requires_grad, then y.backward(dy) (gradients of x and of the parameters there are).
@@ -25,7 +28,36 @@ import torch
 GROUPS = 32
 
 
+class RMSNorm(torch.nn.Module):
+    """The composite models write on PyTorch before 2.4 (Hugging Face's LlamaRMSNorm, float32 throughout)."""
+
+    def __init__(self, d, eps=1e-5):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class AddNorm(torch.nn.Module):
+    """norm(x + r) with a fixed residual r: the unfused residual add + norm."""
+
+    def __init__(self, norm, r):
+        super().__init__()
+        self.norm = norm
+        self.r = r
+
+    def forward(self, x):
+        return self.norm(x + self.r)
+
+
 def module_for(family, shape, layout):
+    if family == "rmsnorm":
+        return RMSNorm(shape[-1]), tuple(shape), torch.contiguous_format
+    if family in ("addlayernorm", "addrmsnorm"):
+        norm = torch.nn.LayerNorm(shape[-1]) if family == "addlayernorm" else RMSNorm(shape[-1])
+        return AddNorm(norm, torch.empty(tuple(shape)).uniform_(-1.0, 1.0)), tuple(shape), torch.contiguous_format
     if family == "layernorm":
         return torch.nn.LayerNorm(shape[-1]), tuple(shape), torch.contiguous_format
     if family == "groupnorm":
@@ -86,7 +118,7 @@ def timed(step, budget_s, min_samples, warmup_s):
 def main():
     request = json.load(sys.stdin)
     family = request["family"]
-    if family not in ("batchnorm", "layernorm", "groupnorm", "instancenorm"):
+    if family not in ("batchnorm", "layernorm", "groupnorm", "instancenorm", "rmsnorm", "addlayernorm", "addrmsnorm"):
         raise SystemExit(f"torch_bench.py: no rows for family {family}")
     torch.set_num_threads(1)
     torch.manual_seed(0)

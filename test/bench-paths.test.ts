@@ -14,11 +14,12 @@ import type { BenchContext } from "../bench/families/family.js";
 import { prepareModule } from "../bench/runners/module.js";
 import { wrapperOnly } from "../bench/runners/wrapper-only.js";
 import { loadTfjs } from "../bench/runners/tfjs-loader.js";
-import { prepareCopyFloor } from "../bench/runners/copy-floor.js";
+import { floorSources, prepareCopyFloor } from "../bench/runners/copy-floor.js";
 import { workload } from "../bench/workloads.js";
 import { backendMemory, reluPass, reluPassFor } from "../bench/wasm/relu-pass.js";
 import { tensor } from "../src/runtime/tensor.js";
 import { expectClose } from "./helpers/compare.js";
+import { concat } from "./helpers/concat.js";
 
 const simd = createBackend({ simd: true });
 const ctx: BenchContext = {
@@ -32,7 +33,7 @@ const ctx: BenchContext = {
 async function expected(c: Case, all: readonly Case[]): Promise<Outputs> {
   const w = c.workload;
   const inputs = inputsFor(w);
-  if (c.op === "copy") return { copied: inputs.x };
+  if (c.op === "copy") return { copied: concat(floorSources(w, inputs)) };
   // The ReLU rows compute batch norm followed by a ReLU: the reference module with activation "relu".
   const activation = c.impl.includes("relu") ? "relu" : "none";
   const prepared = c.family === batchNormFamily.name
@@ -49,7 +50,7 @@ const REQUIRED: Record<string, readonly string[]> = {
 };
 const FAMILY_DEFAULT = ["copy", "simd-tensor", "simd-array", "scalar-tensor", "js-reference"];
 
-const KEYS = ["y", "dx", "dweight", "dbias", "copied"] as const;
+const KEYS = ["y", "sum", "dx", "dweight", "dbias", "copied"] as const;
 
 for (const family of FAMILIES) {
   describe(`${family.name} bench cases`, () => {

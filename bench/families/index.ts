@@ -3,5 +3,8 @@
 import { batchNormFamily } from "./batchnorm.js";
 import type { Family } from "./family.js";
 import { groupNormFamily, instanceNormFamily, layerNormFamily } from "./norms.js";
+import { addLayerNormFamily, addRmsNormFamily, rmsNormFamily } from "./rownorm.js";
 
-export const FAMILIES: readonly Family[] = [batchNormFamily, layerNormFamily, groupNormFamily, instanceNormFamily];
+export const FAMILIES: readonly Family[] = [
+  batchNormFamily, layerNormFamily, groupNormFamily, instanceNormFamily, rmsNormFamily, addLayerNormFamily, addRmsNormFamily,
+];

@@ -18,11 +18,11 @@ import type { BenchContext, Family } from "./family.js";
 const OPS: readonly OpName[] = ["train", "trainBackward"];
 
 /** `n` deterministic values in [lo, hi) taken from the workload's inputs, whatever n is. */
-function params(source: Float32Array, n: number, lo: number, hi: number): Float32Array {
+export function params(source: Float32Array, n: number, lo: number, hi: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * ((source[i % source.length] + 1.5) / 4));
 }
 
-function normFamily(
+export function normFamily(
   name: string, torchName: string, workloads: readonly Workload[], testWorkloads: readonly Workload[],
   make: (w: Workload, inputs: Inputs) => (backend: Backend) => NormModule,
 ): Family {
