@@ -13,6 +13,7 @@
 
 import { runMoments, momentMean, momentM2, runWeightedSums, dotSumDy, dotSumDyX } from "./rowstats";
 import { runApply, runElemt } from "./runmaps";
+import { hsum64 } from "./simd";
 import {
   ADD_BIAS, ADD_BIAS_AT, BIAS, BIAS_AT, CENTERED, DADD_BIAS, DADD_BIAS_AT, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN,
   WEIGHT, WEIGHT_AT, optional, scratchOf, stat,
@@ -35,12 +36,19 @@ export function rowNormForward(
   const centered = (flags & CENTERED) != 0;
   const mean64 = stat(block, R, MEAN), invstd64 = stat(block, R, INVSTD);
   const rowBytes = <usize>L << 2;
+  if (!centered && !residual && weight && !bias) {
+    scaledRows(x, y, R, L, eps, weight, invstd64);
+    return;
+  }
   for (let r = 0; r < R; r++) {
     const o = <usize>r * rowBytes;
     let s = x + o;
+    let squares: f64 = 0;
     if (residual) {
       s = sum + o;
-      addRow(x + o, residual + o, addBias, s, L);
+      squares = addRow(x + o, residual + o, addBias, s, L);
+    } else if (!centered) {
+      squares = sumSquares(s, L);
     }
     let mean: f64 = 0, invstd: f64;
     if (centered) {
@@ -49,62 +57,190 @@ export function rowNormForward(
       invstd = 1.0 / Math.sqrt(momentM2() / <f64>L + eps);
       store<f64>(mean64 + (<usize>r << 3), mean);
     } else {
-      invstd = 1.0 / Math.sqrt(sumSquares(s, L) / <f64>L + eps);
+      invstd = 1.0 / Math.sqrt(squares / <f64>L + eps);
     }
     store<f64>(invstd64 + (<usize>r << 3), invstd);
     const shift = <f32>mean;
-    applyRow(s, y + o, L, shift, <f32>invstd, <f32>(-(mean - <f64>shift) * invstd), weight, bias);
+    if (!centered && weight && !bias) scaleRow(s, y + o, L, <f32>invstd, weight);
+    else applyRow(s, y + o, L, shift, <f32>invstd, <f32>(-(mean - <f64>shift) * invstd), weight, bias);
   }
 }
 
-/** s = x + r (+ ab, when non-zero) over one row. */
-function addRow(x: usize, r: usize, ab: usize, s: usize, L: i32): void {
+/**
+ * Floats per piece of a row's sum of squares: each piece is summed in f32 lanes (in cache,
+ * a quarter of the work of f64 lanes) and widened to f64, so a row of any length keeps
+ * about f32 precision in its mean square. A multiple of 16.
+ */
+const SQUARE_CHUNK: i32 = 512;
+
+/**
+ * s = x + r (+ ab, when non-zero) over one row, returning sum(s^2) (RMS norm's statistic,
+ * formed while s is in registers), in pieces as sumSquares.
+ */
+function addRow(x: usize, r: usize, ab: usize, s: usize, L: i32): f64 {
+  let total: f64 = 0;
+  for (let off = 0; off < L; off += SQUARE_CHUNK) {
+    const n = min(SQUARE_CHUNK, L - off), q = <usize>off << 2;
+    const part = addPiece(x + q, r + q, ab ? ab + q : 0, s + q, n);
+    total += isFinite(part) ? part : exactSquares(s + q, n);
+  }
+  return total;
+}
+
+function addPiece(x: usize, r: usize, ab: usize, s: usize, n: i32): f64 {
   let i = 0;
+  let sq: f64 = 0;
   if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
     if (ab) {
-      for (; i + 4 <= L; i += 4) {
+      for (; i + 8 <= n; i += 8) {
         const q = <usize>i << 2;
-        v128.store(s + q, f32x4.add(f32x4.add(v128.load(x + q), v128.load(r + q)), v128.load(ab + q)));
+        const u = f32x4.add(f32x4.add(v128.load(x + q), v128.load(r + q)), v128.load(ab + q));
+        const v = f32x4.add(f32x4.add(v128.load(x + q, 16), v128.load(r + q, 16)), v128.load(ab + q, 16));
+        v128.store(s + q, u);
+        v128.store(s + q, v, 16);
+        a0 = f32x4.add(a0, f32x4.mul(u, u));
+        a1 = f32x4.add(a1, f32x4.mul(v, v));
       }
     } else {
-      for (; i + 8 <= L; i += 8) {
+      for (; i + 8 <= n; i += 8) {
         const q = <usize>i << 2;
-        v128.store(s + q, f32x4.add(v128.load(x + q), v128.load(r + q)));
-        v128.store(s + q, f32x4.add(v128.load(x + q, 16), v128.load(r + q, 16)), 16);
+        const u = f32x4.add(v128.load(x + q), v128.load(r + q));
+        const v = f32x4.add(v128.load(x + q, 16), v128.load(r + q, 16));
+        v128.store(s + q, u);
+        v128.store(s + q, v, 16);
+        a0 = f32x4.add(a0, f32x4.mul(u, u));
+        a1 = f32x4.add(a1, f32x4.mul(v, v));
       }
+    }
+    sq = hsum64(f32x4.add(a0, a1));
+  }
+  let t: f32 = 0;
+  for (; i < n; i++) {
+    const q = <usize>i << 2;
+    let v = load<f32>(x + q) + load<f32>(r + q);
+    if (ab) v += load<f32>(ab + q);
+    store<f32>(s + q, v);
+    t += v * v;
+  }
+  return sq + <f64>t;
+}
+
+/** sum(s^2) over one row: pieces of SQUARE_CHUNK in f32 lanes widened to f64, redone in f64 where f32 overflowed (|s| past ~1e19). */
+function sumSquares(s: usize, L: i32): f64 {
+  let total: f64 = 0;
+  for (let off = 0; off < L; off += SQUARE_CHUNK) {
+    const n = min(SQUARE_CHUNK, L - off), p = s + (<usize>off << 2);
+    const part = pieceSquares(p, n);
+    total += isFinite(part) ? part : exactSquares(p, n);
+  }
+  return total;
+}
+
+function pieceSquares(p: usize, n: i32): f64 {
+  let i = 0;
+  let sq: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (; i + 16 <= n; i += 16) {
+      const q = p + (<usize>i << 2);
+      const u0 = v128.load(q), u1 = v128.load(q, 16), u2 = v128.load(q, 32), u3 = v128.load(q, 48);
+      a0 = f32x4.add(a0, f32x4.mul(u0, u0));
+      a1 = f32x4.add(a1, f32x4.mul(u1, u1));
+      a2 = f32x4.add(a2, f32x4.mul(u2, u2));
+      a3 = f32x4.add(a3, f32x4.mul(u3, u3));
+    }
+    sq = hsum64(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  }
+  let t0: f32 = 0, t1: f32 = 0;
+  for (; i + 2 <= n; i += 2) {
+    const q = p + (<usize>i << 2);
+    const u = load<f32>(q), v = load<f32>(q, 4);
+    t0 += u * u;
+    t1 += v * v;
+  }
+  if (i < n) {
+    const u = load<f32>(p + (<usize>i << 2));
+    t0 += u * u;
+  }
+  return sq + <f64>(t0 + t1);
+}
+
+/** sum(s^2) over n floats in f64 throughout. */
+function exactSquares(p: usize, n: i32): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = <f64>load<f32>(p + (<usize>i << 2));
+    total += v * v;
+  }
+  return total;
+}
+
+/**
+ * RMS norm with a weight (the module's forward), software-pipelined: each row's
+ * y = x * invstd * w is written in the same loop that sums the next row's squares, so the
+ * next row streams in from memory while this one is computed from cache.
+ */
+function scaledRows(x: usize, y: usize, R: i32, L: i32, eps: f64, w: usize, invstd64: usize): void {
+  const rowBytes = <usize>L << 2;
+  let squares = sumSquares(x, L);
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * rowBytes;
+    const invstd = 1.0 / Math.sqrt(squares / <f64>L + eps);
+    store<f64>(invstd64 + (<usize>r << 3), invstd);
+    // The last row sums itself again (from cache) rather than reading past the tensor.
+    const next = r + 1 < R ? o + rowBytes : o;
+    squares = 0;
+    for (let off = 0; off < L; off += SQUARE_CHUNK) {
+      const n = min(SQUARE_CHUNK, L - off), q = o + (<usize>off << 2), nq = next + (<usize>off << 2);
+      const part = scalePiece(x + q, y + q, n, <f32>invstd, w + (<usize>off << 2), x + nq);
+      squares += isFinite(part) ? part : exactSquares(x + nq, n);
+    }
+  }
+}
+
+/** y = s * scale * w over n floats, returning sum(t^2) of the n floats at t (f32 lanes, widened). */
+function scalePiece(s: usize, y: usize, n: i32, scale: f32, w: usize, t: usize): f64 {
+  let i = 0;
+  let sq: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vk = f32x4.splat(scale);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const q = <usize>i << 2;
+      v128.store(y + q, f32x4.mul(f32x4.mul(v128.load(s + q), vk), v128.load(w + q)));
+      v128.store(y + q, f32x4.mul(f32x4.mul(v128.load(s + q, 16), vk), v128.load(w + q, 16)), 16);
+      const u = v128.load(t + q), v = v128.load(t + q, 16);
+      a0 = f32x4.add(a0, f32x4.mul(u, u));
+      a1 = f32x4.add(a1, f32x4.mul(v, v));
+    }
+    sq = hsum64(f32x4.add(a0, a1));
+  }
+  let acc: f32 = 0;
+  for (; i < n; i++) {
+    const q = <usize>i << 2;
+    store<f32>(y + q, load<f32>(s + q) * scale * load<f32>(w + q));
+    const u = load<f32>(t + q);
+    acc += u * u;
+  }
+  return sq + <f64>acc;
+}
+
+/** y = s * scale * w over one row: RMS norm with a weight (no shift, no offset). */
+function scaleRow(s: usize, y: usize, L: i32, scale: f32, w: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vk = f32x4.splat(scale);
+    for (; i + 8 <= L; i += 8) {
+      const q = <usize>i << 2;
+      v128.store(y + q, f32x4.mul(f32x4.mul(v128.load(s + q), vk), v128.load(w + q)));
+      v128.store(y + q, f32x4.mul(f32x4.mul(v128.load(s + q, 16), vk), v128.load(w + q, 16)), 16);
     }
   }
   for (; i < L; i++) {
     const q = <usize>i << 2;
-    const v = load<f32>(x + q) + load<f32>(r + q);
-    store<f32>(s + q, ab ? v + load<f32>(ab + q) : v);
+    store<f32>(y + q, load<f32>(s + q) * scale * load<f32>(w + q));
   }
-}
-
-/** sum(s^2) over one row in f64 (no f32 square can overflow it). */
-function sumSquares(s: usize, L: i32): f64 {
-  let i = 0;
-  let total: f64 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
-    for (; i + 8 <= L; i += 8) {
-      const q = <usize>i << 2;
-      const u = v128.load(s + q), v = v128.load(s + q, 16);
-      const u0 = f64x2.promote_low_f32x4(u), u1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(u, u, 2, 3, 0, 1));
-      const v0 = f64x2.promote_low_f32x4(v), v1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-      a0 = f64x2.add(a0, f64x2.mul(u0, u0));
-      a1 = f64x2.add(a1, f64x2.mul(u1, u1));
-      a2 = f64x2.add(a2, f64x2.mul(v0, v0));
-      a3 = f64x2.add(a3, f64x2.mul(v1, v1));
-    }
-    const a = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
-    total = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
-  }
-  for (; i < L; i++) {
-    const v = <f64>load<f32>(s + (<usize>i << 2));
-    total += v * v;
-  }
-  return total;
 }
 
 /** y = ((s - shift) * scale + offset) * w + b over one row (w, b == 0: absent). */
@@ -169,6 +305,8 @@ export function rowNormBackward(dy: usize, x: usize, dsum: usize, dx: usize, R: 
   if (params) memory.fill(scratch, 0, 3 * rowBytes + 3 * totalBytes);
   if (L <= EXACT_ROW) {
     exactRows(dy, x, dsum, dx, R, L, centered, weight, params, mean64, invstd64, totals, totals + totalBytes, totals + 2 * totalBytes);
+  } else if (!centered && weight && blockW && dx && !dsum && !blockB && !blockA) {
+    scaledGradRows(dy, x, dx, R, L, weight, invstd64, blockW, totals);
   } else {
     const invL = 1.0 / <f64>L;
     for (let r = 0; r < R; r++) {
@@ -211,6 +349,83 @@ export function rowNormBackward(dy: usize, x: usize, dsum: usize, dx: usize, R: 
 /** out[i] = f32(total[i]) over L values. */
 function narrowInto(out: usize, total: usize, L: i32): void {
   for (let i = 0; i < L; i++) store<f32>(out + (<usize>i << 2), <f32>load<f64>(total + (<usize>i << 3)));
+}
+
+/**
+ * RMS norm's backward with a weight, dx and dweight (the module's case), software-pipelined as
+ * scaledRows: each row's dx = (dy * w + b * x) * invstd and dweight's block sums
+ * dy * x * invstd are formed in the loop that sums the next row's dy * w * x.
+ */
+function scaledGradRows(
+  dy: usize, x: usize, dx: usize, R: i32, L: i32, w: usize, invstd64: usize, blockW: usize, totals: usize,
+): void {
+  const rowBytes = <usize>L << 2;
+  const invL = 1.0 / <f64>L;
+  let sumGX = weightedDot(dy, x, w, L, dy, x, 0, 0, 0, 0);
+  for (let r = 0; r < R; r++) {
+    const o = <usize>r * rowBytes;
+    const invstd = load<f64>(invstd64 + (<usize>r << 3));
+    const b = <f32>(-invstd * invstd * sumGX * invL);
+    const next = r + 1 < R ? o + rowBytes : o;
+    sumGX = weightedDot(dy + next, x + next, w, L, dy + o, x + o, dx + o, blockW, <f32>invstd, b);
+    if ((r + 1) % FLUSH_ROWS == 0 || r == R - 1) flushBlock(L, blockW, totals);
+  }
+}
+
+/**
+ * sum(ndy * w * nx) over one row (f32 lanes in pieces of SQUARE_CHUNK, widened to f64; redone
+ * in f64 where they overflow) and, when dx is non-zero, in the same loop over the row at dy / x:
+ * dx = (dy * w + b * x) * a and blockW += dy * x * a.
+ */
+function weightedDot(
+  ndy: usize, nx: usize, w: usize, L: i32, dy: usize, x: usize, dx: usize, blockW: usize, a: f32, b: f32,
+): f64 {
+  let total: f64 = 0;
+  for (let off = 0; off < L; off += SQUARE_CHUNK) {
+    const n = min(SQUARE_CHUNK, L - off), q = <usize>off << 2;
+    let i = 0;
+    let part: f64 = 0;
+    if (ASC_FEATURE_SIMD) {
+      const va = f32x4.splat(a), vb = f32x4.splat(b);
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+      for (; i + 8 <= n; i += 8) {
+        const k = q + (<usize>i << 2);
+        const w0 = v128.load(w + k), w1 = v128.load(w + k, 16);
+        s0 = f32x4.add(s0, f32x4.mul(f32x4.mul(v128.load(ndy + k), w0), v128.load(nx + k)));
+        s1 = f32x4.add(s1, f32x4.mul(f32x4.mul(v128.load(ndy + k, 16), w1), v128.load(nx + k, 16)));
+        if (dx) {
+          const g0 = v128.load(dy + k), g1 = v128.load(dy + k, 16);
+          const x0 = v128.load(x + k), x1 = v128.load(x + k, 16);
+          v128.store(dx + k, f32x4.mul(f32x4.add(f32x4.mul(g0, w0), f32x4.mul(vb, x0)), va));
+          v128.store(dx + k, f32x4.mul(f32x4.add(f32x4.mul(g1, w1), f32x4.mul(vb, x1)), va), 16);
+          v128.store(blockW + k, f32x4.add(v128.load(blockW + k), f32x4.mul(g0, f32x4.mul(x0, va))));
+          v128.store(blockW + k, f32x4.add(v128.load(blockW + k, 16), f32x4.mul(g1, f32x4.mul(x1, va))), 16);
+        }
+      }
+      part = hsum64(f32x4.add(s0, s1));
+    }
+    let t: f32 = 0;
+    for (; i < n; i++) {
+      const k = q + (<usize>i << 2);
+      const wi = load<f32>(w + k);
+      t += load<f32>(ndy + k) * wi * load<f32>(nx + k);
+      if (dx) {
+        const g = load<f32>(dy + k), xi = load<f32>(x + k);
+        store<f32>(dx + k, (g * wi + b * xi) * a);
+        store<f32>(blockW + k, load<f32>(blockW + k) + g * (xi * a));
+      }
+    }
+    part += <f64>t;
+    if (!isFinite(part)) {
+      part = 0;
+      for (let j = 0; j < n; j++) {
+        const k = q + (<usize>j << 2);
+        part += <f64>load<f32>(ndy + k) * <f64>load<f32>(w + k) * <f64>load<f32>(nx + k);
+      }
+    }
+    total += part;
+  }
+  return total;
 }
 
 /** dx = (dy * w + b * (x - shift) + k) * a over one row. */
