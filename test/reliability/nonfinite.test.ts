@@ -6,9 +6,9 @@
 // unit must show the poison rather than hide it.
 import { describe, expect, it } from "vitest";
 import {
-  BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, batchNorm, batchNormBackward, createBackend,
-  createReferenceBackend, groupNorm, groupNormBackward, instanceNorm, instanceNormBackward, layerNorm, layerNormBackward,
-  type Backend,
+  BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, addRmsNorm,
+  addRmsNormBackward, batchNorm, batchNormBackward, createBackend, createReferenceBackend, groupNorm, groupNormBackward,
+  instanceNorm, instanceNormBackward, layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, type Backend,
 } from "../../src/index.js";
 import { gaussian, seededRandom } from "../helpers/random.js";
 
@@ -41,13 +41,19 @@ interface NonFiniteCase {
   touched: (p: number) => boolean;
   /** Whether the poisoned unit normalizes with statistics of its own data (then all of it turns non-finite). */
   ownStats: boolean;
+  /**
+   * RMS norm: an infinity makes the unit's mean square infinite and its 1 / RMS zero, so its
+   * other values come out 0 (x * rsqrt(inf), as the definition and PyTorch's composite) and
+   * only the infinity itself shows (inf * 0 = NaN); NaN still spreads over the unit.
+   */
+  rms?: boolean;
   run: (backend: Backend, x: Float32Array, dy: Float32Array) => Outputs;
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** A module's forward and backward after one clean training step (so running statistics are not the initial ones). */
-function moduleRun(make: (backend: Backend) => BatchNorm1d | BatchNorm2d | LayerNorm | GroupNorm | InstanceNorm2d, shape: number[], mode: "train" | "eval") {
+function moduleRun(make: (backend: Backend) => BatchNorm1d | BatchNorm2d | LayerNorm | GroupNorm | InstanceNorm2d | RMSNorm, shape: number[], mode: "train" | "eval") {
   return (backend: Backend, x: Float32Array, dy: Float32Array): Outputs => {
     const m = make(backend);
     if (m.weight) m.weight.set(values(m.weight.length, 11, 1));
@@ -98,6 +104,38 @@ const CASES: NonFiniteCase[] = [
   {
     name: "InstanceNorm2d, affine, tracked, eval", shape: nchw, unitOf: (i) => Math.floor(i / S), touched: (c) => c === 1, ownStats: false,
     run: moduleRun((backend) => new InstanceNorm2d(3, { backend, affine: true, trackRunningStats: true }), nchw, "eval"),
+  },
+  {
+    name: "RMSNorm over the last two dims", shape: [3, 4, 5], unitOf: (i) => Math.floor(i / 20), touched: () => true, ownStats: true, rms: true,
+    run: moduleRun((backend) => new RMSNorm([4, 5], { backend }), [3, 4, 5], "train"),
+  },
+  {
+    name: "rmsNorm / rmsNormBackward", shape: [6, 10], unitOf: (i) => Math.floor(i / 10), touched: () => true, ownStats: true, rms: true,
+    run: (backend, x, dy) => {
+      const f = rmsNorm(x, [6, 10], 10, { backend, weight: values(10, 14, 1) });
+      const g = rmsNormBackward(dy, x, [6, 10], 10, { backend, weight: values(10, 14, 1), saveInvRms: f.saveInvRms });
+      return { y: f.y, dx: g.dx, dweight: g.dweight, dbias: null, running: [] };
+    },
+  },
+  {
+    // The poison enters through x into one row of the sum; dsum is the clean residual's gradient.
+    name: "addLayerNorm / addLayerNormBackward", shape: [6, 10], unitOf: (i) => Math.floor(i / 10), touched: () => true, ownStats: true,
+    run: (backend, x, dy) => {
+      const options = { backend, weight: values(10, 14, 1), bias: values(10, 15), addBias: values(10, 16) };
+      const f = addLayerNorm(x, values(60, 17), [6, 10], 10, options);
+      const g = addLayerNormBackward(dy, f.sum, [6, 10], 10, {
+        backend, weight: options.weight, dsum: values(60, 18), saveMean: f.saveMean, saveInvstd: f.saveInvstd,
+      });
+      return { y: f.y, dx: g.dx, dweight: g.dweight, dbias: g.dbias, running: [] };
+    },
+  },
+  {
+    name: "addRmsNorm / addRmsNormBackward", shape: [6, 10], unitOf: (i) => Math.floor(i / 10), touched: () => true, ownStats: true, rms: true,
+    run: (backend, x, dy) => {
+      const f = addRmsNorm(x, values(60, 17), [6, 10], 10, { backend, weight: values(10, 14, 1), addBias: values(10, 16) });
+      const g = addRmsNormBackward(dy, f.sum, [6, 10], 10, { backend, weight: values(10, 14, 1), dsum: values(60, 18) });
+      return { y: f.y, dx: g.dx, dweight: g.dweight, dbias: null, running: [] };
+    },
   },
   {
     name: "batchNorm / batchNormBackward", shape: nchw, unitOf: channel, touched: (c) => c === 1, ownStats: true,
@@ -166,7 +204,9 @@ describe.each(BACKENDS)("%s backend", (_name, make) => {
       // The poison shows where it is: the poisoned value's output, and with statistics of
       // its own data the whole unit (and its running statistics) are non-finite.
       expect(Number.isFinite(dirty.y[at])).toBe(false);
-      if (c.ownStats) {
+      if (c.rms && !Number.isNaN(poison)) {
+        expect(first.every((i) => i === at || dirty.y[i] === 0)).toBe(true);
+      } else if (c.ownStats) {
         expect(first.every((i) => !Number.isFinite(dirty.y[i]))).toBe(true);
         dirty.running.forEach((r) => expect(Number.isFinite(r[1])).toBe(false));
       } else {
