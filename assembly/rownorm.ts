@@ -21,6 +21,12 @@ import {
 
 /** Rows of at most this many values take the all-f64 backward (see exactRows). */
 const EXACT_ROW: i32 = 8;
+/**
+ * Rows of at most this many values get their sum of squares in f64 throughout: their
+ * backward is a difference of nearly equal terms (one value: dy * eps / (x^2 + eps)) and
+ * needs 1 / RMS to more than f32 precision, as rowstats.ts's short runs.
+ */
+const SHORT_ROW: i32 = 16;
 /** Rows whose parameter-gradient contributions are summed in f32 before widening to f64. */
 const FLUSH_ROWS: i32 = 32;
 
@@ -36,7 +42,7 @@ export function rowNormForward(
   const centered = (flags & CENTERED) != 0;
   const mean64 = stat(block, R, MEAN), invstd64 = stat(block, R, INVSTD);
   const rowBytes = <usize>L << 2;
-  if (!centered && !residual && weight && !bias) {
+  if (!centered && !residual && weight && !bias && L > SHORT_ROW) {
     scaledRows(x, y, R, L, eps, weight, invstd64);
     return;
   }
@@ -78,6 +84,10 @@ const SQUARE_CHUNK: i32 = 512;
  * formed while s is in registers), in pieces as sumSquares.
  */
 function addRow(x: usize, r: usize, ab: usize, s: usize, L: i32): f64 {
+  if (L <= SHORT_ROW) {
+    addPiece(x, r, ab, s, L);
+    return exactSquares(s, L);
+  }
   let total: f64 = 0;
   for (let off = 0; off < L; off += SQUARE_CHUNK) {
     const n = min(SQUARE_CHUNK, L - off), q = <usize>off << 2;
@@ -128,6 +138,7 @@ function addPiece(x: usize, r: usize, ab: usize, s: usize, n: i32): f64 {
 
 /** sum(s^2) over one row: pieces of SQUARE_CHUNK in f32 lanes widened to f64, redone in f64 where f32 overflowed (|s| past ~1e19). */
 function sumSquares(s: usize, L: i32): f64 {
+  if (L <= SHORT_ROW) return exactSquares(s, L);
   let total: f64 = 0;
   for (let off = 0; off < L; off += SQUARE_CHUNK) {
     const n = min(SQUARE_CHUNK, L - off), p = s + (<usize>off << 2);

@@ -1,14 +1,15 @@
 // Every module kind of the package with an input shape, and a scenario that drives every
 // module kind and functional op: the shared subjects of the determinism and isolation suites.
 import {
-  BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, batchNorm,
-  batchNormBackward, batchNormRelu, batchNormReluBackward, groupNorm, groupNormBackward, instanceNorm, instanceNormBackward,
-  layerNorm, layerNormBackward, tensor, type Backend,
+  BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, RMSNorm,
+  addLayerNorm, addLayerNormBackward, addRmsNorm, addRmsNormBackward, batchNorm, batchNormBackward, batchNormRelu,
+  batchNormReluBackward, groupNorm, groupNormBackward, instanceNorm, instanceNormBackward, layerNorm, layerNormBackward, rmsNorm,
+  rmsNormBackward, tensor, type Backend,
 } from "../../src/index.js";
 import { gaussian, seededRandom } from "../helpers/random.js";
 
 export type AnyModule =
-  | BatchNorm1d | BatchNorm2d | BatchNorm3d | LayerNorm | GroupNorm | InstanceNorm1d | InstanceNorm2d | InstanceNorm3d;
+  | BatchNorm1d | BatchNorm2d | BatchNorm3d | LayerNorm | GroupNorm | InstanceNorm1d | InstanceNorm2d | InstanceNorm3d | RMSNorm;
 
 export interface ModuleKind {
   /** The name errors start with. */
@@ -64,6 +65,14 @@ export const MODULE_KINDS: ModuleKind[] = [
   {
     name: "InstanceNorm3d", label: "InstanceNorm3d affine", make: (backend) => new InstanceNorm3d(3, { backend, affine: true }),
     shape: [2, 3, 2, 3, 4], long: [1, 3, 13, 11, 17], wrongRank: [2, 3, 24], wrongChannels: [2, 4, 3, 3, 2],
+  },
+  {
+    name: "RMSNorm", label: "RMSNorm [4, 5]", make: (backend) => new RMSNorm([4, 5], { backend }),
+    shape: [3, 4, 5], long: [2, 3, 4, 5], wrongRank: [60], wrongChannels: [3, 5, 4],
+  },
+  {
+    name: "RMSNorm", label: "RMSNorm 2053, no weight", make: (backend) => new RMSNorm(2053, { backend, elementwiseAffine: false }),
+    shape: [2, 2053], long: [3, 2053], wrongRank: [4106], wrongChannels: [2053, 2],
   },
 ];
 
@@ -133,5 +142,13 @@ export function scenario(backend: Backend, useTensors: boolean): Array<Float32Ar
     instanceNormBackward(dy, x, shape, { weight: w4, backend }),
   ];
   for (const g of grads) out.push(g.dx, g.dweight!, g.dbias!);
+  const rms = rmsNorm(x, shape, 131, { weight: w131, backend });
+  const aln = addLayerNorm(x, dy, shape, 131, { weight: w131, addBias: w131, backend });
+  const arn = addRmsNorm(x, dy, shape, 131, { weight: w131, backend });
+  out.push(rms.y, rms.saveInvRms, aln.y, aln.sum, aln.saveMean, aln.saveInvstd, arn.y, arn.sum, arn.saveInvRms);
+  const rg = rmsNormBackward(dy, x, shape, 131, { weight: w131, saveInvRms: rms.saveInvRms, backend });
+  const alg = addLayerNormBackward(dy, aln.sum, shape, 131, { dsum: x, weight: w131, backend });
+  const arg = addRmsNormBackward(dy, arn.sum, shape, 131, { dsum: x, weight: w131, saveInvRms: arn.saveInvRms, backend });
+  out.push(rg.dx, rg.dweight!, alg.dx, alg.dweight!, alg.dbias, alg.daddBias, arg.dx, arg.dweight!, arg.daddBias);
   return out.map((a) => a.slice());
 }

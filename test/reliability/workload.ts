@@ -2,12 +2,13 @@
 // and functional op over changing shapes, through plain arrays and tensors, with modules
 // created and disposed along the way. Seeded, so a run is reproducible.
 import {
-  BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, batchNorm, batchNormBackward, groupNorm, groupNormBackward,
-  instanceNorm, instanceNormBackward, layerNorm, layerNormBackward, tensor, type Backend,
+  BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, addRmsNorm,
+  addRmsNormBackward, batchNorm, batchNormBackward, groupNorm, groupNormBackward, instanceNorm, instanceNormBackward, layerNorm,
+  layerNormBackward, rmsNorm, rmsNormBackward, tensor, type Backend,
 } from "../../src/index.js";
 import { gaussian, seededRandom } from "../helpers/random.js";
 
-type Module = BatchNorm1d | BatchNorm2d | LayerNorm | GroupNorm | InstanceNorm2d;
+type Module = BatchNorm1d | BatchNorm2d | LayerNorm | GroupNorm | InstanceNorm2d | RMSNorm;
 
 /** One call's inputs and what it returned, for a spot check against the reference. */
 export interface Call {
@@ -45,6 +46,7 @@ const KINDS: Kind[] = [
   { name: "LayerNorm", make: (backend, C) => new LayerNorm(C, { backend }), shape: (r, C, big) => [dim(r, big ? 500 : 20), C] },
   { name: "GroupNorm", make: (backend, C) => new GroupNorm(C % 2 === 0 ? 2 : 1, C, { backend }), shape: (r, C, big) => [dim(r, 4), C, dim(r, big ? 60 : 8), dim(r, 8) + 1] },
   { name: "InstanceNorm2d", make: (backend, C) => new InstanceNorm2d(C, { backend, affine: true, trackRunningStats: true }), shape: (r, C, big) => [dim(r, 4), C, dim(r, big ? 60 : 8) + 1, dim(r, 8) + 1] },
+  { name: "RMSNorm", make: (backend, C) => new RMSNorm(C, { backend }), shape: (r, C, big) => [dim(r, big ? 500 : 20), C] },
 ];
 
 function values(rand: () => number, n: number, mean: number): Float32Array {
@@ -97,6 +99,32 @@ const FUNCTIONAL: Array<{ name: string; shape: (r: () => number) => number[]; ru
     run: (backend, x, dy, shape) => {
       const f = groupNorm(x as Float32Array, shape, 2, { backend });
       return { y: f.y, dx: groupNormBackward(dy, x, shape, 2, { backend }).dx };
+    },
+  },
+  {
+    name: "rmsNorm", shape: (r) => [dim(r, 9), dim(r, 5), dim(r, 40)],
+    run: (backend, x, dy, shape) => {
+      const f = rmsNorm(x as Float32Array, shape, shape[2], { backend });
+      return { y: f.y, dx: rmsNormBackward(dy, x, shape, shape[2], { backend, saveInvRms: f.saveInvRms }).dx };
+    },
+  },
+  {
+    // dy doubles as the residual and as dsum.
+    name: "addLayerNorm", shape: (r) => [dim(r, 9), dim(r, 40)],
+    run: (backend, x, dy, shape) => {
+      const f = addLayerNorm(x as Float32Array, dy, shape, shape[1], { backend });
+      const g = addLayerNormBackward(dy, f.sum, shape, shape[1], { dsum: dy, backend, saveMean: f.saveMean, saveInvstd: f.saveInvstd });
+      if (typeof (f.sum as { dispose?: unknown }).dispose === "function") (f.sum as unknown as { dispose(): void }).dispose();
+      return { y: f.y, dx: g.dx };
+    },
+  },
+  {
+    name: "addRmsNorm", shape: (r) => [dim(r, 9), dim(r, 40)],
+    run: (backend, x, dy, shape) => {
+      const f = addRmsNorm(x as Float32Array, dy, shape, shape[1], { backend });
+      const g = addRmsNormBackward(dy, f.sum, shape, shape[1], { dsum: dy, backend });
+      if (typeof (f.sum as { dispose?: unknown }).dispose === "function") (f.sum as unknown as { dispose(): void }).dispose();
+      return { y: f.y, dx: g.dx };
     },
   },
   {
