@@ -11,6 +11,8 @@ export interface RowResult {
   workload: string;
   shape: number[];
   layout: Layout;
+  /** Tensors of the shape the op reads, when more than x (the add + norm ops: x and a residual). */
+  tensors?: number;
   op: OpName | "copy";
   impl: string;
   implLabel: string;

@@ -23,7 +23,7 @@ function skipReason(c: Case, options: Options): string | undefined {
 export function baseRow(c: Pick<Case, "id" | "family" | "workload" | "op" | "impl">): Omit<RowResult, "status"> {
   return {
     id: c.id, family: c.family, workload: c.workload.label, shape: [...c.workload.shape], layout: c.workload.layout,
-    op: c.op, impl: c.impl, implLabel: implementation(c.impl).label,
+    ...(c.workload.tensors ? { tensors: c.workload.tensors } : {}), op: c.op, impl: c.impl, implLabel: implementation(c.impl).label,
   };
 }
 

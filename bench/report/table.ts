@@ -45,7 +45,7 @@ function cells(r: RowResult): [string, ...string[]] {
 export function workloadBlocks(rows: readonly RowResult[]): WorkloadBlocks {
   const head = rows[0];
   const floor = rows.find((r) => r.op === "copy");
-  const mib = ((head.shape.reduce((a, b) => a * b, 1) * 4) / 2 ** 20).toFixed(1);
+  const mib = ((head.shape.reduce((a, b) => a * b, 1) * 4 * (head.tensors ?? 1)) / 2 ** 20).toFixed(1);
   const floorBw = floor ? effectiveGBps(floor) : undefined;
   const floorText = floor?.stats && floorBw !== undefined
     ? `memory.copy of ${mib} MiB = ${ms(floor.stats.median)} ms, ${gbps(floorBw)} GB/s`
