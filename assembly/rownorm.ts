@@ -399,18 +399,25 @@ function weightedDot(
     if (ASC_FEATURE_SIMD) {
       const va = f32x4.splat(a), vb = f32x4.splat(b);
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
-      for (; i + 8 <= n; i += 8) {
-        const k = q + (<usize>i << 2);
-        const w0 = v128.load(w + k), w1 = v128.load(w + k, 16);
-        s0 = f32x4.add(s0, f32x4.mul(f32x4.mul(v128.load(ndy + k), w0), v128.load(nx + k)));
-        s1 = f32x4.add(s1, f32x4.mul(f32x4.mul(v128.load(ndy + k, 16), w1), v128.load(nx + k, 16)));
-        if (dx) {
+      if (dx) {
+        for (; i + 8 <= n; i += 8) {
+          const k = q + (<usize>i << 2);
+          const w0 = v128.load(w + k), w1 = v128.load(w + k, 16);
+          s0 = f32x4.add(s0, f32x4.mul(f32x4.mul(v128.load(ndy + k), w0), v128.load(nx + k)));
+          s1 = f32x4.add(s1, f32x4.mul(f32x4.mul(v128.load(ndy + k, 16), w1), v128.load(nx + k, 16)));
           const g0 = v128.load(dy + k), g1 = v128.load(dy + k, 16);
-          const x0 = v128.load(x + k), x1 = v128.load(x + k, 16);
-          v128.store(dx + k, f32x4.mul(f32x4.add(f32x4.mul(g0, w0), f32x4.mul(vb, x0)), va));
-          v128.store(dx + k, f32x4.mul(f32x4.add(f32x4.mul(g1, w1), f32x4.mul(vb, x1)), va), 16);
-          v128.store(blockW + k, f32x4.add(v128.load(blockW + k), f32x4.mul(g0, f32x4.mul(x0, va))));
-          v128.store(blockW + k, f32x4.add(v128.load(blockW + k, 16), f32x4.mul(g1, f32x4.mul(x1, va))), 16);
+          const x0 = f32x4.mul(v128.load(x + k), va), x1 = f32x4.mul(v128.load(x + k, 16), va);
+          // (dy * w + b * x) * a = dy * w * a + b * (x * a): x * a serves dx and dweight.
+          v128.store(dx + k, f32x4.add(f32x4.mul(f32x4.mul(g0, w0), va), f32x4.mul(vb, x0)));
+          v128.store(dx + k, f32x4.add(f32x4.mul(f32x4.mul(g1, w1), va), f32x4.mul(vb, x1)), 16);
+          v128.store(blockW + k, f32x4.add(v128.load(blockW + k), f32x4.mul(g0, x0)));
+          v128.store(blockW + k, f32x4.add(v128.load(blockW + k, 16), f32x4.mul(g1, x1)), 16);
+        }
+      } else {
+        for (; i + 8 <= n; i += 8) {
+          const k = q + (<usize>i << 2);
+          s0 = f32x4.add(s0, f32x4.mul(f32x4.mul(v128.load(ndy + k), v128.load(w + k)), v128.load(nx + k)));
+          s1 = f32x4.add(s1, f32x4.mul(f32x4.mul(v128.load(ndy + k, 16), v128.load(w + k, 16)), v128.load(nx + k, 16)));
         }
       }
       part = hsum64(f32x4.add(s0, s1));
@@ -422,8 +429,9 @@ function weightedDot(
       t += load<f32>(ndy + k) * wi * load<f32>(nx + k);
       if (dx) {
         const g = load<f32>(dy + k), xi = load<f32>(x + k);
-        store<f32>(dx + k, (g * wi + b * xi) * a);
-        store<f32>(blockW + k, load<f32>(blockW + k) + g * (xi * a));
+        const xa = xi * a;
+        store<f32>(dx + k, g * wi * a + b * xa);
+        store<f32>(blockW + k, load<f32>(blockW + k) + g * xa);
       }
     }
     part += <f64>t;
