@@ -11,6 +11,7 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "copy", label: "memory.copy floor", what: "one wasm `memory.copy` of x's bytes between two regions of a memory of the bench's own (a tiny module assembled in `bench/wasm/copy.ts`)" },
   { key: "simd-tensor", label: "ours SIMD, zero-copy", what: "module on the SIMD build, `tensor()` handles in and out, outputs disposed each call" },
   { key: "simd-array", label: "ours SIMD, Float32Array", what: "module on the SIMD build, plain Float32Arrays in and out (copied through staging)" },
+  { key: "simd-threads2", label: "ours SIMD, 2 threads, zero-copy", what: "module on `createThreadedBackend({ threads: 2 })` (SIMD build), `tensor()` handles in and out: compare with simd-tensor (the same kernels on one thread)" },
   { key: "scalar-tensor", label: "ours scalar, zero-copy", what: "module on the scalar build, tensors in and out" },
   { key: "scalar-array", label: "ours scalar, Float32Array", what: "module on the scalar build, plain Float32Arrays" },
   { key: "simd-wrapper", label: "ours, wrapper only", what: "the zero-copy module call on a backend whose kernels do nothing (same memory and allocator): the wrapper's own cost, target 5" },

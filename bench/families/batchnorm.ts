@@ -41,6 +41,7 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
   const cases = [
     ours("simd-tensor", ctx.simd, "tensor"),
     ours("simd-array", ctx.simd, "array"),
+    ...(ctx.threads2 && op !== "infer" ? [ours("simd-threads2", ctx.threads2, "tensor")] : []),
     ours("scalar-tensor", ctx.scalar, "tensor"),
     ours("scalar-array", ctx.scalar, "array"),
   ];

@@ -42,6 +42,7 @@ export function normFamily(
         ...OPS.flatMap((op) => [
           ours(w, op, "simd-tensor", ctx.simd, "tensor"),
           ours(w, op, "simd-array", ctx.simd, "array"),
+          ...(ctx.threads2 && op !== "infer" ? [ours(w, op, "simd-threads2", ctx.threads2, "tensor")] : []),
           ours(w, op, "scalar-tensor", ctx.scalar, "tensor"),
           row(w, op, "js-reference", "slow", (inputs) => prepareModule(make(w, inputs), createReferenceBackend(), w, inputs, op, "array")),
         ]),
@@ -52,7 +53,7 @@ export function normFamily(
 
 export const layerNormFamily = normFamily(
   "LayerNorm", "layernorm",
-  [workload([4096, 768], "NCHW"), { ...workload([64, 197, 768], "NCHW"), label: "64x197x768" }],
+  [workload([4096, 768], "NCHW"), { ...workload([64, 197, 768], "NCHW"), label: "64x197x768" }, workload([2048, 4096], "NCHW")],
   [workload([6, 8], "NCHW"), { ...workload([2, 3, 8], "NCHW"), label: "2x3x8" }],
   (w, inputs) => (backend) => {
     const D = w.shape[w.shape.length - 1];
