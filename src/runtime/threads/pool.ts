@@ -54,18 +54,24 @@ async function spawn(node: boolean): Promise<Spawned> {
   const specifier = "node:worker_threads";
   const threads = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as typeof import("node:worker_threads");
   const worker = new threads.Worker(workerSource(true), { eval: true });
-  // Idle workers block in Atomics.wait; unref lets the process exit around them.
-  worker.unref();
   return {
     post: (m) => worker.postMessage(m),
     listen: (listener, failed) => {
-      worker.on("message", listener);
+      worker.on("message", (m) => {
+        // Idle workers block in Atomics.wait; unref lets the process exit around them. Made
+        // before the worker is online (Node 20), an unref did not hold: it is made on its message.
+        worker.unref();
+        listener(m);
+      });
       worker.on("error", (e) => failed(e instanceof Error ? e : new Error(String(e))));
       worker.on("exit", (code) => failed(new Error(`a worker exited (code ${code})`)));
     },
     terminate: () => void worker.terminate(),
   };
 }
+
+/** How long the workers may take to start (a loaded machine compiles slowly; not timeoutMs, which bounds a call). */
+const START_TIMEOUT_MS = 60_000;
 
 export class ThreadPool {
   /** Why the pool cannot run calls any more (a worker failed or exited, a wait timed out, dispose). */
@@ -118,13 +124,13 @@ export class ThreadPool {
             } else if (m.failed) reject(new Error(`worker ${index} could not instantiate the kernels: ${m.failed}`));
           }, (error) => {
             if (!started) reject(error);
-            else pool.breakWith(new Error(`worker ${index} stopped: ${error.message}`, { cause: error }));
+            else pool.breakWith(new Error(`batchnorm-wasm: threaded backend: worker ${index} stopped: ${error.message}`, { cause: error }));
           });
         }));
         const init: WorkerInit = { module, memory, control, index, kernels, layout: LAYOUT };
         worker.post(init);
       }
-      await withTimeout(Promise.all(ready), timeoutMs, "the workers did not start");
+      await withTimeout(Promise.all(ready), START_TIMEOUT_MS, "the workers did not start");
     } catch (error) {
       pool.dispose();
       throw error;

@@ -1,8 +1,7 @@
 // What the calling thread and the workers share besides the wasm memory: the control words
 // (an Int32Array over a SharedArrayBuffer of its own) and the layout of the call table, a
 // Float64Array in the wasm memory that the calling thread fills before each parallel call.
-// worker-source.ts repeats these numbers (its code is a string run in a worker, with no
-// imports); test/threads.test.ts checks the two agree.
+// Workers get these numbers in their first message (their code is a string with no imports).
 
 /** Control words: bumped once per parallel call (workers wait on it). */
 export const EPOCH = 0;
