@@ -33,6 +33,25 @@ function canBlock(): boolean {
   }
 }
 
+/** The part of Node's worker_threads used (typed here: the shipped code needs no @types/node). */
+interface NodeWorker {
+  postMessage(message: unknown): void;
+  on(event: "message" | "error" | "exit", listener: (value: unknown) => void): void;
+  unref(): void;
+  terminate(): unknown;
+}
+interface WorkerThreads {
+  readonly Worker: new (code: string, options: { eval: boolean }) => NodeWorker;
+}
+
+/**
+ * A Node built-in module, imported by a name computed at run time: a browser bundler must
+ * not try to resolve it (a literal specifier survives the build's constant folding as one).
+ */
+export function nodeModule(name: string): Promise<unknown> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ ["node", name].join(":"));
+}
+
 async function spawn(node: boolean): Promise<Spawned> {
   if (!node) {
     const url = URL.createObjectURL(new Blob([workerSource(false)], { type: "text/javascript" }));
@@ -50,9 +69,7 @@ async function spawn(node: boolean): Promise<Spawned> {
       terminate: () => worker.terminate(),
     };
   }
-  // Hidden from bundlers: a browser bundle must not try to resolve worker_threads.
-  const specifier = "node:worker_threads";
-  const threads = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as typeof import("node:worker_threads");
+  const threads = (await nodeModule("worker_threads")) as WorkerThreads;
   const worker = new threads.Worker(workerSource(true), { eval: true });
   return {
     post: (m) => worker.postMessage(m),

@@ -16,7 +16,7 @@ import {
   createKernelBackend, decodeBase64, resolveBuild, wasmBackend, type BackendOptions, type KernelExports, type WasmBuild,
 } from "../wasm-backend.js";
 import { ALL_UNITS, MIN_ELEMENTS_PER_THREAD, PLANS, Program, type PlanContext } from "./plans.js";
-import { ThreadPool } from "./pool.js";
+import { nodeModule, ThreadPool } from "./pool.js";
 import { COPY, ENTRY, MAX_THREADS } from "./protocol.js";
 import { runEntries, type ThreadExports } from "./worker-source.js";
 
@@ -63,8 +63,10 @@ async function coreCount(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav && typeof nav.hardwareConcurrency === "number") return nav.hardwareConcurrency;
   try {
-    const specifier = "node:os";
-    const os = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as typeof import("node:os");
+    const os = (await nodeModule("os")) as {
+      availableParallelism?: () => number;
+      cpus(): unknown[];
+    };
     return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
   } catch {
     return 1;
