@@ -110,7 +110,7 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
     const expected = batchNormRun(one, shape, "NHWC", true, "none");
     for (const t of [1, 3]) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NHWC", true, "none"), expected, `${t} threads`);
   });
-  // Rows: not a multiple of 32 (the last gradient unit short), fewer rows than threads, L tiny (exact path).
+  // Rows: odd counts, fewer rows than threads, L tiny (exact path); with and without parameter gradients.
   for (const [R, L] of [[333, 77], [100, 128], [3, 40], [70, 5]]) {
     for (const kind of ["layer", "rms"] as const) {
       it(`${kind} norm ${R}x${L}`, async () => {

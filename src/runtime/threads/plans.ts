@@ -3,11 +3,9 @@
 // - planar batch norm (training forward, backward through the batch statistics): by
 //   channels; each thread runs the kernel on its channel range (assembly/units.ts), and a
 //   range starting at channel c computes c's statistics as the one-thread loop does;
-// - layer norm and the row norms: by rows, each thread on its rows through a block of its
-//   own (the statistics copied in or out). Their parameter gradients are sums over rows
-//   that the kernel adds up in f32 over blocks of FLUSH_ROWS rows, then in f64 block after
-//   block: cut into units of exactly FLUSH_ROWS rows, each unit's gradient is that f32
-//   block sum, and the calling thread adds the units up in f64 in row order, as the kernel.
+// - layer norm and the centered row norms: forward, and backward without parameter
+//   gradients, by rows, each thread on its rows through a block of its own (the
+//   statistics copied in or out); rows are independent.
 // Everything else (channels-last batch norm, inference, group norm, RMS norm, the split
 // primitives, tiny channels or rows) runs on the calling thread alone.
 
@@ -17,8 +15,6 @@ import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js"
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
 
-/** Rows per f32 block of the row norms' parameter gradients (FLUSH_ROWS in assembly/layernorm.ts, rownorm.ts). */
-const FLUSH_ROWS = 32;
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
 const EXACT = 8;
 /** Every unit (assembly/units.ts). */
@@ -26,18 +22,18 @@ export const ALL_UNITS = 0x7fffffff;
 
 /**
  * Elements of work below which a call stays on one thread, per thread added: waking a
- * worker and waiting for it costs tens of microseconds (docs/threads.md).
+ * worker and waiting for it cost about 75 us here (BatchNorm 8x32x32x32 NCHW, 262,144
+ * elements, training forward + backward: 0.164 ms on one thread, 0.240 on two at 1 << 16).
  */
-export const MIN_ELEMENTS_PER_THREAD = 1 << 16;
+export const MIN_ELEMENTS_PER_THREAD = 1 << 19;
 
 const INDEX = Object.fromEntries(Object.keys(KERNELS).map((name, i) => [name, i])) as Record<KernelName, number>;
 
-/** The entries of one parallel call, per thread, and what the calling thread does after it. */
+/** The entries of one parallel call, per thread. */
 export class Program {
   readonly words: number[][] = [];
   /** Temporary regions, freed after the call. */
   readonly temps: Region[] = [];
-  finish: (() => void) | null = null;
 
   constructor(readonly threads: number) {
     for (let t = 0; t < threads; t++) this.words.push([]);
@@ -45,17 +41,27 @@ export class Program {
 
   /** Thread t calls kernel `name` with positional `values` on units [from, to). */
   kernel(t: number, name: KernelName, values: readonly number[], from = 0, to = ALL_UNITS): void {
-    this.push(t, [KERNEL, INDEX[name], from, to, values.length, ...values]);
+    const w = this.entry(t);
+    w.push(KERNEL, INDEX[name], from, to, values.length);
+    for (const v of values) w.push(v);
+    this.pad(w);
   }
 
   /** Thread t copies `bytes` bytes from `src` to `dst` (wasm memory addresses). */
   copy(t: number, dst: number, src: number, bytes: number): void {
-    if (bytes > 0) this.push(t, [COPY, dst, src, bytes]);
+    if (bytes <= 0) return;
+    const w = this.entry(t);
+    w.push(COPY, dst, src, bytes);
+    this.pad(w);
   }
 
-  private push(t: number, entry: number[]): void {
-    const w = this.words[t];
-    for (let i = 0; i < ENTRY; i++) w.push(i < entry.length ? entry[i] : 0);
+  private entry(t: number): number[] {
+    return this.words[t];
+  }
+
+  /** Fills the entry just pushed up to ENTRY words. */
+  private pad(w: number[]): void {
+    while (w.length % ENTRY !== 0) w.push(0);
   }
 }
 
@@ -141,11 +147,10 @@ function paramsRead(flags: number): ParamField[] {
  * Rows cut into `units` runs of `rowsPer` rows (the last may be shorter), T threads each
  * on consecutive units through a block of its own (K = rowsPer, P = L, the main block's
  * scratch size): its parameters copied in once, each unit's statistics copied in (backward)
- * or out (forward) around its kernel call; `after` adds entries after each unit's call.
+ * or out (forward) around its kernel call.
  */
 function rowUnits(
   name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, rowsPer: number,
-  after: (program: Program, t: number, u: number, rows: number, blockPtr: number) => void = () => {},
 ): Program {
   const { R, L, flags } = a;
   const block = a.block;
@@ -185,7 +190,6 @@ function rowUnits(
       }
       program.kernel(t, name, argsWith(name, a, tensors));
       if (forward) moveStats(false);
-      after(program, t, u, rows, own.ptr);
     }
   }
   return program;
@@ -198,47 +202,20 @@ function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> 
   };
 }
 
-/** The parameter gradients a row backward writes, as flagged (daddBias only with dx). */
-function gradsWritten(a: RowArgs): ParamField[] {
-  const grads: ParamField[] = [];
-  if (a.flags & FLAGS.dweight) grads.push("dweight");
-  if (a.flags & FLAGS.dbias) grads.push("dbias");
-  if (a.flags & FLAGS.daddBias && a.dx) grads.push("daddBias");
-  return grads;
-}
-
+/**
+ * Row backwards without parameter gradients (dx only), by rows. With dweight / dbias /
+ * daddBias wanted they stay on one thread: those are sums over rows that the kernel adds in
+ * f32 over 32 rows, then in f64 block after block, so the same bits need units of exactly 32
+ * rows merged in row order, and that cut measured 2.6x slower than one thread here (64x197x768:
+ * 17.4 ms against 6.6; docs/threads.md).
+ */
 function rowBackward(name: "layerNormBackward" | "rowNormBackward"): Plan<RowArgs> {
   return (a, ctx) => {
-    const { R, L } = a;
-    if (L <= EXACT) return null;
-    const grads = gradsWritten(a);
-    if (grads.length === 0) {
-      const T = threadsFor(ctx, R * L, R);
-      return T < 2 ? null : rowUnits(name, a, ctx, T, Math.ceil(R / T));
-    }
-    const units = Math.ceil(R / FLUSH_ROWS);
-    const T = threadsFor(ctx, R * L, units);
-    if (T < 2) return null;
-    // Each unit's gradients, unit after unit, one array per gradient.
-    const partials = ctx.alloc(grads.length * units * L * 4);
-    const program = rowUnits(name, a, ctx, T, FLUSH_ROWS, (p, t, u, rows, own) => {
-      grads.forEach((g, j) => p.copy(t, partials.ptr + (j * units + u) * L * 4, own + fieldOffset(g, rows, L), L * 4));
-    });
-    program.temps.push(partials);
-    const block = a.block;
-    program.finish = () => {
-      const all = partials.f32();
-      const total = new Float64Array(L);
-      grads.forEach((g, j) => {
-        total.fill(0);
-        for (let u = 0; u < units; u++) {
-          const from = (j * units + u) * L;
-          for (let i = 0; i < L; i++) total[i] += all[from + i];
-        }
-        block.param(g).set(total);
-      });
-    };
-    return program;
+    const { R, L, flags } = a;
+    const grads = flags & (FLAGS.dweight | FLAGS.dbias) || (flags & FLAGS.daddBias && a.dx);
+    if (L <= EXACT || grads) return null;
+    const T = threadsFor(ctx, R * L, R);
+    return T < 2 ? null : rowUnits(name, a, ctx, T, Math.ceil(R / T));
   };
 }
 
