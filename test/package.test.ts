@@ -226,6 +226,16 @@ describe("Node consumers of the installed tarball", () => {
     checkConsumer("node CJS", out);
   });
 
+  it.each([["ESM import", "node/threads.mjs"], ["CommonJS require", "node/threads.cjs"]])(
+    "%s: createThreadedBackend runs on two threads with the bits of one",
+    async (_label, script) => {
+      const out = await nodeJson(script);
+      expect(out.threads).toBe(2);
+      expect(out.info).toEqual({ build: "simd", shared: true, wait: "atomics", fallback: null });
+      expect(out.same).toBe(true);
+    },
+  );
+
   it("require(esm) of the ES entry works on this Node (no top-level await anywhere in it)", async () => {
     const out = await nodeJson("node/require-esm.cjs");
     expect(out.requireModule, "this Node has require(esm)").toBe(true);
