@@ -138,6 +138,17 @@ describe("createThreadedBackend", () => {
     expect(auto.threads).toBeLessThanOrEqual(8);
   });
 
+  it("workers see the memory after it grew on the calling thread", async () => {
+    const b = await threaded(2, true);
+    const expected = batchNormRun(createBackend(), [3, 6, 20, 20], "NCHW", true, "none");
+    const low = batchNormRun(b, [3, 6, 20, 20], "NCHW", true, "none");
+    const filler = b.alloc(96 << 20); // the next tensors live past the memory the workers saw
+    expect(b.memoryStats().memoryBytes).toBeGreaterThan(96 << 20);
+    expectSameOutputs(batchNormRun(b, [3, 6, 20, 20], "NCHW", true, "none"), expected, "after growth");
+    expectSameOutputs(low, expected, "before growth");
+    filler.free();
+  });
+
   it("refuses bad options with an Error naming them", async () => {
     await expect(createThreadedBackend({ threads: 0 })).rejects.toThrow(/createThreadedBackend: option threads must be an integer from 1 to 64/);
     await expect(createThreadedBackend({ threads: 2.5 })).rejects.toThrow(/option threads/);
