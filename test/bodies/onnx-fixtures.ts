@@ -1,0 +1,68 @@
+// Every ONNX node case (test/fixtures/onnx.jsonl: ONNX 1.12's own node tests and float64 NumPy
+// from the spec text) through runOnnxNode on one backend: each output against the case's, the
+// unproduced ones null, the inputs left as given, and the opset resolution (a later opset that
+// selects the same version gives the same bits).
+import { describe, it, expect } from "../helpers/test-api.js";
+import type { Backend } from "../../src/index.js";
+import { runOnnxNode, supportedOnnxOps, type OnnxNode, type OnnxTensor } from "../../src/onnx/index.js";
+import { expectClose } from "../helpers/compare.js";
+import { onnxCases, type OnnxCase } from "../helpers/onnx-fixtures.js";
+
+/** Relative to the largest reference magnitude; the ONNX cases' references are float32 NumPy. */
+const TOL = 1e-5;
+
+/** How many outputs each version has in ONNX's schema (BatchNormalization 9: five, 14+: three). */
+function outputCount(c: OnnxCase): number {
+  const { opType, opset } = c.node;
+  if (opType === "BatchNormalization") return opset < 14 ? 5 : 3;
+  if (opType === "LayerNormalization") return 3;
+  if (opType.startsWith("Skip")) return 4;
+  return 1;
+}
+
+const inputsOf = (c: OnnxCase): (OnnxTensor | null)[] =>
+  c.inputs.map((t) => (t ? { data: Float32Array.from(t.data), shape: t.shape.slice() } : null));
+
+/** The newest opset that still selects the version the case's opset selects. */
+function laterOpset(c: OnnxCase): number {
+  const op = supportedOnnxOps().find((o) => o.opType === c.node.opType)!;
+  const version = op.versions.filter((v) => v <= c.node.opset).pop()!;
+  const next = op.versions.find((v) => v > version);
+  return next === undefined ? c.node.opset + 5 : next - 1;
+}
+
+export function onnxFixtureSuite(makeBackend: () => Backend): void {
+  describe("ONNX node cases (runOnnxNode)", () => {
+    const backend = makeBackend();
+    it.each(onnxCases.map((c) => [`${c.source} ${c.name}`, c] as const))("%s", (_label, c) => {
+      const inputs = inputsOf(c);
+      const before = inputs.map((t) => t && t.data.slice());
+      const node: OnnxNode = { ...c.node, attributes: { ...c.node.attributes } };
+      const outputs = runOnnxNode(node, inputs, { backend });
+      expect(outputs.length, `${c.name}: outputs in ONNX's schema`).toBe(outputCount(c));
+      outputs.forEach((out, i) => {
+        const want = c.outputs[i];
+        if (!want) {
+          expect(out, `${c.name} output ${i}: unproduced`).toBeNull();
+          return;
+        }
+        expect(out!.data, `${c.name} output ${i}: Float32Array`).toBeInstanceOf(Float32Array);
+        expect(out!.shape, `${c.name} output ${i} shape`).toEqual(want.shape);
+        expectClose(out!.data, want.data, TOL, `${c.name} output ${i}`, `${c.node.opType} output ${i}`);
+      });
+      inputs.forEach((t, i) => t && expect(t.data, `${c.name}: input ${i} unchanged`).toEqual(before[i]));
+
+      const later = runOnnxNode({ ...node, opset: laterOpset(c) }, inputsOf(c), { backend });
+      expect(later, `${c.name}: opset ${laterOpset(c)} selects the same version`).toEqual(outputs);
+    });
+
+    it("the cases cover every op and version runOnnxNode supports", () => {
+      const covered = new Set(onnxCases.map((c) => {
+        const op = supportedOnnxOps().find((o) => o.opType === c.node.opType)!;
+        return `${c.node.opType} ${op.versions.filter((v) => v <= c.node.opset).pop()}`;
+      }));
+      const all = supportedOnnxOps().flatMap((o) => o.versions.map((v) => `${o.opType} ${v}`));
+      expect(all.filter((v) => !covered.has(v))).toEqual([]);
+    });
+  });
+}
