@@ -10,13 +10,13 @@ import { OP_LABELS, type OpName } from "./case.js";
 import type { OverheadResult, RowResult } from "./results.js";
 
 export interface TargetCheck {
-  /** 3: the batch-norm speed issue; 4: the family issue; 15: the transformer norms. */
-  issue: 3 | 4 | 15;
+  /** 3: the batch-norm speed issue; 4: the family issue; 13: the Float32Array path; 15: the transformer norms. */
+  issue: 3 | 4 | 13 | 15;
   target: number;
   what: string;
   measured: number;
   limit: number;
-  /** "x copy", "x PyTorch's time", "x faster", " us". */
+  /** "x copy", "x PyTorch's time", "x faster", " us", "x (zero-copy + floor)". */
   unit: string;
   met: boolean;
 }
@@ -90,6 +90,17 @@ export function checkTargets(rows: readonly RowResult[], overhead: readonly Over
         const speedup = other.stats!.median / ours.stats!.median;
         checks.push({ issue: 3, target: 4, what: `${name} vs ${other.implLabel}`, measured: speedup, limit, unit: "x faster", met: speedup >= limit });
       }
+    }
+  }
+  // Issue 13 target 1: [the array path's row, its floor of copies] against the zero-copy row.
+  for (const [impl, floorImpl] of [["simd-array-out", "array-floor"], ["simd-array", "array-alloc-floor"]] as const) {
+    for (const array of rows.filter((r) => r.impl === impl && r.stats)) {
+      const zero = find(array.family, array.workload, array.op, "simd-tensor");
+      const floor = find(array.family, array.workload, array.op, floorImpl);
+      if (!zero || !floor) continue;
+      const measured = array.stats!.median / (zero.stats!.median + floor.stats!.median);
+      const what = `${array.family} ${array.workload} ${OP_LABELS[array.op as OpName]} ${array.implLabel}`;
+      checks.push({ issue: 13, target: 1, what, measured, limit: 1.15, unit: "x (zero-copy + floor)", met: measured <= 1.15 });
     }
   }
   // Target 5 is per call: training forward + backward is two module calls.

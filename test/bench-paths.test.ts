@@ -34,6 +34,10 @@ async function expected(c: Case, all: readonly Case[]): Promise<Outputs> {
   const w = c.workload;
   const inputs = inputsFor(w);
   if (c.op === "copy") return { copied: concat(floorSources(w, inputs)) };
+  // The Float32Array path's floors copy each call's inputs through the backend: the forward's, then the backward's dy.
+  if (c.impl === "array-floor" || c.impl === "array-alloc-floor") {
+    return { copied: concat([...floorSources(w, inputs), ...(c.op === "trainBackward" ? [inputs.dy] : [])]) };
+  }
   // The ReLU rows compute batch norm followed by a ReLU: the reference module with activation "relu".
   const activation = c.impl.includes("relu") ? "relu" : "none";
   const prepared = c.family === batchNormFamily.name
@@ -46,9 +50,9 @@ async function expected(c: Case, all: readonly Case[]): Promise<Outputs> {
 
 /** Every implementation a family must have rows for. */
 const REQUIRED: Record<string, readonly string[]> = {
-  BatchNorm: ["copy", "simd-tensor", "simd-array", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"],
+  BatchNorm: ["copy", "simd-tensor", "simd-array", "simd-array-out", "array-floor", "array-alloc-floor", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"],
 };
-const FAMILY_DEFAULT = ["copy", "simd-tensor", "simd-array", "scalar-tensor", "js-reference"];
+const FAMILY_DEFAULT = ["copy", "simd-tensor", "simd-array", "simd-array-out", "array-floor", "array-alloc-floor", "scalar-tensor", "js-reference"];
 
 const KEYS = ["y", "sum", "dx", "dweight", "dbias", "copied"] as const;
 

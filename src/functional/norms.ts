@@ -14,7 +14,7 @@ import { instanceNormForward } from "../ops/instancenorm.js";
 import { invstdOf } from "../ops/running.js";
 import { normBackward, normContext, normForward, type Geometry } from "../ops/norms.js";
 import {
-  checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput,
+  checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput, resolveOut,
 } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
 
@@ -32,9 +32,13 @@ export interface LayerNormFunctionalOptions {
   bias?: ArrayLike<number> | null;
   eps?: number;
   backend?: Backend;
+  /** A Float32Array of x's size that y is written into (and returned as y); a view of the backend's memory is written in place. */
+  out?: Float32Array | null;
 }
 
 export interface NormBackwardOptions {
+  /** A Float32Array of dy's size that dx is written into (and returned as dx). */
+  dx?: Float32Array | null;
   weight?: ArrayLike<number> | null;
   /** The forward's saveMean / saveInvstd; when both are absent they are recomputed from x. */
   saveMean?: Float64Array | Float32Array | null;
@@ -63,8 +67,8 @@ export interface InstanceNormBackwardOptions extends NormBackwardOptions {
   runningVar?: Float32Array | null;
 }
 
-const FORWARD_KEYS = ["weight", "bias", "eps", "backend"];
-const BACKWARD_KEYS = ["weight", "saveMean", "saveInvstd", "eps", "backend"];
+const FORWARD_KEYS = ["weight", "bias", "eps", "backend", "out"];
+const BACKWARD_KEYS = ["weight", "saveMean", "saveInvstd", "eps", "backend", "dx"];
 const INSTANCE_KEYS = [...FORWARD_KEYS, "runningMean", "runningVar", "useInputStats", "momentum"];
 const INSTANCE_BACKWARD_KEYS = [...BACKWARD_KEYS, "useInputStats", "runningMean", "runningVar"];
 
@@ -95,8 +99,9 @@ function forward(
 ): NormResult<Float32Array | Tensor> {
   const { backend, eps, input, cut: c, weight } = setup(where, FORWARD_KEYS, options, x, shape, cut);
   const bias = optionalArray(where, "bias", options.bias, c.params, c.meaning);
+  const out = resolveOut(where, "out", options.out, input, "x", backend);
   return withWorkspace(backend, (ws) => {
-    const { y, stats } = normForward(ws, { where, x: input, geometry: c.geometry, eps, weight, bias });
+    const { y, stats } = normForward(ws, { where, x: input, geometry: c.geometry, eps, weight, bias, out });
     return { y, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
   });
 }
@@ -108,9 +113,10 @@ function backward(
   const { backend, eps, input: xIn, cut: c, weight } = setup(where, keys, options, x, shape, cut);
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const saved = savedStats(where, options.saveMean, options.saveInvstd, c.rows, c.perRow);
+  const dx = resolveOut(where, "dx", options.dx, dyIn, "dy", backend);
   return withWorkspace(backend, (ws) => {
     const context = normContext(ws, where, xIn, c.geometry, weight, saved, eps);
-    return normBackward(ws, where, context, dyIn, true, true);
+    return normBackward(ws, where, context, dyIn, true, true, null, dx);
   });
 }
 
@@ -203,9 +209,10 @@ export function instanceNorm(
   const bias = optionalArray(where, "bias", options.bias, d.C);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, useInputStats ? null : "useInputStats is false");
   if (useInputStats) checkSpatialSize(where, d, input.shape);
+  const out = resolveOut(where, "out", options.out, input, "x", backend);
   return withWorkspace(backend, (ws) => {
     const { y, saveMean, saveInvstd } = instanceNormForward(ws, {
-      where, x: input, dims: d, eps, weight, bias, useInputStats, running, momentum,
+      where, x: input, dims: d, eps, weight, bias, useInputStats, running, momentum, out,
     });
     return { y, saveMean, saveInvstd };
   });
@@ -236,8 +243,9 @@ export function instanceNormBackward(
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, "useInputStats is false")!;
   const stats = { mean: running.mean, invstd: invstdOf(running.var, eps) };
+  const dx = resolveOut(where, "dx", options.dx, dyIn, "dy", backend);
   return withWorkspace(backend, (ws) => {
     const context = batchNormContext(ws, where, xIn, { N: d.N, C: d.C, S: d.S, channelsLast: false }, false, false, stats, weight, null);
-    return batchNormBackward(ws, where, context, dyIn, true);
+    return batchNormBackward(ws, where, context, dyIn, true, dx);
   });
 }

@@ -6,7 +6,7 @@ import type { Backend } from "../runtime/backend.js";
 import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger } from "../runtime/checks.js";
 import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { instanceNormBackward, instanceNormForward, type InstanceContext } from "../ops/instancenorm.js";
-import { checkSpatialSize, instanceDims, type Input } from "../ops/shapes.js";
+import { checkSpatialSize, instanceDims, type Input, type Out } from "../ops/shapes.js";
 import type { Workspace } from "../ops/workspace.js";
 import { ChannelNormModule } from "./channel-module.js";
 
@@ -45,19 +45,19 @@ export abstract class InstanceNormBase extends ChannelNormModule {
   }
 
   /** x of shape (N, C, *spatial) or unbatched (C, *spatial). @internal */
-  protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: InstanceContext } {
+  protected runForward(ws: Workspace, where: string, x: Input, out: Out | null): { y: Float32Array | Tensor; context: InstanceContext } {
     const d = instanceDims(where, x.shape, this.spatialRank, this.numFeatures);
     const useInputStats = this.training || !this.trackRunningStats;
     if (useInputStats) checkSpatialSize(where, d, x.shape);
     const running = this.trackRunningStats ? { mean: this.runningMean!, var: this.runningVar! } : null;
     return instanceNormForward(ws, {
-      where, x, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, useInputStats, running, momentum: this.momentum,
+      where, x, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, useInputStats, running, momentum: this.momentum, out,
     });
   }
 
   /** Through the per-instance statistics, or with the running ones frozen after an eval() forward with trackRunningStats. @internal */
-  protected runBackward(ws: Workspace, where: string, context: InstanceContext, dy: Input): Gradients<Float32Array | Tensor> {
-    return instanceNormBackward(ws, where, context, dy, this.affine);
+  protected runBackward(ws: Workspace, where: string, context: InstanceContext, dy: Input, dx: Out | null): Gradients<Float32Array | Tensor> {
+    return instanceNormBackward(ws, where, context, dy, this.affine, dx);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Block } from "../runtime/block.js";
 import { FLAGS } from "../runtime/kernels.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { Gradients } from "./batchnorm.js";
-import type { Input } from "./shapes.js";
+import type { Input, Out } from "./shapes.js";
 import type { ForwardRequest, KeptInput, StagedInput, Workspace } from "./workspace.js";
 
 /**
@@ -43,6 +43,8 @@ export interface NormForward extends ForwardRequest {
   /** Row norms only: normalize sum = x + residual (+ addBias, one value per element of a row), written out too. */
   readonly residual?: Input | null;
   readonly addBias?: ArrayLike<number> | null;
+  /** The caller's array the sum is written to (the `outSum` option). */
+  readonly outSum?: Out | null;
 }
 
 /** The residual add of a row-norm forward: where the residual is and where its sum goes. */
@@ -69,7 +71,7 @@ export function normForward(
   const call = ws.stage(f.where, {
     block: blockOf(f.geometry),
     inputs: residual ? [["x", f.x], ["residual", residual]] : [["x", f.x]],
-    outputs: residual ? [["y", f.x], ["sum", f.x]] : [["y", f.x]],
+    outputs: residual ? [["y", f.x, f.out], ["sum", f.x, f.outSum]] : [["y", f.x, f.out]],
   });
   const b = call.block;
   if (f.weight) b.param("weight").set(f.weight);
@@ -112,16 +114,18 @@ export interface AddBackward {
 /**
  * Backward of `context`'s forward (its statistics and weight still in the block).
  * wantWeight / wantBias: whether dweight / dbias are computed (null otherwise); `add`: the
- * forward had a residual add (context.x is its sum), whose dsum joins dx.
+ * forward had a residual add (context.x is its sum), whose dsum joins dx; dx goes to
+ * `dxOut` when given.
  */
 export function normBackward(
   ws: Workspace, where: string, context: NormContext, dy: Input, wantWeight: boolean, wantBias: boolean, add: AddBackward | null = null,
+  dxOut: Out | null = null,
 ): Gradients<Float32Array | Tensor> & { daddBias?: Float32Array | null } {
   const g = context.geometry;
   const dsum = add?.dsum ?? null;
   const inputs: StagedInput[] = [["dy", dy], ["x", context.x, "x of the forward"]];
   if (dsum) inputs.push(["dsum", dsum]);
-  const call = ws.stage(where, { block: blockOf(g), inputs, outputs: [["dx", dy]] });
+  const call = ws.stage(where, { block: blockOf(g), inputs, outputs: [["dx", dy, dxOut]] });
   const b = call.block;
   const wantAddBias = add?.wantAddBias ?? false;
   const flags = (context.hasWeight ? FLAGS.weight : 0) | (wantWeight ? FLAGS.dweight : 0) | (wantBias ? FLAGS.dbias : 0) |

@@ -2,19 +2,36 @@
 // instance norm, and the input itself (a Float32Array with its shape, or a Tensor). Each
 // throws an Error naming the call and what was expected, before anything is changed.
 
-import type { Backend, Dims, GroupDims, Layout } from "../runtime/backend.js";
+import type { Dims, GroupDims, KernelBackend, Layout, Region } from "../runtime/backend.js";
 import { checkShape, describe, fail } from "../runtime/checks.js";
 import { Tensor } from "../runtime/tensor.js";
 
-/** What a caller handed in as data: a plain Float32Array (copied through staging) or a Tensor (used in place). */
+/**
+ * What a caller handed in as data: a plain Float32Array (copied through staging), a
+ * Float32Array that is a view of the backend's memory (used in place, as a tensor is) or a
+ * Tensor (used in place).
+ */
 export interface Input {
   readonly shape: readonly number[];
   readonly size: number;
   readonly tensor: Tensor | null;
   readonly array: Float32Array | null;
+  /** The array's place in the backend's memory when it is a view of it, else null. */
+  readonly view?: Region | null;
 }
 
-export function resolveInput(where: string, name: string, value: unknown, shape: unknown, backend: Backend): Input {
+/** A caller's Float32Array an output is written to (the `out` / `dx` options). */
+export interface Out {
+  readonly array: Float32Array;
+  /** Its place in the backend's memory when it is a view of it (the kernel writes there), else null. */
+  readonly view: Region | null;
+}
+
+/** A Float32Array of length 0 where elements were expected is most likely a view detached by memory growth. */
+const detachedHint = (a: Float32Array) =>
+  a.length === 0 ? " (a view of a backend's memory is detached, length 0, once the memory grows: read tensor.data again)" : "";
+
+export function resolveInput(where: string, name: string, value: unknown, shape: unknown, backend: KernelBackend): Input {
   if (value instanceof Tensor) {
     value.regionFor(where, name);
     if (value.backend !== backend) {
@@ -33,9 +50,28 @@ export function resolveInput(where: string, name: string, value: unknown, shape:
   if (shape === undefined || shape === null) fail(where, `shape is required when ${name} is a Float32Array`);
   const size = checkShape(where, shape);
   if (value.length !== size) {
-    fail(where, `${name} has length ${value.length}, but shape ${describe(shape)} has ${size} elements`);
+    fail(where, `${name} has length ${value.length}, but shape ${describe(shape)} has ${size} elements${detachedHint(value)}`);
   }
-  return { shape: (shape as number[]).slice(), size, tensor: null, array: value };
+  return { shape: (shape as number[]).slice(), size, tensor: null, array: value, view: backend.viewRegion(value) };
+}
+
+/**
+ * An output option (`out`, `dx`, ...): absent (null), or a Float32Array of the size of
+ * `like` (the input whose shape the output has, named in the message), itself a
+ * Float32Array (a tensor's output is a new tensor). It may
+ * alias the call's inputs: a plain array is written only after every input was copied in,
+ * and a view of the backend's memory is written in place unless it overlaps an input read
+ * in place, when staging takes it (Workspace.stage).
+ */
+export function resolveOut(where: string, name: string, value: unknown, like: Input, likeName: string, backend: KernelBackend): Out | null {
+  if (value === undefined || value === null) return null;
+  // A tensor's output is a new tensor; its .data passed instead is used in place and takes `out`.
+  if (like.tensor) fail(where, `${name} is for a Float32Array ${likeName}; with a tensor ${likeName} the result is a new tensor (pass ${likeName}.data, a view used in place, to write into ${name})`);
+  if (!(value instanceof Float32Array)) fail(where, `${name} must be a Float32Array of ${like.size} elements, got ${describe(value)}`);
+  if (value.length !== like.size) {
+    fail(where, `${name} must have ${like.size} elements (the size of ${likeName}, shape ${describe(like.shape)}), got length ${value.length}${detachedHint(value)}`);
+  }
+  return { array: value, view: backend.viewRegion(value) };
 }
 
 export function checkLayout(where: string, layout: unknown): Layout {

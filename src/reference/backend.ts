@@ -16,7 +16,7 @@ import { referenceRowNorm, referenceRowNormBackward } from "./rownorm.js";
 
 class HeapRegion implements Region {
   readonly ptr = 0;
-  private readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer;
   private readonly view32: Float32Array;
   private view64: Float64Array | undefined;
 
@@ -144,15 +144,19 @@ const referenceKernels: Kernels = {
 /** A backend that runs the pure-JS reference (float64 accumulation). */
 export function createReferenceBackend(): Backend {
   const live = new Set<Region>();
+  /** The buffers of the live regions: a Float32Array on one of them is a view of this backend's memory. */
+  const buffers = new WeakSet<ArrayBufferLike>();
   let liveBytes = 0, highWater = 0;
   const release = (region: Region) => {
     if (live.delete(region)) liveBytes -= region.byteLength;
+    buffers.delete((region as HeapRegion).buffer);
   };
   const backend: KernelBackend = {
     kind: "reference",
     alloc(bytes: number): Region {
       const region = new HeapRegion(bytes, release);
       live.add(region);
+      buffers.add(region.buffer);
       liveBytes += bytes;
       highWater = Math.max(highWater, liveBytes);
       return region;
@@ -160,6 +164,10 @@ export function createReferenceBackend(): Backend {
     memoryStats: (): MemoryStats => ({
       liveBytes, highWaterBytes: highWater, memoryBytes: liveBytes, maxBytes: Number.MAX_SAFE_INTEGER, liveBlocks: live.size,
     }),
+    // The reference's memory never grows, so the caller's view itself serves.
+    viewRegion: (view) => (buffers.has(view.buffer) && view.length > 0 ? {
+      ptr: 0, byteLength: view.byteLength, f32: () => view, f64: () => new Float64Array(view.buffer, view.byteOffset, view.byteLength >>> 3), free() {},
+    } : null),
     ...referenceKernels,
   };
   return backend;

@@ -54,4 +54,12 @@ export interface Backend {
  * not part of the public type: callers pass backends around, the ops call them.
  * @internal
  */
-export interface KernelBackend extends Backend, Kernels {}
+export interface KernelBackend extends Backend, Kernels {
+  /**
+   * `view` as a region when it is a view of this backend's memory (a tensor's `.data`, or a
+   * subarray of it), so it is read or written in place; null for any other array. The
+   * region follows memory growth (its f32() is a fresh view once `view` is detached) and
+   * free() does nothing: the memory is the caller's.
+   */
+  viewRegion(view: Float32Array): Region | null;
+}
