@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { chromiumLaunchOptions, hasChromium } from "./helpers/chromium.js";
 import { buildDemo, serveDemo } from "../examples/browser/serve.js";
 import { SHAPES, OPS, IMPLS } from "../examples/browser/src/bench.js";
-import { DEMO_SETTING, firstReaching, TARGET_ACCURACY, type Snapshot } from "../examples/browser/src/comparison.js";
+import { Comparison, DEMO_SETTING, TARGET_ACCURACY, type Snapshot } from "../examples/browser/src/comparison.js";
+import { expectBatchNormAhead } from "./helpers/demo-story.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const artifacts = join(root, "test", "artifacts");
@@ -95,15 +96,21 @@ describe.runIf(hasChromium)("demo page in Chromium", () => {
     }
     const last = t.curves[t.curves.length - 1];
     expect([t.withBn.accuracy, t.withoutBn.accuracy]).toEqual([last.withBn.accuracy, last.withoutBn.accuracy]);
-    expect(t.withBn.accuracy, "final test accuracy with batch norm").toBeGreaterThanOrEqual(TARGET_ACCURACY);
-    expect(t.withBn.accuracy - t.withoutBn.accuracy, "batch norm's lead in final test accuracy").toBeGreaterThan(0.1);
-    const bnAt = firstReaching(t.curves, "withBn");
-    const plainAt = firstReaching(t.curves, "withoutBn") ?? Infinity;
-    expect(bnAt, `first step at ${TARGET_ACCURACY} with batch norm`).not.toBeNull();
-    expect(plainAt - bnAt!, `steps batch norm reaches ${TARGET_ACCURACY} ahead of the plain network`).toBeGreaterThanOrEqual(t.steps / 3);
-    expect(t.withBn.loss).toBeLessThan(t.curves[0].withBn.loss / 4);
+    const { withBn: bnAt, withoutBn: plainAt } = expectBatchNormAhead(t.curves, t.steps, "the page");
+    // The same run in Node: the same accuracies, and losses equal up to the last bits of
+    // Math.exp / Math.log, which differ between V8 versions (a run whose float32 weights
+    // drifted apart would differ far more after 300 steps).
+    const inNode = new Comparison(DEMO_SETTING);
+    const nodeCurves = [...inNode.run()];
+    inNode.dispose();
+    expect(t.curves.map((c) => [c.step, c.withBn.accuracy, c.withoutBn.accuracy])).toEqual(nodeCurves.map((c) => [c.step, c.withBn.accuracy, c.withoutBn.accuracy]));
+    t.curves.forEach((c, k) => {
+      for (const key of ["withBn", "withoutBn"] as const) {
+        expect(Math.abs(c[key].loss - nodeCurves[k][key].loss), `step ${c.step} ${key} loss, page vs Node`).toBeLessThan(1e-9 * nodeCurves[k][key].loss);
+      }
+    });
     const trainRows = await page.$$eval("#train-table tbody tr", (trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent ?? "")));
-    expect(trainRows.map((cells) => cells[3])).toEqual([String(bnAt), plainAt === Infinity ? "–" : String(plainAt)]);
+    expect(trainRows.map((cells) => cells[3])).toEqual([String(bnAt), String(plainAt ?? "–")]);
     expect(await page.textContent("#regions-step")).toBe(`step ${t.steps} of ${t.steps}`);
     expect(await page.textContent("#train-story")).toContain(`with BatchNorm1d passed ${TARGET_ACCURACY * 100}% test accuracy at step ${bnAt}`);
 

@@ -20,8 +20,8 @@ export interface Setting {
 
 /**
  * The page's setting, chosen with examples/browser/sweep.ts (docs/packaging.md has the
- * sweep): over seeds 1-10 the batch-norm network passes 0.9 test accuracy by step 60-120 and
- * ends at 0.97-0.99; the plain one sits near 0.5 for some 150 steps and ends at 0.52-0.87.
+ * sweep): over seeds 1-10 the batch-norm network passes 0.9 test accuracy by step 60-100 and
+ * ends at 0.98-0.99; the plain one sits near 0.5 for some 150 steps and ends at 0.53-0.82.
  */
 export const DEMO_SETTING: Setting = {
   steps: 300,
