@@ -1,6 +1,7 @@
 // End to end: the demo page (examples/browser) built with Vite and served on loopback the
 // way `npm run demo` does it, opened in Debian's Chromium through Playwright. Waits for the
-// benchmark and the training runs, checks that numbers and charts appeared, and saves a
+// benchmark and the training runs, checks that numbers and charts appeared and that the
+// training panel's story holds (the batch-norm network ahead, and sooner), and saves a
 // screenshot to test/artifacts/demo.png (git-ignored) for a person to look at.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";

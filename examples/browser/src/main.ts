@@ -1,5 +1,5 @@
 // The demo page: the benchmark first (so training does not disturb its timings), then the
-// two training runs with live charts. Everything it measured ends up in window.__demo, and
+// training comparison (comparison.ts) with live curves and decision regions. Everything it measured ends up in window.__demo, and
 // <body data-state> turns "done" (or "error"), for people and for the e2e test alike.
 import { simdSupported } from "../../../src/index.js";
 import { IMPLS, runBenchmark, type BenchRow } from "./bench.js";
@@ -90,7 +90,7 @@ function story(curves: readonly Snapshot[], steps: number): string {
 async function train() {
   const setting = DEMO_SETTING;
   const run = new Comparison(setting);
-  const lossChart = curveChart($("loss-chart"), "test loss (inference mode; axis clipped at 2)", "cross-entropy", 2);
+  const lossChart = curveChart($("loss-chart"), "test loss (inference mode)", "cross-entropy");
   const accChart = curveChart($("acc-chart"), "test accuracy (inference mode)", "accuracy", 1);
   const maps = { withBn: $<HTMLCanvasElement>("boundary-bn"), withoutBn: $<HTMLCanvasElement>("boundary-plain") };
   const curves: Snapshot[] = [];
