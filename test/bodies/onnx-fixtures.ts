@@ -56,6 +56,16 @@ export function onnxFixtureSuite(makeBackend: () => Backend): void {
       expect(later, `${c.name}: opset ${laterOpset(c)} selects the same version`).toEqual(outputs);
     });
 
+    it("every node frees the kernel memory it used, refused ones too", () => {
+      const live = () => backend.memoryStats().liveBlocks;
+      const before = live();
+      for (const c of onnxCases) runOnnxNode(c.node, inputsOf(c), { backend });
+      expect(() => runOnnxNode({ opType: "BatchNormalization", opset: 15, attributes: { training_mode: 1 } }, [
+        { data: new Float32Array(3), shape: [1, 3] }, ...[0, 1, 2, 3].map(() => ({ data: new Float32Array(3), shape: [3] })),
+      ], { backend })).toThrow(/expected more than 1 value per channel/);
+      expect(live()).toBe(before);
+    });
+
     it("the cases cover every op and version runOnnxNode supports", () => {
       const covered = new Set(onnxCases.map((c) => {
         const op = supportedOnnxOps().find((o) => o.opType === c.node.opType)!;
