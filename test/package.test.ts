@@ -32,9 +32,9 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
  * issue may raise it only by what it adds, stated here in bytes with the reason.
  */
 // + 8,700 bytes for issue 15's RMS norm and residual add + norm (kernels in both wasm builds, ops, API, types): 57,527 -> 66,162.
-// + 6,100 bytes for issue 15's ONNX nodes (the batchnorm-wasm/onnx entry's bundle and declarations, onnx/package.json,
-// and the shared code now in two chunks, one of them shared with the new entry): 66,205 -> 72,216.
-const TARBALL_MAX_BYTES = 60 * 1024 + 8_700 + 6_100;
+// + 6,350 bytes for issue 15's ONNX nodes (the batchnorm-wasm/onnx entry's bundle and declarations, onnx/package.json,
+// its README row, and the shared code now in two chunks, one of them shared with the new entry): 66,205 -> 72,486.
+const TARBALL_MAX_BYTES = 60 * 1024 + 8_700 + 6_350;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
 
 /** Fixture cases the consumers compute: 1d, 2d over steps, 3d channels-last, no affine. */
