@@ -24,7 +24,7 @@ function batchNormalization(call: OpCall, hasTrainingMode: boolean, outputs: num
   const C = shape[1];
   const [weight, bias, mean, variance] = [1, 2, 3, 4].map((i) => call.vector(i, C, PER_CHANNEL)!);
   const training = hasTrainingMode && call.choice("training_mode", [0, 1], "0: inference, 1: training") === 1;
-  const common = { weight, bias, eps: call.float("epsilon"), backend: call.backend, convention: "onnx" as const };
+  const common = { weight, bias, eps: call.number("epsilon"), backend: call.backend, convention: "onnx" as const };
   const rest = new Array<null>(outputs - 1).fill(null);
   if (!training) {
     const { y } = batchNorm(x.data, shape, { ...common, runningMean: mean, runningVar: variance, training: false });
@@ -32,7 +32,7 @@ function batchNormalization(call: OpCall, hasTrainingMode: boolean, outputs: num
   }
   // The running statistics are outputs: updated on copies, the inputs stay as given.
   const runningMean = mean.slice(), runningVar = variance.slice();
-  const { y } = batchNorm(x.data, shape, { ...common, runningMean, runningVar, training: true, momentum: call.float("momentum") });
+  const { y } = batchNorm(x.data, shape, { ...common, runningMean, runningVar, training: true, momentum: call.number("momentum") });
   return [output(y, x.shape), output(runningMean, [C]), output(runningVar, [C])];
 }
 
@@ -70,7 +70,7 @@ function groups(call: OpCall, G: number, perGroup: boolean): OnnxTensor[] {
     const v = call.vector(i, perGroup ? G : C, perGroup ? "one value per group" : PER_CHANNEL)!;
     return perGroup ? broadcastTo(v, [G, 1], [G, C / G])! : v;
   });
-  const { y } = groupNorm(x.data, shape, G, { weight, bias, eps: call.float("epsilon"), backend: call.backend });
+  const { y } = groupNorm(x.data, shape, G, { weight, bias, eps: call.number("epsilon"), backend: call.backend });
   return [output(y, x.shape)];
 }
 
@@ -85,7 +85,7 @@ export const INSTANCE_NORMALIZATION: OpFamily = {
 };
 
 const numGroups = (call: OpCall) => {
-  const G = call.int("num_groups");
+  const G = call.number("num_groups");
   if (G < 1) call.fail(`attribute "num_groups" must be a positive integer, got ${G}`);
   return G;
 };

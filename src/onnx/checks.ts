@@ -56,10 +56,10 @@ export function checkInputs(where: string, names: readonly string[], given: unkn
       if (!spec.endsWith("?")) fail(where, `${role} is required`);
       return null;
     }
+    const form = `${role} must be { data: Float32Array, shape: number[] }`;
+    if (typeof value !== "object") fail(where, `${form}, got ${describe(value)}`);
     const t = value as Partial<OnnxTensor>;
-    if (typeof value !== "object" || !(t.data instanceof Float32Array)) {
-      fail(where, `${role} must be { data: Float32Array, shape: number[] }, got ${describe(typeof value === "object" ? t.data : value)} as its data`);
-    }
+    if (!(t.data instanceof Float32Array)) fail(where, `${form}, got ${describe(t.data)} as its data`);
     const size = checkShape(where, t.shape, `${role}'s shape`);
     if (t.data.length !== size) fail(where, `${role} has ${t.data.length} values, but its shape ${describe(t.shape)} has ${size}`);
     return { data: t.data, shape: (t.shape as number[]).slice() };
@@ -138,11 +138,8 @@ export class OpCall {
     return out;
   }
 
-  float(name: string): number {
-    return this.attributes.get(name) as number;
-  }
-
-  int(name: string): number {
+  /** A FLOAT or INT attribute (checked against its kind already). */
+  number(name: string): number {
     return this.attributes.get(name) as number;
   }
 
@@ -152,7 +149,7 @@ export class OpCall {
 
   /** An int attribute that must be one of `allowed` (what each value means, for the message). */
   choice(name: string, allowed: readonly number[], what: string): number {
-    const v = this.int(name);
+    const v = this.number(name);
     if (!allowed.includes(v)) this.fail(`attribute "${name}" = ${v} is not supported (${what})`);
     return v;
   }

@@ -7,7 +7,7 @@ import type { OpFamily, OpVersion } from "./registry.js";
 
 function lpNormalization(call: OpCall) {
   const x = call.input(0);
-  const axis = call.axis(call.int("axis"), x.shape.length, 'attribute "axis"');
+  const axis = call.axis(call.number("axis"), x.shape.length, 'attribute "axis"');
   const p = call.choice("p", [1, 2], "the order of the norm: 1 or 2");
   // x as (outer, n, inner): the norm runs over n, inner apart.
   const n = x.shape[axis];

@@ -1,7 +1,8 @@
-// MeanVarianceNormalization: (X - mean) / std over `axes`, on the existing statistics. The axes
-// not reduced must be consecutive, so that X reads as (N, C, S) with the reduced dims N and S
-// around the kept block C: per-channel statistics over N and S are batch norm's (training
-// statistics, no parameters), and with nothing before C (N = 1) they are layer norm's rows.
+// MeanVarianceNormalization: (X - mean) / std over `axes`, on the existing statistics. X must
+// read as (K, N, C, S): leading kept dims K (independent slices, run one by one), then reduced
+// dims N, one block of kept dims C, reduced dims S. Per-channel statistics over N and S are batch
+// norm's (training statistics, no parameters), and with nothing reduced before C (N = 1) they are
+// layer norm's rows.
 
 import { batchNorm } from "../functional/batchnorm.js";
 import { layerNorm } from "../functional/norms.js";
@@ -28,16 +29,21 @@ function meanVarianceNormalization(call: OpCall) {
     if (axes.has(axis)) call.fail(`attribute "axes" ${JSON.stringify(given)} names axis ${axis} twice`);
     axes.add(axis);
   }
-  const kept = x.shape.map((_, i) => i).filter((i) => !axes.has(i));
+  let lead = 0;
+  while (!axes.has(lead)) lead++;
+  const kept = x.shape.map((_, i) => i).filter((i) => i > lead && !axes.has(i));
   const from = kept.length ? kept[0] : rank, to = kept.length ? kept[kept.length - 1] + 1 : rank;
   if (to - from !== kept.length) {
-    call.fail(`attribute "axes" ${JSON.stringify(given)} on rank ${rank}: supported when the axes not reduced are consecutive (kept ${JSON.stringify(kept)})`);
+    call.fail(`attribute "axes" ${JSON.stringify(given)} on rank ${rank}: supported when the axes not reduced are the leading ones and one consecutive block after the first reduced axis (here ${JSON.stringify(kept)} after axis ${lead})`);
   }
-  const N = product(x.shape.slice(0, from)), C = product(x.shape.slice(from, to)), S = product(x.shape.slice(to));
+  const [K, N, C, S] = [[0, lead], [lead, from], [from, to], [to, rank]].map(([a, b]) => product(x.shape.slice(a, b)));
   const options = { eps: MVN_EPS, backend: call.backend };
-  const y = N === 1
-    ? layerNorm(x.data, [C, S], [S], options).y
-    : batchNorm(x.data, [N, C, S], { ...options, training: true }).y;
+  const normalize = (slice: Float32Array) => N === 1
+    ? layerNorm(slice, [C, S], [S], options).y
+    : batchNorm(slice, [N, C, S], { ...options, training: true }).y;
+  if (K === 1) return [output(normalize(x.data), x.shape)];
+  const y = new Float32Array(x.data.length), m = N * C * S;
+  for (let k = 0; k < K; k++) y.set(normalize(x.data.subarray(k * m, (k + 1) * m)), k * m);
   return [output(y, x.shape)];
 }
 

@@ -11,7 +11,7 @@ import {
   LAYER_NORMALIZATION, RMS_NORMALIZATION, SKIP_LAYER_NORMALIZATION, SKIP_SIMPLIFIED_LAYER_NORMALIZATION,
 } from "./row-ops.js";
 
-/** One version of an op: input names in ONNX order ("?" = optional), attributes, output names, and the mapping. */
+/** One version of an op: input names in ONNX order ("?" = optional), attributes, output names, and the mapping. @internal */
 export interface OpVersion {
   readonly inputs: readonly string[];
   readonly attributes: Readonly<Record<string, AttributeSpec>>;
@@ -19,6 +19,7 @@ export interface OpVersion {
   readonly run: (call: OpCall) => (OnnxTensor | null)[];
 }
 
+/** @internal */
 export interface OpFamily {
   readonly domain: string;
   readonly opType: string;
@@ -35,7 +36,7 @@ const FAMILIES: readonly OpFamily[] = [
 const domainKey = (domain: string) => (domain === "ai.onnx" ? "" : domain);
 const label = (domain: string, opType: string) => (domain ? `${domain}.${opType}` : opType);
 
-/** The op version a node runs: the newest one <= opset; an Error naming what is unsupported otherwise. */
+/** The op version a node runs: the newest one <= opset; an Error naming what is unsupported otherwise. @internal */
 export function resolve(where: string, domain: string, opType: string, opset: number): { family: OpFamily; version: number; spec: OpVersion } {
   const family = FAMILIES.find((f) => f.domain === domainKey(domain) && f.opType === opType);
   if (!family) {

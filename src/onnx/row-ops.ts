@@ -11,7 +11,7 @@ import type { OnnxTensor } from "./types.js";
 /** The normalized dims of input 0: [axis, rank); and the statistics' shape, those dims set to 1. */
 function normalized(call: OpCall): { x: OnnxTensor; dims: number[]; statShape: number[] } {
   const x = call.input(0);
-  const a = call.axis(call.int("axis"), x.shape.length, 'attribute "axis"');
+  const a = call.axis(call.number("axis"), x.shape.length, 'attribute "axis"');
   return { x, dims: x.shape.slice(a), statShape: x.shape.map((d, i) => (i < a ? d : 1)) };
 }
 
@@ -26,7 +26,7 @@ export const LAYER_NORMALIZATION: OpFamily = {
         checkStashType(call);
         const { x, dims, statShape } = normalized(call);
         const { y, saveMean, saveInvstd } = layerNorm(x.data, x.shape, dims, {
-          weight: call.param(1, dims), bias: call.param(2, dims), eps: call.float("epsilon"), backend: call.backend,
+          weight: call.param(1, dims), bias: call.param(2, dims), eps: call.number("epsilon"), backend: call.backend,
         });
         return [output(y, x.shape), output(saveMean, statShape), output(saveInvstd, statShape)];
       },
@@ -42,7 +42,7 @@ export const RMS_NORMALIZATION: OpFamily = {
       run: (call) => {
         checkStashType(call);
         const { x, dims } = normalized(call);
-        const { y } = rmsNorm(x.data, x.shape, dims, { weight: call.param(1, dims), eps: call.float("epsilon"), backend: call.backend });
+        const { y } = rmsNorm(x.data, x.shape, dims, { weight: call.param(1, dims), eps: call.number("epsilon"), backend: call.backend });
         return [output(y, x.shape)];
       },
     },
@@ -71,7 +71,7 @@ function skipNorm(call: OpCall, centered: boolean): (OnnxTensor | null)[] {
   const residual = same ? skip.data : broadcastTo(skip.data, skip.shape, x.shape)!;
   const weight = call.vector(2, H, "one value per hidden element")!;
   const addBias = call.vector(centered ? 4 : 3, H, "one value per hidden element");
-  const eps = call.float("epsilon");
+  const eps = call.number("epsilon");
   const statShape = [...x.shape.slice(0, -1), 1];
   if (centered) {
     const bias = call.vector(3, H, "one value per hidden element");

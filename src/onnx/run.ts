@@ -31,8 +31,11 @@ export function runOnnxNode(node: OnnxNode, inputs: readonly (OnnxTensor | null)
   try {
     return spec.run(new OpCall(where, backend, spec.inputs, checked, attributes));
   } catch (error) {
-    // A functional op's refusal ("layerNorm: ...") names the node it ran for.
-    if (error instanceof Error && !error.message.startsWith(where)) throw new Error(`${where}: ${error.message}`, { cause: error });
+    // A functional op's refusal ("layerNorm: ...") names the node it ran for; other errors
+    // (a RangeError when memory runs out) pass as they are.
+    if (error instanceof Error && error.constructor === Error && !error.message.startsWith(where)) {
+      throw new Error(`${where}: ${error.message}`, { cause: error });
+    }
     throw error;
   }
 }

@@ -56,6 +56,46 @@ export function onnxFixtureSuite(makeBackend: () => Backend): void {
       expect(later, `${c.name}: opset ${laterOpset(c)} selects the same version`).toEqual(outputs);
     });
 
+    it("every node frees the kernel memory it used, refused ones too", () => {
+      const live = () => backend.memoryStats().liveBlocks;
+      const before = live();
+      for (const c of onnxCases) runOnnxNode(c.node, inputsOf(c), { backend });
+      expect(() => runOnnxNode({ opType: "BatchNormalization", opset: 15, attributes: { training_mode: 1 } }, [
+        { data: new Float32Array(3), shape: [1, 3] }, ...[0, 1, 2, 3].map(() => ({ data: new Float32Array(3), shape: [3] })),
+      ], { backend })).toThrow(/expected more than 1 value per channel/);
+      expect(live()).toBe(before);
+    });
+
+    it("a NaN stays in its row: LayerNormalization, RMSNormalization, LpNormalization, the contrib ops", () => {
+      const H = 8, shape = [3, 4, H];
+      const x = Float32Array.from({ length: 96 }, (_, i) => Math.sin(i * 0.7) * 2 + 0.5);
+      const poisoned = x.slice();
+      poisoned[5 * H + 3] = NaN; // row 5
+      const w = { data: Float32Array.from({ length: H }, (_, i) => 1 + i / 8), shape: [H] };
+      const nodes: [OnnxNode, (t: OnnxTensor) => (OnnxTensor | null)[]][] = [
+        [{ opType: "LayerNormalization", opset: 17 }, (t) => [t, w, null]],
+        [{ opType: "RMSNormalization", opset: 23 }, (t) => [t, w]],
+        [{ opType: "LpNormalization", opset: 1, attributes: { p: 1 } }, (t) => [t]],
+        [{ opType: "SkipLayerNormalization", domain: "com.microsoft", opset: 1 }, (t) => [t, { data: x, shape }, w]],
+        [{ opType: "SkipSimplifiedLayerNormalization", domain: "com.microsoft", opset: 1 }, (t) => [t, { data: x, shape }, w]],
+      ];
+      for (const [node, inputs] of nodes) {
+        const clean = runOnnxNode(node, inputs({ data: x, shape }), { backend });
+        const dirty = runOnnxNode(node, inputs({ data: poisoned, shape }), { backend });
+        dirty.forEach((out, k) => {
+          if (!out) return;
+          const per = out.data.length / 12; // values per row: H, or 1 for the statistics
+          // input_skip_bias_sum is elementwise: only the poisoned value itself.
+          const hit = (i: number) => (k === 3 ? i === 5 * H + 3 : Math.floor(i / per) === 5);
+          out.data.forEach((v, i) => {
+            const where = `${node.opType} output ${k} [${i}]`;
+            if (hit(i)) expect(Number.isNaN(v), where).toBe(true);
+            else expect(Object.is(v, clean[k]!.data[i]), where).toBe(true);
+          });
+        });
+      }
+    });
+
     it("the cases cover every op and version runOnnxNode supports", () => {
       const covered = new Set(onnxCases.map((c) => {
         const op = supportedOnnxOps().find((o) => o.opType === c.node.opType)!;
