@@ -91,6 +91,7 @@ function inPlace(out: Out | null | undefined, inputs: readonly (Region | null)[]
   for (const r of earlier) if (r !== null && overlaps(r, out.view)) return false;
   return true;
 }
+
 const NONE: readonly never[] = [];
 const NO_REGIONS: Region[] = [];
 
