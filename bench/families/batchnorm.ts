@@ -5,7 +5,7 @@ import type { Backend } from "../../src/runtime/backend.js";
 import { createReferenceBackend } from "../../src/reference/backend.js";
 import { OP_NAMES, rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
-import { arrayFloorRows } from "../runners/array-floor.js";
+import { arrayFloorRow } from "../runners/array-floor.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
 import { prepareNaiveJs } from "../runners/naive-js.js";
@@ -42,8 +42,9 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
   const cases = [
     ours("simd-tensor", ctx.simd, "tensor"),
     ours("simd-array", ctx.simd, "array"),
+    arrayFloorRow(ctx.simd, w, op, true, make),
     ours("simd-array-out", ctx.simd, "array-out"),
-    ...arrayFloorRows(ctx.simd, w, op, make),
+    arrayFloorRow(ctx.simd, w, op, false, make),
     ours("scalar-tensor", ctx.scalar, "tensor"),
     ours("scalar-array", ctx.scalar, "array"),
   ];

@@ -10,7 +10,7 @@ import { LayerNorm } from "../../src/modules/layernorm.js";
 import { createReferenceBackend } from "../../src/reference/backend.js";
 import { rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
-import { arrayFloorRows } from "../runners/array-floor.js";
+import { arrayFloorRow } from "../runners/array-floor.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
 import { workload } from "../workloads.js";
@@ -43,8 +43,9 @@ export function normFamily(
         ...OPS.flatMap((op) => [
           ours(w, op, "simd-tensor", ctx.simd, "tensor"),
           ours(w, op, "simd-array", ctx.simd, "array"),
+          arrayFloorRow(ctx.simd, w, op, true, row),
           ours(w, op, "simd-array-out", ctx.simd, "array-out"),
-          ...arrayFloorRows(ctx.simd, w, op, row),
+          arrayFloorRow(ctx.simd, w, op, false, row),
           ours(w, op, "scalar-tensor", ctx.scalar, "tensor"),
           row(w, op, "js-reference", "slow", (inputs) => prepareModule(make(w, inputs), createReferenceBackend(), w, inputs, op, "array")),
         ]),

@@ -7,9 +7,9 @@ import { RMSNorm } from "../../src/modules/rmsnorm.js";
 import { addLayerNorm, addRmsNorm } from "../../src/functional/rownorm.js";
 import { createReferenceBackend } from "../../src/reference/backend.js";
 import { tensor, type Tensor } from "../../src/runtime/tensor.js";
-import { rowId, type Case, type Pace, type Prepared, type Workload } from "../case.js";
+import { rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
-import { arrayFloorRows } from "../runners/array-floor.js";
+import { arrayFloorRow } from "../runners/array-floor.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import type { Io, NormModule } from "../runners/module.js";
 import { workload } from "../workloads.js";
@@ -77,6 +77,7 @@ function addNormFamily(name: string, torchName: string, op: AddNorm, withBias: b
   const two = (w: Workload): Workload => ({ ...w, tensors: 2 });
   const row = (w: Workload, kind: "train" | "copy", impl: string, pace: Pace, prepare: (inputs: Inputs) => Prepared): Case =>
     ({ id: rowId(name, w, kind, impl), family: name, workload: w, op: kind, impl, pace, prepare: () => prepare(inputsFor(w)) });
+  const floorRow = (w: Workload, _op: OpName, impl: string, pace: Pace, prepare: (inputs: Inputs) => Prepared) => row(w, "train", impl, pace, prepare);
   const ours = (w: Workload, impl: string, backend: Backend, io: Io) =>
     row(w, "train", impl, "fast", (inputs) => prepareAddNorm(op, withBias, backend, w, inputs, io));
   return {
@@ -90,8 +91,9 @@ function addNormFamily(name: string, torchName: string, op: AddNorm, withBias: b
         row(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(w, inputs)),
         ours(w, "simd-tensor", ctx.simd, "tensor"),
         ours(w, "simd-array", ctx.simd, "array"),
+        arrayFloorRow(ctx.simd, w, "train", true, floorRow),
         ours(w, "simd-array-out", ctx.simd, "array-out"),
-        ...arrayFloorRows(ctx.simd, w, "train", (w, _op, impl, pace, prepare) => row(w, "train", impl, pace, prepare)),
+        arrayFloorRow(ctx.simd, w, "train", false, floorRow),
         ours(w, "scalar-tensor", ctx.scalar, "tensor"),
         row(w, "train", "js-reference", "slow", (inputs) => prepareAddNorm(op, withBias, createReferenceBackend(), w, inputs, "array")),
       ];

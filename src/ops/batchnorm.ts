@@ -10,7 +10,7 @@ import { slabCopy } from "../runtime/slab.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { updateRunningStats } from "./running.js";
 import type { Input, Out } from "./shapes.js";
-import type { ForwardRequest, Gradients, KeptInput, Workspace } from "./workspace.js";
+import { OUT, type ForwardRequest, type Gradients, type KeptInput, type Workspace } from "./workspace.js";
 
 export type { Gradients };
 
@@ -55,7 +55,7 @@ export function batchNormForward(
   ws: Workspace, f: BatchNormForward,
 ): { y: Float32Array | Tensor; context: BatchNormContext; stats: Block } {
   const d = f.dims;
-  const call = ws.stage(f.where, { block: blockOf(d.C), inputs: [["x", f.x]], outputs: [["y", f.x, f.out]] });
+  const call = ws.stage(f.where, { block: blockOf(d.C), inputs: [["x", f.x]], outputs: [[OUT, f.x, f.out]] });
   const b = call.block;
   if (f.weight) b.param("weight").set(f.weight);
   if (f.bias) b.param("bias").set(f.bias);
@@ -101,7 +101,7 @@ export function batchNormBackward(
 ): Gradients<Float32Array | Tensor> {
   const d = context.dims;
   const call = ws.stage(where, {
-    block: blockOf(d.C), inputs: [["dy", dy], ["x", context.x, "x of the forward"]], outputs: [["dx", dy, dxOut]],
+    block: blockOf(d.C), inputs: [["dy", dy], ["x", context.x, "x of the forward"]], outputs: [[OUT, dy, dxOut]],
   });
   const b = call.block;
   const flags = paramFlags(context) | (context.training ? FLAGS.training : 0) |

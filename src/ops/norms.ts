@@ -9,7 +9,7 @@ import { FLAGS } from "../runtime/kernels.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { Gradients } from "./batchnorm.js";
 import type { Input, Out } from "./shapes.js";
-import type { ForwardRequest, KeptInput, StagedInput, Workspace } from "./workspace.js";
+import { OUT, type ForwardRequest, type KeptInput, type StagedInput, type Workspace } from "./workspace.js";
 
 /**
  * Layer norm: R rows of L values. Group norm: (N, C, S) in G groups. Row norms: R rows of L
@@ -71,7 +71,7 @@ export function normForward(
   const call = ws.stage(f.where, {
     block: blockOf(f.geometry),
     inputs: residual ? [["x", f.x], ["residual", residual]] : [["x", f.x]],
-    outputs: residual ? [["y", f.x, f.out], ["sum", f.x, f.outSum]] : [["y", f.x, f.out]],
+    outputs: residual ? [[OUT, f.x, f.out], ["sum", f.x, f.outSum]] : [[OUT, f.x, f.out]],
   });
   const b = call.block;
   if (f.weight) b.param("weight").set(f.weight);
@@ -93,7 +93,7 @@ export function normForward(
 export function normContext(
   ws: Workspace, where: string, x: Input, geometry: Geometry, weight: ArrayLike<number> | null, saved: GivenStats | null, eps: number,
 ): NormContext {
-  const call = ws.stage(where, { block: blockOf(geometry), inputs: [["x", x]], work: saved ? [] : [["y", x.size * 4]] });
+  const call = ws.stage(where, { block: blockOf(geometry), inputs: [["x", x]], work: saved ? [] : [[OUT, x.size * 4]] });
   const b = call.block;
   if (saved) {
     if (saved.mean) b.stat("mean").set(saved.mean);
@@ -125,7 +125,7 @@ export function normBackward(
   const dsum = add?.dsum ?? null;
   const inputs: StagedInput[] = [["dy", dy], ["x", context.x, "x of the forward"]];
   if (dsum) inputs.push(["dsum", dsum]);
-  const call = ws.stage(where, { block: blockOf(g), inputs, outputs: [["dx", dy, dxOut]] });
+  const call = ws.stage(where, { block: blockOf(g), inputs, outputs: [[OUT, dy, dxOut]] });
   const b = call.block;
   const wantAddBias = add?.wantAddBias ?? false;
   const flags = (context.hasWeight ? FLAGS.weight : 0) | (wantWeight ? FLAGS.dweight : 0) | (wantBias ? FLAGS.dbias : 0) |

@@ -7,7 +7,7 @@ import type { SavedStats } from "../runtime/checks.js";
 import { FLAGS } from "../runtime/kernels.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { Input, Out } from "./shapes.js";
-import type { Operand, StagedInput, Workspace } from "./workspace.js";
+import { OUT, type Operand, type StagedInput, type Workspace } from "./workspace.js";
 
 /** One shard's per-channel statistics. */
 export interface ShardStats {
@@ -53,7 +53,7 @@ export function applyStats(
   ws: Workspace, where: string, x: Operand, like: Input, d: Dims, stats: SavedStats,
   weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, out: Out | null = null,
 ): Float32Array | Tensor {
-  const call = ws.stage(where, { block: blockOf(d.C), inputs: [["x", x]], outputs: [["y", like, out]] });
+  const call = ws.stage(where, { block: blockOf(d.C), inputs: [["x", x]], outputs: [[OUT, like, out]] });
   const b = call.block;
   b.stat("mean").set(stats.mean);
   b.stat("invstd").set(stats.invstd);
@@ -85,7 +85,7 @@ export function shardDx(
   ws: Workspace, where: string, dy: Operand, like: Input, x: Operand, d: Dims, stats: SavedStats, weight: ArrayLike<number> | null,
   sums: { sumDy: ArrayLike<number>; sumDyXmu: ArrayLike<number> }, count: number, out: Out | null = null,
 ): Float32Array | Tensor {
-  const call = ws.stage(where, { block: blockOf(d.C), inputs: backwardInputs(dy, x), outputs: [["dx", like, out]] });
+  const call = ws.stage(where, { block: blockOf(d.C), inputs: backwardInputs(dy, x), outputs: [[OUT, like, out]] });
   const b = call.block;
   b.stat("mean").set(stats.mean);
   b.stat("invstd").set(stats.invstd);

@@ -64,6 +64,14 @@ export interface Staged {
   result(i: number): Float32Array | Tensor;
 }
 
+/**
+ * The staging region of every call's main output (a forward's y, a backward's dx): one
+ * region, since each is copied out (or wrapped) before the next call, so the array path of
+ * a forward and its backward works in x, dy and one output (a smaller working set, and a
+ * dx written where y's bytes are already mapped).
+ */
+export const OUT = "out";
+
 const isRegion = (o: Operand): o is Region => typeof (o as Region).f32 === "function";
 
 /** Whether two regions share bytes (the reference backend's regions are separate buffers, so compare views). */
@@ -83,6 +91,7 @@ function inPlace(out: Out | null | undefined, inputs: readonly (Region | null)[]
   for (const r of earlier) if (r !== null && overlaps(r, out.view)) return false;
   return true;
 }
+
 const NONE: readonly never[] = [];
 const NO_REGIONS: Region[] = [];
 
