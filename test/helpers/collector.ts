@@ -1,7 +1,9 @@
 // A small collector and runner for the shared bodies of test/bodies/ where vitest's runner
-// does not exist: inside a module Web Worker (test/browser/workers/bodies.worker.ts). While
-// collect() runs, the bodies' describe / it (test/helpers/test-api.ts) register here instead
-// of with vitest; the main thread uses the same call to list the tests a worker will run.
+// does not exist: inside a module Web Worker (test/browser/workers/bodies.worker.ts) and on
+// the Firefox pages (test/firefox/). While collect() runs, the bodies' describe / it
+// (test/helpers/test-api.ts) register here instead of with vitest; the vitest side uses the
+// same call to list the tests a worker or page will run (and, for Firefox, to run them in
+// Node for the digests the page's must equal).
 
 import { readDigest, resetDigest } from "./digest.js";
 

@@ -31,6 +31,8 @@ export interface Engine {
   readonly available: boolean;
   /** Why the engine's checks are skipped here. */
   readonly missingReason: string;
+  /** The variable that, set to 1 (as .ci/run does), makes the engine's absence an error. */
+  readonly requiredBy: string;
   launch(): Promise<EngineBrowser>;
 }
 
@@ -80,10 +82,12 @@ async function launchFirefox(): Promise<EngineBrowser> {
 }
 
 export const CHROMIUM: Engine = {
-  name: "chromium", label: "Chromium", path: CHROMIUM_PATH, available: hasChromium, missingReason: chromiumMissingReason, launch: launchChromium,
+  name: "chromium", label: "Chromium", path: CHROMIUM_PATH, available: hasChromium, missingReason: chromiumMissingReason,
+  requiredBy: "BATCHNORM_WASM_REQUIRE_CHROMIUM", launch: launchChromium,
 };
 export const FIREFOX: Engine = {
-  name: "firefox", label: "Firefox", path: FIREFOX_PATH, available: hasFirefox, missingReason: firefoxMissingReason, launch: launchFirefox,
+  name: "firefox", label: "Firefox", path: FIREFOX_PATH, available: hasFirefox, missingReason: firefoxMissingReason,
+  requiredBy: "BATCHNORM_WASM_REQUIRE_FIREFOX", launch: launchFirefox,
 };
 
 /** Every engine the browser checks run in (each where it is installed). */
