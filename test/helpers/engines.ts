@@ -36,23 +36,37 @@ export interface Engine {
   launch(): Promise<EngineBrowser>;
 }
 
+/** What Playwright's and puppeteer's pages share, as far as these checks use them. */
+interface LibraryPage {
+  on(event: "pageerror", listener: (error: Error) => void): unknown;
+  on(event: "console", listener: (message: { type(): string; text(): string }) => void): unknown;
+  goto(url: string): Promise<unknown>;
+  screenshot(options: { path: string; fullPage: boolean }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** An EnginePage over a library's page; the two libraries differ only in the argument order of these two. */
+function enginePage(page: LibraryPage, waitFor: EnginePage["waitFor"], evaluate: EnginePage["evaluate"]): EnginePage {
+  const pageErrors: string[] = [], consoleErrors: string[] = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("console", (m) => (m.type() === "error" ? consoleErrors.push(m.text()) : undefined));
+  return {
+    pageErrors, consoleErrors, waitFor, evaluate,
+    goto: async (url) => void (await page.goto(url)),
+    screenshot: async (path) => void (await page.screenshot({ path, fullPage: true })),
+    close: () => page.close(),
+  };
+}
+
 async function launchChromium(): Promise<EngineBrowser> {
   const { chromium } = await import("playwright");
   const browser = await chromium.launch(chromiumLaunchOptions);
   return {
     async newPage(viewport) {
       const page = await browser.newPage(viewport ? { viewport } : {});
-      const pageErrors: string[] = [], consoleErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(String(e)));
-      page.on("console", (m) => (m.type() === "error" ? consoleErrors.push(m.text()) : undefined));
-      return {
-        pageErrors, consoleErrors,
-        goto: async (url) => void (await page.goto(url)),
-        waitFor: async (fn, timeout) => void (await page.waitForFunction(fn, null, { timeout })),
-        evaluate: (fn, arg) => page.evaluate(fn, arg as never),
-        screenshot: async (path) => void (await page.screenshot({ path, fullPage: true })),
-        close: () => page.close(),
-      };
+      return enginePage(page,
+        async (fn, timeout) => void (await page.waitForFunction(fn, null, { timeout })),
+        (fn, arg) => page.evaluate(fn, arg as never));
     },
     close: () => browser.close(),
   };
@@ -65,17 +79,10 @@ async function launchFirefox(): Promise<EngineBrowser> {
     async newPage(viewport) {
       const page = await browser.newPage();
       if (viewport) await page.setViewport(viewport);
-      const pageErrors: string[] = [], consoleErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(String(e)));
-      page.on("console", (m) => (m.type() === "error" ? consoleErrors.push(m.text()) : undefined));
-      return {
-        pageErrors, consoleErrors,
-        goto: async (url) => void (await page.goto(url)),
-        waitFor: async (fn, timeout) => void (await page.waitForFunction(fn, { timeout })),
-        evaluate: (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg) as never,
-        screenshot: async (path) => void (await page.screenshot({ path, fullPage: true })),
-        close: () => page.close(),
-      };
+      // puppeteer types on() by its PageEvent enum, whose "pageerror" and "console" are these.
+      return enginePage(page as unknown as LibraryPage,
+        async (fn, timeout) => void (await page.waitForFunction(fn, { timeout })),
+        (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg) as never);
     },
     close: () => browser.close(),
   };
