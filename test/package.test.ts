@@ -3,8 +3,8 @@
 //   Node ESM import, CommonJS require, require(esm) of the ES entry (no top-level await),
 //   TypeScript consumers (node16 ESM, node16 CJS, bundler) type-checked against the shipped
 //   declarations, publint and @arethetypeswrong/cli on the real tarball, the size budget,
-//   and (where Chromium is present) a Vite production build and a webpack 5 build of one
-//   browser app, each loaded in Chromium on the main thread and in a module Web Worker.
+//   and (where Chromium / Firefox are present) a Vite production build and a webpack 5 build
+//   of one browser app, each loaded in both engines on the main thread and in a Web Worker.
 // Every consumer computes real PyTorch fixture cases; the numbers are checked here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
@@ -17,7 +17,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { expectClose } from "./helpers/compare.js";
 import { fixtureCases, type FixtureCase } from "./helpers/fixtures.js";
 import { TOL, TOL_RUNNING } from "./bodies/fixtures.js";
-import { chromiumLaunchOptions, hasChromium } from "./helpers/chromium.js";
+import { ENGINES, withBrowser, type Engine } from "./helpers/engines.js";
 import { onnxCases } from "./helpers/onnx-fixtures.js";
 import { serveStatic } from "./helpers/static-server.js";
 
@@ -310,43 +310,40 @@ describe("TypeScript consumers, against the shipped declarations", () => {
   }, 120_000);
 });
 
-describe.runIf(hasChromium)("browser consumers of the installed tarball, in Chromium", () => {
-  let browser: import("playwright").Browser;
-  beforeAll(async () => {
-    const { chromium } = await import("playwright");
-    browser = await chromium.launch(chromiumLaunchOptions);
-  });
-  afterAll(async () => browser?.close());
-
-  async function openAndCheck(label: string, dir: string, moduleWorker: boolean) {
+describe.runIf(ENGINES.some((e) => e.available))("browser consumers of the installed tarball", () => {
+  async function openAndCheck(engine: Engine, bundler: string, dir: string, moduleWorker: boolean) {
     const server = await serveStatic(dir);
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
     try {
-      await page.goto(server.url);
-      await page.waitForFunction(() => (window as { __consumerResult?: unknown }).__consumerResult, null, { timeout: 60_000 });
-      const result = await page.evaluate(() => (window as { __consumerResult?: unknown }).__consumerResult) as {
-        error?: string; main: ConsumerOut & { isWorker: boolean }; worker: ConsumerOut & { isWorker: boolean; moduleWorker: boolean };
-      };
-      expect(result.error, `${label}: page error`).toBeUndefined();
-      expect(errors, `${label}: uncaught errors`).toEqual([]);
-      const exportsList = await expectedExports();
-      expect(result.main.isWorker).toBe(false);
-      expect(result.main.exports).toEqual(exportsList);
-      checkConsumer(`${label} main thread`, result.main);
-      expect(result.worker.isWorker, `${label}: ran in a worker`).toBe(true);
-      expect(result.worker.moduleWorker, `${label}: the worker is ${moduleWorker ? "a module" : "a classic"} worker`).toBe(moduleWorker);
-      expect(result.worker.exports).toEqual(exportsList);
-      checkConsumer(`${label} module worker`, result.worker);
-      expect(result.worker.builds.simd.cases, `${label}: worker and main thread agree exactly`).toEqual(result.main.builds.simd.cases);
+      await withBrowser(engine, async (browser) => {
+        const page = await browser.newPage();
+        await page.goto(server.url);
+        await page.waitFor(() => (window as { __consumerResult?: unknown }).__consumerResult, 60_000);
+        const result = await page.evaluate(() => (window as { __consumerResult?: unknown }).__consumerResult) as {
+          error?: string; main: ConsumerOut & { isWorker: boolean }; worker: ConsumerOut & { isWorker: boolean; moduleWorker: boolean };
+        };
+        const label = `${bundler} in ${engine.label}`;
+        expect(result.error, `${label}: page error`).toBeUndefined();
+        expect(page.pageErrors, `${label}: uncaught errors`).toEqual([]);
+        const exportsList = await expectedExports();
+        expect(result.main.isWorker).toBe(false);
+        expect(result.main.exports).toEqual(exportsList);
+        checkConsumer(`${label} main thread`, result.main);
+        expect(result.worker.isWorker, `${label}: ran in a worker`).toBe(true);
+        expect(result.worker.moduleWorker, `${label}: the worker is ${moduleWorker ? "a module" : "a classic"} worker`).toBe(moduleWorker);
+        expect(result.worker.exports).toEqual(exportsList);
+        checkConsumer(`${label} module worker`, result.worker);
+        expect(result.worker.builds.simd.cases, `${label}: worker and main thread agree exactly`).toEqual(result.main.builds.simd.cases);
+      });
     } finally {
-      await page.close();
       await server.close();
     }
   }
 
-  it("a Vite production build (no configuration), main thread and module worker", async () => {
+  /** Each build once, for every engine that opens it. */
+  const built = new Map<string, Promise<string>>();
+  const once = (name: string, make: () => Promise<string>) => built.get(name) ?? built.set(name, make()).get(name)!;
+
+  const viteBuild = () => once("vite", async () => {
     const { build } = await import("vite");
     const outDir = join(work, "vite-dist");
     await build({
@@ -354,17 +351,10 @@ describe.runIf(hasChromium)("browser consumers of the installed tarball, in Chro
       build: { outDir, emptyOutDir: true },
     });
     expect(readdirSync(join(outDir, "assets")).some((f) => /^worker.*\.js$/.test(f)), "Vite emitted the worker").toBe(true);
-    await openAndCheck("Vite", outDir, true);
-  }, 180_000);
+    return outDir;
+  });
 
-  // webpack 5 turns `new Worker(new URL(...), { type: "module" })` into a classic worker
-  // unless the app asks for ES module output; both must work, and the second must really
-  // be a module worker.
-  const webpackBuilds = [
-    { name: "defaults (mode, entry, output only)", esm: false },
-    { name: "ES module output (experiments.outputModule)", esm: true },
-  ];
-  it.each(webpackBuilds)("a webpack 5 production build, $name: main thread and worker", async ({ esm }) => {
+  const webpackBuild = (esm: boolean) => once(esm ? "webpack-esm" : "webpack", async () => {
     const webpack = (await import("webpack")).default;
     const outDir = join(work, esm ? "webpack-esm-dist" : "webpack-dist");
     const stats = await new Promise<import("webpack").Stats>((resolve, reject) => {
@@ -380,6 +370,23 @@ describe.runIf(hasChromium)("browser consumers of the installed tarball, in Chro
     const script = esm ? '<script type="module" src="./main.js"></script>' : '<script src="./main.js"></script>';
     writeFileSync(join(outDir, "index.html"),
       readFileSync(join(consumer, "browser-app", "index.html"), "utf8").replace('<script type="module" src="./main.js"></script>', script));
-    await openAndCheck(`webpack ${esm ? "ESM" : "default"}`, outDir, esm);
-  }, 180_000);
+    return outDir;
+  });
+
+  // webpack 5 turns `new Worker(new URL(...), { type: "module" })` into a classic worker
+  // unless the app asks for ES module output; both must work, and the second must really
+  // be a module worker.
+  const webpackBuilds = [
+    { name: "defaults (mode, entry, output only)", esm: false },
+    { name: "ES module output (experiments.outputModule)", esm: true },
+  ];
+  for (const engine of ENGINES) {
+    it.runIf(engine.available)(`${engine.label}: a Vite production build (no configuration), main thread and module worker`, async () => {
+      await openAndCheck(engine, "Vite", await viteBuild(), true);
+    }, 180_000);
+
+    it.runIf(engine.available).each(webpackBuilds)(`${engine.label}: a webpack 5 production build, $name: main thread and worker`, async ({ esm }) => {
+      await openAndCheck(engine, `webpack ${esm ? "ESM" : "default"}`, await webpackBuild(esm), esm);
+    }, 180_000);
+  }
 });
