@@ -13,7 +13,7 @@ import { inputsFor, type Inputs } from "../data.js";
 import { arrayFloorRow } from "../runners/array-floor.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
-import { workload } from "../workloads.js";
+import { channelsOf, workload } from "../workloads.js";
 import type { BenchContext, Family } from "./family.js";
 
 const OPS: readonly OpName[] = ["train", "trainBackward"];
@@ -72,11 +72,14 @@ export const GROUPS = 32;
 
 export const groupNormFamily = normFamily(
   "GroupNorm", "groupnorm",
-  [{ ...workload([32, 64, 56, 56], "NCHW"), label: `32x64x56x56 NCHW, ${GROUPS} groups` }],
-  [workload([2, 64, 3, 3], "NCHW")],
+  [
+    { ...workload([32, 64, 56, 56], "NCHW"), label: `32x64x56x56 NCHW, ${GROUPS} groups` },
+    { ...workload([32, 56, 56, 64], "NHWC"), label: `32x56x56x64 NHWC, ${GROUPS} groups` },
+  ],
+  [workload([2, 64, 3, 3], "NCHW"), workload([2, 3, 3, 64], "NHWC")],
   (w, inputs) => (backend) => {
-    const C = w.shape[1];
-    const m = new GroupNorm(GROUPS, C, { backend, eps: inputs.eps });
+    const C = channelsOf(w);
+    const m = new GroupNorm(GROUPS, C, { backend, eps: inputs.eps, layout: w.layout });
     m.weight!.set(params(inputs.weight, C, 0.5, 1.5));
     m.bias!.set(params(inputs.bias, C, -0.5, 0.5));
     return m as NormModule;
@@ -85,7 +88,7 @@ export const groupNormFamily = normFamily(
 
 export const instanceNormFamily = normFamily(
   "InstanceNorm2d", "instancenorm",
-  [workload([8, 64, 128, 128], "NCHW")],
-  [workload([2, 3, 4, 5], "NCHW")],
-  (w, inputs) => (backend) => new InstanceNorm2d(w.shape[1], { backend, eps: inputs.eps }) as NormModule,
+  [workload([8, 64, 128, 128], "NCHW"), workload([8, 128, 128, 64], "NHWC")],
+  [workload([2, 3, 4, 5], "NCHW"), workload([2, 4, 5, 3], "NHWC")],
+  (w, inputs) => (backend) => new InstanceNorm2d(channelsOf(w), { backend, eps: inputs.eps, layout: w.layout }) as NormModule,
 );

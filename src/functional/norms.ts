@@ -3,7 +3,7 @@
 // backward takes them back. Every call works in a workspace of its own, freed before it
 // returns.
 
-import type { Backend, GroupDims } from "../runtime/backend.js";
+import type { Backend, GroupDims, Layout } from "../runtime/backend.js";
 import {
   checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger, optionalArray, runningPair, savedStats,
 } from "../runtime/checks.js";
@@ -14,7 +14,7 @@ import { instanceNormForward } from "../ops/instancenorm.js";
 import { invstdOf } from "../ops/running.js";
 import { normBackward, normContext, normForward, type Geometry } from "../ops/norms.js";
 import {
-  checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput, resolveOut,
+  checkLayout, checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput, resolveOut,
 } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
 
@@ -48,9 +48,17 @@ export interface NormBackwardOptions {
   backend?: Backend;
 }
 
-export type GroupNormFunctionalOptions = LayerNormFunctionalOptions;
+export interface GroupNormFunctionalOptions extends LayerNormFunctionalOptions {
+  /** "NCHW" (default): x is (N, C, *); "NHWC": (N, *, C), channels last. */
+  layout?: Layout;
+}
 
-export interface InstanceNormFunctionalOptions extends LayerNormFunctionalOptions {
+export interface GroupNormBackwardOptions extends NormBackwardOptions {
+  /** As in the forward. */
+  layout?: Layout;
+}
+
+export interface InstanceNormFunctionalOptions extends GroupNormFunctionalOptions {
   /** Running statistics (Float32Array of C): updated in place when using the input's statistics, used otherwise. */
   runningMean?: Float32Array | null;
   runningVar?: Float32Array | null;
@@ -60,7 +68,7 @@ export interface InstanceNormFunctionalOptions extends LayerNormFunctionalOption
   momentum?: number;
 }
 
-export interface InstanceNormBackwardOptions extends NormBackwardOptions {
+export interface InstanceNormBackwardOptions extends GroupNormBackwardOptions {
   /** As in the forward: false differentiates with the running statistics frozen (they are then required). */
   useInputStats?: boolean;
   runningMean?: Float32Array | null;
@@ -69,8 +77,10 @@ export interface InstanceNormBackwardOptions extends NormBackwardOptions {
 
 const FORWARD_KEYS = ["weight", "bias", "eps", "backend", "out"];
 const BACKWARD_KEYS = ["weight", "saveMean", "saveInvstd", "eps", "backend", "dx"];
-const INSTANCE_KEYS = [...FORWARD_KEYS, "runningMean", "runningVar", "useInputStats", "momentum"];
-const INSTANCE_BACKWARD_KEYS = [...BACKWARD_KEYS, "useInputStats", "runningMean", "runningVar"];
+const GROUP_KEYS = [...FORWARD_KEYS, "layout"];
+const GROUP_BACKWARD_KEYS = [...BACKWARD_KEYS, "layout"];
+const INSTANCE_KEYS = [...GROUP_KEYS, "runningMean", "runningVar", "useInputStats", "momentum"];
+const INSTANCE_BACKWARD_KEYS = [...GROUP_BACKWARD_KEYS, "useInputStats", "runningMean", "runningVar"];
 
 /** How a call cuts x into runs: the geometry, its parameters' length and meaning, and what one saved statistic is. */
 interface Cut {
@@ -95,9 +105,10 @@ function setup<T extends Cut>(
 }
 
 function forward(
-  where: string, options: LayerNormFunctionalOptions, x: unknown, shape: unknown, cut: (shape: readonly number[]) => Cut,
+  where: string, keys: readonly string[], options: LayerNormFunctionalOptions, x: unknown, shape: unknown,
+  cut: (shape: readonly number[]) => Cut,
 ): NormResult<Float32Array | Tensor> {
-  const { backend, eps, input, cut: c, weight } = setup(where, FORWARD_KEYS, options, x, shape, cut);
+  const { backend, eps, input, cut: c, weight } = setup(where, keys, options, x, shape, cut);
   const bias = optionalArray(where, "bias", options.bias, c.params, c.meaning);
   const out = resolveOut(where, "out", options.out, input, "x", backend);
   return withWorkspace(backend, (ws) => {
@@ -129,19 +140,19 @@ function layerCut(where: string, normalizedShape: unknown): (shape: readonly num
   };
 }
 
-/** (sample, group) runs, one parameter per channel. */
-function groupCut(where: string, numGroups: unknown): (shape: readonly number[]) => Cut {
+/** (sample, group) runs, one parameter per channel; the layout is checked with the other options. */
+function groupCut(where: string, numGroups: unknown, options: { layout?: unknown }): (shape: readonly number[]) => Cut {
   const G = checkPositiveInteger(where, "numGroups", numGroups);
   return (shape) => {
-    const d = groupDims(where, shape, G, null);
+    const d = groupDims(where, shape, G, null, checkLayout(where, options.layout ?? "NCHW"));
     return { geometry: { op: "group", d }, params: d.C, meaning: "one value per channel", rows: d.N * G, perRow: "one value per sample and group" };
   };
 }
 
 /** (sample, channel) planes: group norm with one channel per group. */
-function instanceCut(where: string): (shape: readonly number[]) => Cut & { readonly d: GroupDims } {
+function instanceCut(where: string, options: { layout?: unknown }): (shape: readonly number[]) => Cut & { readonly d: GroupDims } {
   return (shape) => {
-    const d = instanceDims(where, shape, null, null);
+    const d = instanceDims(where, shape, null, null, checkLayout(where, options.layout ?? "NCHW"));
     return {
       d, geometry: { op: "group", d }, params: d.C, meaning: "one value per channel", rows: d.N * d.C,
       perRow: "one value per sample and channel",
@@ -159,7 +170,7 @@ export function layerNorm(
   x: Float32Array | Tensor, shape: readonly number[] | null | undefined, normalizedShape: number | readonly number[],
   options: LayerNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
-  return forward("layerNorm", options, x, shape, layerCut("layerNorm", normalizedShape));
+  return forward("layerNorm", FORWARD_KEYS, options, x, shape, layerCut("layerNorm", normalizedShape));
 }
 
 /** Gradients of layerNorm: { dx (dy's kind), dweight = sum(dy * xhat), dbias = sum(dy) } over the rows. */
@@ -172,27 +183,30 @@ export function layerNormBackward(
   return backward("layerNormBackward", BACKWARD_KEYS, options, dy, x, shape, layerCut("layerNormBackward", normalizedShape));
 }
 
-/** Group norm of (N, C, *) input in numGroups groups (F.group_norm / native_group_norm): statistics per (n, g). */
+/**
+ * Group norm of (N, C, *) input (layout "NHWC": (N, *, C)) in numGroups groups (F.group_norm /
+ * native_group_norm): statistics per (n, g).
+ */
 export function groupNorm(x: Float32Array, shape: readonly number[], numGroups: number, options?: GroupNormFunctionalOptions): NormResult<Float32Array>;
 export function groupNorm(x: Tensor, shape: readonly number[] | null | undefined, numGroups: number, options?: GroupNormFunctionalOptions): NormResult<Tensor>;
 export function groupNorm(
   x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number, options: GroupNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
-  return forward("groupNorm", options, x, shape, groupCut("groupNorm", numGroups));
+  return forward("groupNorm", GROUP_KEYS, options, x, shape, groupCut("groupNorm", numGroups, options));
 }
 
 /** Gradients of groupNorm: { dx (dy's kind), dweight, dbias } per channel. */
-export function groupNormBackward(dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], numGroups: number, options?: NormBackwardOptions): Gradients<Float32Array>;
-export function groupNormBackward(dy: Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number, options?: NormBackwardOptions): Gradients<Tensor>;
+export function groupNormBackward(dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], numGroups: number, options?: GroupNormBackwardOptions): Gradients<Float32Array>;
+export function groupNormBackward(dy: Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number, options?: GroupNormBackwardOptions): Gradients<Tensor>;
 export function groupNormBackward(
   dy: Float32Array | Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number,
-  options: NormBackwardOptions = {},
+  options: GroupNormBackwardOptions = {},
 ): Gradients<Float32Array | Tensor> {
-  return backward("groupNormBackward", BACKWARD_KEYS, options, dy, x, shape, groupCut("groupNormBackward", numGroups));
+  return backward("groupNormBackward", GROUP_BACKWARD_KEYS, options, dy, x, shape, groupCut("groupNormBackward", numGroups, options));
 }
 
 /**
- * Instance norm of (N, C, *) input (F.instance_norm). useInputStats (default true): each
+ * Instance norm of (N, C, *) input (layout "NHWC": (N, *, C)) (F.instance_norm). useInputStats (default true): each
  * (n, c) plane by its own statistics, and runningMean / runningVar, if given, updated in
  * place with the batch averages; false: every plane of channel c by the running statistics.
  */
@@ -202,7 +216,7 @@ export function instanceNorm(
   x: Float32Array | Tensor, shape?: readonly number[] | null, options: InstanceNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
   const where = "instanceNorm";
-  const { backend, eps, input, cut, weight } = setup(where, INSTANCE_KEYS, options, x, shape, instanceCut(where));
+  const { backend, eps, input, cut, weight } = setup(where, INSTANCE_KEYS, options, x, shape, instanceCut(where, options));
   const momentum = checkMomentum(where, options.momentum === undefined ? 0.1 : options.momentum, false)!;
   const useInputStats = checkBoolean(where, "useInputStats", options.useInputStats ?? true);
   const d = cut.d;
@@ -233,19 +247,19 @@ export function instanceNormBackward(
   const useInputStats = checkBoolean(where, "useInputStats", options.useInputStats ?? true);
   if (useInputStats) {
     const check = (shape: readonly number[]) => {
-      const c = instanceCut(where)(shape);
+      const c = instanceCut(where, options)(shape);
       checkSpatialSize(where, c.d, shape);
       return c;
     };
     return backward(where, INSTANCE_BACKWARD_KEYS, options, dy, x, shape, check);
   }
-  const { backend, eps, input: xIn, cut: { d }, weight } = setup(where, INSTANCE_BACKWARD_KEYS, options, x, shape, instanceCut(where));
+  const { backend, eps, input: xIn, cut: { d }, weight } = setup(where, INSTANCE_BACKWARD_KEYS, options, x, shape, instanceCut(where, options));
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, "useInputStats is false")!;
   const stats = { mean: running.mean, invstd: invstdOf(running.var, eps) };
   const dx = resolveOut(where, "dx", options.dx, dyIn, "dy", backend);
   return withWorkspace(backend, (ws) => {
-    const context = batchNormContext(ws, where, xIn, { N: d.N, C: d.C, S: d.S, channelsLast: false }, false, false, stats, weight, null);
+    const context = batchNormContext(ws, where, xIn, { N: d.N, C: d.C, S: d.S, channelsLast: d.channelsLast }, false, false, stats, weight, null);
     return batchNormBackward(ws, where, context, dyIn, true, dx);
   });
 }

@@ -54,7 +54,7 @@ export function instanceNormForward(
     return { y, context: { kind: "instance", context, ...at }, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
   }
   const { y, context, stats } = batchNormForward(ws, {
-    where: f.where, x, dims: { N: d.N, C: d.C, S: d.S, channelsLast: false }, eps: f.eps, weight: f.weight, bias: f.bias,
+    where: f.where, x, dims: { N: d.N, C: d.C, S: d.S, channelsLast: d.channelsLast }, eps: f.eps, weight: f.weight, bias: f.bias,
     relu: false, frozen: f.running, update: null, out: f.out,
   });
   return { y, context: { kind: "running", context, ...at }, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };

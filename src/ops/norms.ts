@@ -20,10 +20,18 @@ export type Geometry =
   | { readonly op: "group"; readonly d: GroupDims }
   | { readonly op: "rows"; readonly R: number; readonly L: number; readonly centered: boolean };
 
-/** The block of a call: K statistics (rows or (n, g) runs), P parameters, the backward's scratch. */
+/** The block of a call: K statistics (rows or (n, g) runs), P parameters, the kernels' scratch. */
 function blockOf(g: Geometry): readonly [number, number, number] {
-  if (g.op === "group") return [g.d.N * g.d.G, g.d.C, 16 * g.d.N * g.d.C];
+  if (g.op === "group") return [g.d.N * g.d.G, g.d.C, groupScratch(g.d.N, g.d.C)];
   return [g.R, g.L, (g.op === "layer" ? 24 : 36) * g.L];
+}
+
+/**
+ * Group norm's scratch bytes (assembly/groupnorm.ts): the backward's two f64 sums per
+ * (n, c); the channels-last forward's per-channel moments and column statistics.
+ */
+export function groupScratch(N: number, C: number): number {
+  return Math.max(16 * N * C, 36 * C);
 }
 
 /** The statistics a backward is given instead of recomputing them (RMS norm has no mean). */
@@ -47,12 +55,15 @@ export interface NormForward extends ForwardRequest {
   readonly outSum?: Out | null;
 }
 
+const groupArgs = (d: GroupDims) => ({ N: d.N, C: d.C, S: d.S, G: d.G });
+const layoutFlag = (d: GroupDims) => (d.channelsLast ? FLAGS.channelsLast : 0);
+
 /** The residual add of a row-norm forward: where the residual is and where its sum goes. */
 type Add = { readonly residual: Region; readonly sum: Region } | null;
 
 function runForward(ws: Workspace, g: Geometry, x: Region, add: Add, y: Region, eps: number, flags: number, block: Block): void {
   if (g.op === "layer") ws.backend.layerNormForward({ x, y, R: g.R, L: g.L, flags, eps, block });
-  else if (g.op === "group") ws.backend.groupNormForward({ x, y, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, eps, block });
+  else if (g.op === "group") ws.backend.groupNormForward({ x, y, ...groupArgs(g.d), flags: flags | layoutFlag(g.d), eps, block });
   else {
     ws.backend.rowNormForward({
       x, residual: add && add.residual, sum: add && add.sum, y, R: g.R, L: g.L, flags: flags | (g.centered ? FLAGS.centered : 0), eps, block,
@@ -132,7 +143,7 @@ export function normBackward(
     (wantAddBias ? FLAGS.daddBias : 0);
   const [dyR, xR] = call.inputs, dxR = call.outputs[0];
   if (g.op === "layer") ws.backend.layerNormBackward({ dy: dyR, x: xR, dx: dxR, R: g.R, L: g.L, flags, block: b });
-  else if (g.op === "group") ws.backend.groupNormBackward({ dy: dyR, x: xR, dx: dxR, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, block: b });
+  else if (g.op === "group") ws.backend.groupNormBackward({ dy: dyR, x: xR, dx: dxR, ...groupArgs(g.d), flags: flags | layoutFlag(g.d), block: b });
   else {
     ws.backend.rowNormBackward({
       dy: dyR, x: xR, dsum: dsum ? call.inputs[2] : null, dx: dxR, R: g.R, L: g.L, flags: flags | (g.centered ? FLAGS.centered : 0), block: b,

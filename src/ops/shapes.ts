@@ -143,49 +143,55 @@ export function checkGroups(where: string, numGroups: number, numChannels: numbe
   }
 }
 
-/**
- * The group-norm view of x's shape, with PyTorch's checks: rank >= 2, C channels, and not a
- * single value per (sample-channel block) overall: PyTorch refuses N * (C / G) * spatial = 1.
- */
-export function groupDims(where: string, shape: readonly number[], numGroups: number, numChannels: number | null): GroupDims {
-  if (shape.length < 2) fail(where, `expected input of shape (N, C, *) with at least 2 dimensions, got x of shape ${describe(shape)}`);
-  const { N, C, S } = dimsOf(shape, "NCHW");
-  if (numChannels !== null && C !== numChannels) {
-    fail(where, `expected ${numChannels} channels (C in (N, C, *)), got ${C} in shape ${describe(shape)}`);
-  }
-  checkGroups(where, numGroups, C);
-  if (N * (C / numGroups) * S === 1) {
-    fail(where, `expected more than one value to normalize, got x of shape ${describe(shape)} with ${numGroups} groups (as PyTorch, N * C / numGroups * spatial size must exceed 1)`);
-  }
-  return { N, C, S, G: numGroups };
+/** "(N, C, *)" or, channels last, "(N, *, C)": group and instance norm's shapes of any rank, for messages. */
+function anyRankAxes(layout: Layout): string {
+  return layout === "NHWC" ? "(N, *, C)" : "(N, C, *)";
 }
 
 /**
- * Instance norm's view of x: group norm with one channel per group. spatialRank: 1, 2, 3
- * for the modules (batched or unbatched input accepted, as PyTorch; unbatched is one
- * sample), null for the functional API ((N, C, *) of rank >= 2).
+ * The group-norm view of x's shape in `layout`, with PyTorch's checks: rank >= 2, C channels,
+ * and not a single value per (sample-channel block) overall: PyTorch refuses N * (C / G) * spatial = 1.
  */
-export function instanceDims(where: string, shape: readonly number[], spatialRank: number | null, numFeatures: number | null): GroupDims {
+export function groupDims(where: string, shape: readonly number[], numGroups: number, numChannels: number | null, layout: Layout): GroupDims {
+  const axes = anyRankAxes(layout);
+  if (shape.length < 2) fail(where, `expected input of shape ${axes} with at least 2 dimensions, got x of shape ${describe(shape)}`);
+  const d = dimsOf(shape, layout);
+  if (numChannels !== null && d.C !== numChannels) {
+    fail(where, `expected ${numChannels} channels (C in ${axes}), got ${d.C} in shape ${describe(shape)}`);
+  }
+  checkGroups(where, numGroups, d.C);
+  if (d.N * (d.C / numGroups) * d.S === 1) {
+    fail(where, `expected more than one value to normalize, got x of shape ${describe(shape)} with ${numGroups} groups (as PyTorch, N * C / numGroups * spatial size must exceed 1)`);
+  }
+  return { ...d, G: numGroups };
+}
+
+/**
+ * Instance norm's view of x in `layout`: group norm with one channel per group. spatialRank:
+ * 1, 2, 3 for the modules (batched or unbatched input accepted, as PyTorch; unbatched is one
+ * sample: (C, *spatial), channels last (*spatial, C)), null for the functional API (rank >= 2, batched).
+ */
+export function instanceDims(
+  where: string, shape: readonly number[], spatialRank: number | null, numFeatures: number | null, layout: Layout,
+): GroupDims {
   let batched = true;
   if (spatialRank !== null) {
     const full = spatialRank + 2;
     if (shape.length !== full && shape.length !== full - 1) {
-      const axes = ["D", "H", "W"].slice(3 - spatialRank);
-      if (spatialRank === 1) axes[0] = "L";
-      fail(where, `expected ${full - 1}-D input (C, ${axes.join(", ")}) or ${full}-D input (N, C, ${axes.join(", ")}), got x of shape ${describe(shape)}`);
+      const axes = axesOf(full, layout);
+      fail(where, `expected ${full - 1}-D input ${axes.replace("N, ", "")} or ${full}-D input ${axes}, got x of shape ${describe(shape)}`);
     }
     batched = shape.length === full;
   } else if (shape.length < 2) {
-    fail(where, `expected input of shape (N, C, *) with at least 2 dimensions, got x of shape ${describe(shape)}`);
+    fail(where, `expected input of shape ${anyRankAxes(layout)} with at least 2 dimensions, got x of shape ${describe(shape)}`);
   }
-  const N = batched ? shape[0] : 1;
-  const C = shape[batched ? 1 : 0];
-  let S = 1;
-  for (let i = batched ? 2 : 1; i < shape.length; i++) S *= shape[i];
-  if (numFeatures !== null && C !== numFeatures) {
-    fail(where, `expected ${numFeatures} channels (C in (${batched ? "N, " : ""}C, *)), got ${C} in shape ${describe(shape)}`);
+  // An unbatched input is one sample; (C) alone (no spatial dims) is the same in both layouts.
+  const d = dimsOf(batched ? shape : [1, ...shape], layout);
+  if (numFeatures !== null && d.C !== numFeatures) {
+    const axes = anyRankAxes(layout);
+    fail(where, `expected ${numFeatures} channels (C in ${batched ? axes : axes.replace("N, ", "")}), got ${d.C} in shape ${describe(shape)}`);
   }
-  return { N, C, S, G: C };
+  return { ...d, G: d.C };
 }
 
 /** PyTorch's check when instance norm uses the input's own statistics. */

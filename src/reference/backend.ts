@@ -111,14 +111,14 @@ const referenceKernels: Kernels = {
   groupNormForward(a) {
     const { block: b, flags } = a;
     referenceGroupNorm(
-      a.x.f32(), a.y.f32(), a, a.eps, param(b, "weight", flags, FLAGS.weight), param(b, "bias", flags, FLAGS.bias),
+      a.x.f32(), a.y.f32(), { ...dimsOfArgs(a), G: a.G }, a.eps, param(b, "weight", flags, FLAGS.weight), param(b, "bias", flags, FLAGS.bias),
       b.stat("mean"), b.stat("invstd"), b.stat("var"),
     );
   },
   groupNormBackward(a) {
     const { block: b, flags } = a;
     referenceGroupNormBackward(
-      a.dy.f32(), a.x.f32(), a.dx && a.dx.f32(), a, param(b, "weight", flags, FLAGS.weight),
+      a.dy.f32(), a.x.f32(), a.dx && a.dx.f32(), { ...dimsOfArgs(a), G: a.G }, param(b, "weight", flags, FLAGS.weight),
       param(b, "dweight", flags, FLAGS.dweight), param(b, "dbias", flags, FLAGS.dbias), b.stat("mean"), b.stat("invstd"),
     );
   },

@@ -19,13 +19,10 @@ export interface Dims {
 }
 
 /**
- * Group norm's view of a channels-second (N, C, *spatial) tensor: G groups of C / G
- * consecutive channels, S spatial positions. Instance norm is G = C.
+ * Group norm's view of an (N, C, *spatial) tensor (channelsLast: (N, *spatial, C)): G groups
+ * of C / G consecutive channels, S spatial positions. Instance norm is G = C.
  */
-export interface GroupDims {
-  readonly N: number;
-  readonly C: number;
-  readonly S: number;
+export interface GroupDims extends Dims {
   readonly G: number;
 }
 
