@@ -21,9 +21,14 @@ const back = batchNormBackward(new Float32Array(12), new Float32Array(12), [2, 3
   saveMean: r.saveMean, saveInvstd: r.saveInvstd, training: true,
 });
 const kind: "simd" | "scalar" | "reference" = getDefaultBackend().kind;
+// The out options: the caller's arrays, filled and returned.
+const yOut: Float32Array = bn.forward(new Float32Array(96), [2, 4, 4, 3], { out: new Float32Array(96) });
+const gOut: Gradients<Float32Array> = bn.backward(yOut, { dx: new Float32Array(96) });
 
 // @ts-expect-error forward takes a Float32Array or a Tensor, not a string
 bn.forward("x", [1]);
+// @ts-expect-error out is a Float32Array
+bn.forward(new Float32Array(96), [2, 4, 4, 3], { out: [0] });
 // @ts-expect-error the layout is "NCHW" or "NHWC"
 new BatchNorm2d(3, { layout: "CHW" });
 // @ts-expect-error simd is a boolean or "auto"
@@ -35,4 +40,4 @@ const adapt = (): (() => void) => registerTfjsKernels(tfLike, { backends: ["cpu"
 // @ts-expect-error backends is an array of backend names
 const badOptions: RegisterTfjsOptions = { backends: "cpu" };
 
-export const used = [dx, sd, t, yt, back, kind, adapt, badOptions];
+export const used = [dx, sd, t, yt, back, kind, gOut, adapt, badOptions];
