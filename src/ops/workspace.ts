@@ -92,6 +92,18 @@ function inPlace(out: Out | null | undefined, inputs: readonly (Region | null)[]
   return true;
 }
 
+/** Whether a view input shares bytes with an output's view. */
+function overlapsAnyOut(input: Region, outputs: readonly StagedOutput[]): boolean {
+  for (let i = 0; i < outputs.length; i++) {
+    const view = outputs[i][2]?.view;
+    if (view && overlaps(view, input)) return true;
+  }
+  return false;
+}
+
+/** An output becomes a fresh region (a Tensor for the caller) when it takes a tensor's kind and has no `out`. */
+const isFresh = (o: StagedOutput) => o[1].tensor !== null && !o[2];
+
 const NONE: readonly never[] = [];
 const NO_REGIONS: Region[] = [];
 
@@ -102,7 +114,7 @@ class StagedCall implements Staged {
   ) {}
 
   result(i: number): Float32Array | Tensor {
-    const [, like, out] = this.like[i];
+    const like = this.like[i][1], out = this.like[i][2];
     const region = this.outputs[i];
     if (out) {
       // In place: the view itself (a new one at the same place if growth detached it).
@@ -154,27 +166,24 @@ export class Workspace {
     // module's backward reads.
     for (let i = 0; i < inputs.length; i++) {
       const o = inputs[i][1];
-      if (regions[i] !== null && !isRegion(o) && !o.tensor && outputs.some(([, , out]) => out?.view && overlaps(out.view, regions[i]!))) {
-        regions[i] = null;
-      }
+      if (regions[i] !== null && !isRegion(o) && o.tensor === null && overlapsAnyOut(regions[i]!, outputs)) regions[i] = null;
     }
-    // Outputs written in place into the caller's views; null: staged (named or fresh).
+    // Per output: the caller's view it is written to in place, else null (staged: a fresh
+    // region when it becomes a Tensor for the caller, like a tensor and no `out`; else named).
     const direct: (Region | null)[] = [];
-    for (const [, , out] of outputs) direct.push(inPlace(out, regions, direct) ? out!.view : null);
+    for (let i = 0; i < outputs.length; i++) direct.push(inPlace(outputs[i][2], regions, direct) ? outputs[i][2]!.view : null);
     const names: string[] = [], sizes: number[] = [];
     this.need(names, sizes, "block", blockBytes(K, P, scratch));
     for (const [name, bytes] of work) this.need(names, sizes, name, bytes);
     for (let i = 0; i < inputs.length; i++) {
       if (regions[i] === null) this.need(names, sizes, inputs[i][0], (inputs[i][1] as Input).size * 4);
     }
-    // An output is fresh when it becomes a Tensor for the caller: like a tensor, no `out`.
-    const isFresh = (i: number) => outputs[i][1].tensor !== null && !outputs[i][2];
     let fresh = 0;
     for (let i = 0; i < outputs.length; i++) {
-      if (direct[i] === null && !isFresh(i)) this.need(names, sizes, outputs[i][0], outputs[i][1].size * 4);
+      if (direct[i] === null && !isFresh(outputs[i])) this.need(names, sizes, outputs[i][0], outputs[i][1].size * 4);
     }
     for (let i = 0; i < outputs.length; i++) {
-      if (direct[i] === null && isFresh(i)) {
+      if (direct[i] === null && isFresh(outputs[i])) {
         sizes.push(outputs[i][1].size * 4);
         fresh++;
       }
@@ -196,7 +205,7 @@ export class Workspace {
     let next = made.length - fresh;
     const outputRegions: Region[] = [];
     for (let i = 0; i < outputs.length; i++) {
-      outputRegions.push(direct[i] ?? (isFresh(i) ? made[next++] : this.named.get(outputs[i][0])!));
+      outputRegions.push(direct[i] ?? (isFresh(outputs[i]) ? made[next++] : this.named.get(outputs[i][0])!));
     }
     const region = this.named.get("block")!;
     const b = this.block;

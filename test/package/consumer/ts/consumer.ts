@@ -22,9 +22,14 @@ const back = batchNormBackward(new Float32Array(12), new Float32Array(12), [2, 3
   saveMean: r.saveMean, saveInvstd: r.saveInvstd, training: true,
 });
 const kind: "simd" | "scalar" | "reference" = getDefaultBackend().kind;
+// The out options: the caller's arrays, filled and returned.
+const yOut: Float32Array = bn.forward(new Float32Array(96), [2, 4, 4, 3], { out: new Float32Array(96) });
+const gOut: Gradients<Float32Array> = bn.backward(yOut, { dx: new Float32Array(96) });
 
 // @ts-expect-error forward takes a Float32Array or a Tensor, not a string
 bn.forward("x", [1]);
+// @ts-expect-error out is a Float32Array
+bn.forward(new Float32Array(96), [2, 4, 4, 3], { out: [0] });
 // @ts-expect-error the layout is "NCHW" or "NHWC"
 new BatchNorm2d(3, { layout: "CHW" });
 // @ts-expect-error simd is a boolean or "auto"
@@ -45,4 +50,4 @@ runOnnxNode(node, [{ data: [1, 2], shape: [2] }]);
 // @ts-expect-error the node needs its opset
 const noOpset: OnnxNode = { opType: "LayerNormalization" };
 
-export const used = [dx, sd, t, yt, back, kind, adapt, badOptions, outputs, versions, noOpset];
+export const used = [dx, sd, t, yt, back, kind, gOut, adapt, badOptions, outputs, versions, noOpset];
