@@ -178,7 +178,7 @@ export function layerGroupInstanceBadInputSuite(makeBackend: () => Backend): voi
       expect(backend.memoryStats().liveBytes).toBe(live);
       expect(() => layerNorm(ramp(24), [2, 3, 4], 4, { backend, layout: "NHWC" } as never)).toThrow(/layerNorm: unknown option "layout"/);
       const g = trained(new GroupNorm(2, 4, { backend, layout: "NHWC" }), [2, 3, 3, 4]);
-      expect(g.m.layout).toBe("NHWC");
+      expect((g.m as GroupNorm).layout).toBe("NHWC");
       expectRefused(g, () => g.m.forward(ramp(72), [2, 4, 3, 3]), /GroupNorm\.forward: expected 4 channels \(C in \(N, \*, C\)\), got 3 in shape \[2, 4, 3, 3\]/);
       expectRefused(g, () => g.m.forward(ramp(4), [4]), /GroupNorm\.forward: expected input of shape \(N, \*, C\) with at least 2 dimensions/);
       const i = trained(new InstanceNorm2d(3, { backend, layout: "NHWC", trackRunningStats: true }), [2, 4, 4, 3]);
