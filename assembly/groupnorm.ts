@@ -54,12 +54,13 @@ export function groupNormForward(x: usize, y: usize, N: i32, C: i32, S: i32, G: 
   const K = N * G;
   const weight = optional(block, K, C, WEIGHT_AT, flags, WEIGHT), bias = optional(block, K, C, BIAS_AT, flags, BIAS);
   const mean64 = stat(block, K, MEAN), invstd64 = stat(block, K, INVSTD), var64 = stat(block, K, VAR);
-  const coef = coefOf(block, K, C);
+  const coef = coefOf(block, K, C), scratch = scratchOf(block, K, C);
   // With one position per sample both layouts are the same memory.
-  if (flags & CHANNELS_LAST && S > 1) {
-    forwardLast(x, y, N, C, S, G, eps, weight, bias, mean64, invstd64, var64, coef, scratchOf(block, K, C));
-  } else {
-    forwardGroups(x, y, N, C, S, G, eps, weight, bias, mean64, invstd64, var64, coef);
+  const last = (flags & CHANNELS_LAST) != 0 && S > 1;
+  for (let n = 0; n < N; n++) {
+    const at = <usize>n * ((<usize>C * <usize>S) << 2), st = <usize>(n * G) << 3;
+    if (last) forwardSampleLast(x + at, y + at, C, S, G, eps, weight, bias, mean64 + st, invstd64 + st, var64 + st, coef, scratch);
+    else forwardSample(x + at, y + at, C, S, G, eps, weight, bias, mean64 + st, invstd64 + st, var64 + st, coef);
   }
 }
 
@@ -87,28 +88,26 @@ function forwardCoefs(weight: usize, bias: usize, c0: i32, Cg: i32, mean: f64, i
   }
 }
 
-function forwardGroups(
-  x: usize, y: usize, N: i32, C: i32, S: i32, G: i32, eps: f64,
+/** One sample's (C, S) groups, each a contiguous run; statistics at index g of mean64 / invstd64 / var64. */
+function forwardSample(
+  x: usize, y: usize, C: i32, S: i32, G: i32, eps: f64,
   weight: usize, bias: usize, mean64: usize, invstd64: usize, var64: usize, coef: usize,
 ): void {
   const Cg = C / G;
-  const L = Cg * S;
   const planeBytes = <usize>S << 2;
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < G; g++) {
-      const c0 = g * Cg;
-      const base = (<usize>n * <usize>C + <usize>c0) * planeBytes;
-      runMoments(x + base, L);
-      const mean = momentMean();
-      const invstd = storeStats(n * G + g, mean, momentM2() / <f64>L, eps, mean64, invstd64, var64);
-      forwardCoefs(weight, bias, c0, Cg, mean, invstd, coef, C);
-      for (let c = c0; c < c0 + Cg; c++) {
-        const at = base + <usize>(c - c0) * planeBytes, o = <usize>c << 2;
-        runApply(
-          x + at, y + at, S, load<f32>(coefArray(coef, C, SHIFT) + o), load<f32>(coefArray(coef, C, SCALE) + o),
-          load<f32>(coefArray(coef, C, OFFSET) + o),
-        );
-      }
+  for (let g = 0; g < G; g++) {
+    const c0 = g * Cg;
+    const base = <usize>c0 * planeBytes;
+    runMoments(x + base, Cg * S);
+    const mean = momentMean();
+    const invstd = storeStats(g, mean, momentM2() / <f64>(Cg * S), eps, mean64, invstd64, var64);
+    forwardCoefs(weight, bias, c0, Cg, mean, invstd, coef, C);
+    for (let c = c0; c < c0 + Cg; c++) {
+      const at = base + <usize>(c - c0) * planeBytes, o = <usize>c << 2;
+      runApply(
+        x + at, y + at, S, load<f32>(coefArray(coef, C, SHIFT) + o), load<f32>(coefArray(coef, C, SCALE) + o),
+        load<f32>(coefArray(coef, C, OFFSET) + o),
+      );
     }
   }
 }
@@ -135,41 +134,37 @@ function exactMoments(p: usize, Cg: i32, S: i32, jStride: usize, sStride: usize)
   exactM2 = m2;
 }
 
-/** Channels last: per sample, per-channel moments (rowStats) merged into groups, then one apply pass over its rows. */
-function forwardLast(
-  x: usize, y: usize, N: i32, C: i32, S: i32, G: i32, eps: f64,
+/** One channels-last sample, S rows of C floats: per-channel moments (rowStats) merged into groups, then one apply pass over its rows. */
+function forwardSampleLast(
+  x: usize, y: usize, C: i32, S: i32, G: i32, eps: f64,
   weight: usize, bias: usize, mean64: usize, invstd64: usize, var64: usize, coef: usize, scratch: usize,
 ): void {
   const Cg = C / G;
   const L = Cg * S;
   const rowBytes = <usize>C << 2;
-  const sampleBytes = <usize>S * rowBytes;
-  const chMean = scratch, chVar = scratch + (<usize>C << 3), rows = scratch + (<usize>C << 4);
-  for (let n = 0; n < N; n++) {
-    const xs = x + <usize>n * sampleBytes;
-    const short = L <= SHORT_GROUP;
-    if (!short) rowStats(xs, S, C, chMean, chVar, rows);
-    for (let g = 0; g < G; g++) {
-      const c0 = g * Cg;
-      let mean: f64 = 0, m2: f64 = 0;
-      if (short) {
-        exactMoments(xs + (<usize>c0 << 2), Cg, S, 4, rowBytes);
-        mean = exactMean;
-        m2 = exactM2;
-      } else {
-        // Chan's merge of Cg channels of S values each.
-        for (let c = c0; c < c0 + Cg; c++) mean += load<f64>(chMean + (<usize>c << 3));
-        mean /= <f64>Cg;
-        for (let c = c0; c < c0 + Cg; c++) {
-          const d = load<f64>(chMean + (<usize>c << 3)) - mean;
-          m2 += <f64>S * (load<f64>(chVar + (<usize>c << 3)) + d * d);
-        }
+  const chMean = scratch, chVar = scratch + (<usize>C << 3);
+  const short = L <= SHORT_GROUP;
+  if (!short) rowStats(x, S, C, chMean, chVar, scratch + (<usize>C << 4));
+  for (let g = 0; g < G; g++) {
+    const c0 = g * Cg;
+    let mean: f64 = 0, m2: f64 = 0;
+    if (short) {
+      exactMoments(x + (<usize>c0 << 2), Cg, S, 4, rowBytes);
+      mean = exactMean;
+      m2 = exactM2;
+    } else {
+      // Chan's merge of Cg channels of S values each.
+      for (let c = c0; c < c0 + Cg; c++) mean += load<f64>(chMean + (<usize>c << 3));
+      mean /= <f64>Cg;
+      for (let c = c0; c < c0 + Cg; c++) {
+        const d = load<f64>(chMean + (<usize>c << 3)) - mean;
+        m2 += <f64>S * (load<f64>(chVar + (<usize>c << 3)) + d * d);
       }
-      const invstd = storeStats(n * G + g, mean, m2 / <f64>L, eps, mean64, invstd64, var64);
-      forwardCoefs(weight, bias, c0, Cg, mean, invstd, coef, C);
     }
-    applyRows(xs, y + <usize>n * sampleBytes, S, C, coef);
+    const invstd = storeStats(g, mean, m2 / <f64>L, eps, mean64, invstd64, var64);
+    forwardCoefs(weight, bias, c0, Cg, mean, invstd, coef, C);
   }
+  applyRows(x, y, S, C, coef);
 }
 
 /** y = (x - shift[c]) * scale[c] + offset[c] over R rows of C floats. */
@@ -205,8 +200,13 @@ export function groupNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32
   const mean64 = stat(block, K, MEAN), invstd64 = stat(block, K, INVSTD);
   const sumDy = scratchOf(block, K, C), sumDyXmu = sumDy + ((<usize>N * <usize>C) << 3);
   const coef = coefOf(block, K, C);
-  if (flags & CHANNELS_LAST && S > 1) backwardLast(dy, x, dx, N, C, S, G, weight, mean64, invstd64, sumDy, sumDyXmu, coef);
-  else backwardGroups(dy, x, dx, N, C, S, G, weight, mean64, invstd64, sumDy, sumDyXmu, coef);
+  const last = (flags & CHANNELS_LAST) != 0 && S > 1;
+  for (let n = 0; n < N; n++) {
+    const at = <usize>n * ((<usize>C * <usize>S) << 2), st = <usize>(n * G) << 3, su = (<usize>n * <usize>C) << 3;
+    const dxs = dx ? dx + at : 0;
+    if (last) backwardSampleLast(dy + at, x + at, dxs, C, S, G, weight, mean64 + st, invstd64 + st, sumDy + su, sumDyXmu + su, coef);
+    else backwardSample(dy + at, x + at, dxs, C, S, G, weight, mean64 + st, invstd64 + st, sumDy + su, sumDyXmu + su, coef);
+  }
   if (dweight || dbias) paramGrads(N, C, G, invstd64, sumDy, sumDyXmu, dweight, dbias);
 }
 
@@ -243,79 +243,65 @@ function backwardCoefs(weight: usize, c0: i32, Cg: i32, L: i32, mean: f64, invst
   }
 }
 
-function backwardGroups(
-  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, G: i32,
+/** One sample's (C, S) groups; statistics at index g, per-channel sums at index c of sumDy / sumDyXmu. */
+function backwardSample(
+  dy: usize, x: usize, dx: usize, C: i32, S: i32, G: i32,
   weight: usize, mean64: usize, invstd64: usize, sumDy: usize, sumDyXmu: usize, coef: usize,
 ): void {
   const Cg = C / G;
-  const L = Cg * S;
   const planeBytes = <usize>S << 2;
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < G; g++) {
-      const r = n * G + g;
-      const c0 = g * Cg;
-      const p0 = <usize>n * <usize>C + <usize>c0;
-      const base = p0 * planeBytes;
-      const mean = load<f64>(mean64 + (<usize>r << 3));
-      const invstd = load<f64>(invstd64 + (<usize>r << 3));
-      const sd = sumDy + (p0 << 3), sdx = sumDyXmu + (p0 << 3);
-      if (L <= EXACT_RUN) {
-        exactRun(dy + base, x + base, dx ? dx + base : 0, Cg, S, planeBytes, 4, c0, weight, mean, invstd, sd, sdx);
-        continue;
-      }
-      const shift = <f32>mean;
-      for (let j = 0; j < Cg; j++) {
-        const at = base + <usize>j * planeBytes;
-        runDotSums(dy + at, x + at, S, shift);
-        store<f64>(sd + (<usize>j << 3), dotSumDy());
-        store<f64>(sdx + (<usize>j << 3), dotSumDyX());
-      }
-      backwardCoefs(weight, c0, Cg, L, mean, invstd, sd, sdx, coef, C);
-      if (!dx) continue;
-      for (let c = c0; c < c0 + Cg; c++) {
-        const at = base + <usize>(c - c0) * planeBytes, o = <usize>c << 2;
-        runElemt(
-          dy + at, x + at, dx + at, S, shift, load<f32>(coefArray(coef, C, W) + o), load<f32>(coefArray(coef, C, B) + o),
-          load<f32>(coefArray(coef, C, K_) + o), load<f32>(coefArray(coef, C, INV) + o),
-        );
-      }
+  for (let g = 0; g < G; g++) {
+    const c0 = g * Cg;
+    const base = <usize>c0 * planeBytes;
+    const mean = load<f64>(mean64 + (<usize>g << 3));
+    const invstd = load<f64>(invstd64 + (<usize>g << 3));
+    const sd = sumDy + (<usize>c0 << 3), sdx = sumDyXmu + (<usize>c0 << 3);
+    if (Cg * S <= EXACT_RUN) {
+      exactRun(dy + base, x + base, dx ? dx + base : 0, Cg, S, planeBytes, 4, c0, weight, mean, invstd, sd, sdx);
+      continue;
+    }
+    const shift = <f32>mean;
+    for (let j = 0; j < Cg; j++) {
+      const at = base + <usize>j * planeBytes;
+      runDotSums(dy + at, x + at, S, shift);
+      store<f64>(sd + (<usize>j << 3), dotSumDy());
+      store<f64>(sdx + (<usize>j << 3), dotSumDyX());
+    }
+    backwardCoefs(weight, c0, Cg, Cg * S, mean, invstd, sd, sdx, coef, C);
+    if (!dx) continue;
+    for (let c = c0; c < c0 + Cg; c++) {
+      const at = base + <usize>(c - c0) * planeBytes, o = <usize>c << 2;
+      runElemt(
+        dy + at, x + at, dx + at, S, shift, load<f32>(coefArray(coef, C, W) + o), load<f32>(coefArray(coef, C, B) + o),
+        load<f32>(coefArray(coef, C, K_) + o), load<f32>(coefArray(coef, C, INV) + o),
+      );
     }
   }
 }
 
-/** Channels last: per sample, per-channel sums over its rows, each group's coefficients, then one elementwise pass. */
-function backwardLast(
-  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, G: i32,
+/** One channels-last sample: per-channel sums over its rows, each group's coefficients, then one elementwise pass. */
+function backwardSampleLast(
+  dy: usize, x: usize, dx: usize, C: i32, S: i32, G: i32,
   weight: usize, mean64: usize, invstd64: usize, sumDy: usize, sumDyXmu: usize, coef: usize,
 ): void {
   const Cg = C / G;
-  const L = Cg * S;
   const rowBytes = <usize>C << 2;
-  const sampleBytes = <usize>S * rowBytes;
-  for (let n = 0; n < N; n++) {
-    const at = <usize>n * sampleBytes;
-    const sd = sumDy + ((<usize>n * <usize>C) << 3), sdx = sumDyXmu + ((<usize>n * <usize>C) << 3);
-    if (L <= EXACT_RUN) {
-      for (let g = 0; g < G; g++) {
-        const c0 = g * Cg, o4 = <usize>c0 << 2, o8 = <usize>c0 << 3, r8 = <usize>(n * G + g) << 3;
-        exactRun(
-          dy + at + o4, x + at + o4, dx ? dx + at + o4 : 0, Cg, S, 4, rowBytes, c0, weight,
-          load<f64>(mean64 + r8), load<f64>(invstd64 + r8), sd + o8, sdx + o8,
-        );
-      }
-      continue;
+  for (let g = 0; g < G; g++) {
+    const c0 = g * Cg, o4 = <usize>c0 << 2, o8 = <usize>c0 << 3;
+    const mean = load<f64>(mean64 + (<usize>g << 3)), invstd = load<f64>(invstd64 + (<usize>g << 3));
+    if (Cg * S <= EXACT_RUN) {
+      exactRun(dy + o4, x + o4, dx ? dx + o4 : 0, Cg, S, 4, rowBytes, c0, weight, mean, invstd, sumDy + o8, sumDyXmu + o8);
+    } else {
+      for (let c = c0; c < c0 + Cg; c++) store<f32>(coefArray(coef, C, SHIFT) + (<usize>c << 2), <f32>mean);
     }
-    for (let g = 0; g < G; g++) {
-      const shift = <f32>load<f64>(mean64 + (<usize>(n * G + g) << 3));
-      for (let c = g * Cg; c < (g + 1) * Cg; c++) store<f32>(coefArray(coef, C, SHIFT) + (<usize>c << 2), shift);
-    }
-    columnDotSums(dy + at, x + at, S, C, coef, sd, sdx);
-    for (let g = 0; g < G; g++) {
-      const c0 = g * Cg, r8 = <usize>(n * G + g) << 3;
-      backwardCoefs(weight, c0, Cg, L, load<f64>(mean64 + r8), load<f64>(invstd64 + r8), sd + (<usize>c0 << 3), sdx + (<usize>c0 << 3), coef, C);
-    }
-    if (dx) elemtRows(dy + at, x + at, dx + at, S, C, coef);
   }
+  if (Cg * S <= EXACT_RUN) return;
+  columnDotSums(dy, x, S, C, coef, sumDy, sumDyXmu);
+  for (let g = 0; g < G; g++) {
+    const c0 = g * Cg, o8 = <usize>c0 << 3;
+    backwardCoefs(weight, c0, Cg, Cg * S, load<f64>(mean64 + (<usize>g << 3)), load<f64>(invstd64 + (<usize>g << 3)), sumDy + o8, sumDyXmu + o8, coef, C);
+  }
+  if (dx) elemtRows(dy, x, dx, S, C, coef);
 }
 
 /**
