@@ -2,7 +2,8 @@
 // (4-D after the conv, 2-D after a dense layer) and an MLP with layer norm, built from
 // whichever normalization factories are passed: TF.js's own (tfl.layers) or
 // createTfjsLayers'. Every layer is named, so two builds have the same weight names and
-// the same saved topology.
+// the same saved topology; the kernels' initializers are seeded, so every build starts from
+// the same weights.
 import { loadSplit, PIXELS } from "../../examples/mnist/data.js";
 
 type Tf = typeof import("@tensorflow/tfjs-core");
@@ -21,34 +22,36 @@ export interface NormFactories {
  * none (nothing trainable is before it).
  */
 export function digitCnn(tfl: Tfl, norms: NormFactories, trainConv: boolean): Sequential {
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
   return tfl.sequential({
     name: "digit_cnn",
     layers: [
-      tfl.layers.conv2d({ name: "conv", inputShape: [28, 28, 1], filters: 8, kernelSize: 3, strides: 2, useBias: false, trainable: trainConv }),
+      tfl.layers.conv2d({ name: "conv", inputShape: [28, 28, 1], filters: 8, kernelSize: 3, strides: 2, useBias: false, trainable: trainConv, kernelInitializer: init(1) }),
       norms.batchNormalization({ name: "bn_conv" }),
       tfl.layers.activation({ name: "relu_conv", activation: "relu" }),
       tfl.layers.maxPooling2d({ name: "pool", poolSize: 2 }),
       tfl.layers.flatten({ name: "flatten" }),
-      tfl.layers.dense({ name: "hidden", units: 32, useBias: false }),
+      tfl.layers.dense({ name: "hidden", units: 32, useBias: false, kernelInitializer: init(2) }),
       norms.batchNormalization({ name: "bn_hidden", momentum: 0.9 }),
       tfl.layers.activation({ name: "relu_hidden", activation: "relu" }),
-      tfl.layers.dense({ name: "out", units: 10, activation: "softmax" }),
+      tfl.layers.dense({ name: "out", units: 10, activation: "softmax", kernelInitializer: init(3) }),
     ],
   });
 }
 
 /** dense 64 -> layer norm -> relu -> dense 32 -> layer norm (epsilon 1e-5) -> relu -> dense 10 -> softmax, on 784 pixels. */
 export function digitMlp(tfl: Tfl, norms: NormFactories): Sequential {
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
   return tfl.sequential({
     name: "digit_mlp",
     layers: [
-      tfl.layers.dense({ name: "hidden1", inputShape: [PIXELS], units: 64 }),
+      tfl.layers.dense({ name: "hidden1", inputShape: [PIXELS], units: 64, kernelInitializer: init(1) }),
       norms.layerNormalization({ name: "ln1" }),
       tfl.layers.activation({ name: "relu1", activation: "relu" }),
-      tfl.layers.dense({ name: "hidden2", units: 32 }),
+      tfl.layers.dense({ name: "hidden2", units: 32, kernelInitializer: init(2) }),
       norms.layerNormalization({ name: "ln2", epsilon: 1e-5 }),
       tfl.layers.activation({ name: "relu2", activation: "relu" }),
-      tfl.layers.dense({ name: "out", units: 10, activation: "softmax" }),
+      tfl.layers.dense({ name: "out", units: 10, activation: "softmax", kernelInitializer: init(3) }),
     ],
   });
 }
