@@ -1,9 +1,12 @@
 // The layers' normalizations as TF.js ops: one fused forward on this package's kernels, and
 // tf.customGrad giving TF.js's autodiff its one fused backward. Tensors cross between TF.js
 // and the kernels as Float32Arrays (dataSync / tf.tensor: the backend's readSync / write),
-// so this works on every TF.js backend; each direction runs in a workspace of its own,
-// freed before it returns, so nothing is held in the kernels' memory between calls (a
-// forward whose backward never comes, as in model.predict, leaks nothing).
+// so this works on every TF.js backend. Inputs are copied into tensors of the kernels' memory
+// and outputs come back as views of it: large fresh arrays are the expensive part (a fresh
+// page costs a fault), so an output is copied into a fresh array only for a TF.js backend
+// that keeps the array it is given (cpu); one whose write copies at once (wasm) reads the
+// view. Nothing is held in the kernels' memory between calls: the backward copies x in again
+// from the forward's Float32Array (a forward whose backward never comes leaks nothing).
 
 import type { Dims, KernelBackend } from "../runtime/backend.js";
 import type { RunningPair } from "../runtime/checks.js";
@@ -11,20 +14,24 @@ import { batchNormBackward, batchNormContext, batchNormForward } from "../ops/ba
 import { normBackward, normContext, normForward, type Geometry } from "../ops/norms.js";
 import type { Input } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
+import { tensor, type Tensor } from "../runtime/tensor.js";
 import type { TfjsCoreLike, TfjsTensor } from "./types.js";
 
-/** Gradients of x, the weight and the bias. */
+/** Gradients of x (a tensor of the kernels' memory), the weight and the bias. */
 interface Grads {
-  dx: Float32Array;
+  dx: Tensor;
   dweight: Float32Array;
   dbias: Float32Array;
 }
 
-/** y of one forward, and the backward of that forward. */
+/** y of one forward (a tensor of the kernels' memory), and the backward of that forward. */
 interface Fused {
-  y: Float32Array;
+  y: Tensor;
   backward(dy: Float32Array): Grads;
 }
+
+/** TF.js backends whose write copies the values into their own memory at once (tfjs-backend-wasm: malloc and set). */
+const COPYING_BACKENDS = ["wasm"];
 
 /** A forward on the kernels: x, the weight and the bias as Float32Arrays (the layers always pass both). */
 export type FusedForward = (x: Float32Array, weight: Float32Array, bias: Float32Array) => Fused;
@@ -34,7 +41,16 @@ const floats = (t: TfjsTensor): Float32Array => {
   return v instanceof Float32Array ? v : Float32Array.from(v);
 };
 
-const arrayInput = (array: Float32Array, shape: readonly number[]): Input => ({ shape, size: array.length, tensor: null, array });
+/** `run` on tensors of the kernels' memory holding `arrays`, freed after it. */
+function staged<T>(backend: KernelBackend, shape: readonly number[], arrays: Float32Array[], run: (...inputs: Input[]) => T): T {
+  const made: Tensor[] = [];
+  try {
+    for (const a of arrays) made.push(tensor(shape, a, { backend }));
+    return run(...made.map((t): Input => ({ shape, size: t.size, tensor: t, array: null })));
+  } finally {
+    for (const t of made) t.dispose();
+  }
+}
 
 /** The saved statistics of a forward's block, copied out before its workspace is freed. */
 const saved = (block: { stat(name: "mean" | "invstd"): Float64Array }) =>
@@ -45,13 +61,22 @@ const saved = (block: { stat(name: "mean" | "invstd"): Float64Array }) =>
  * their shapes) is the forward's fused backward.
  */
 export function applyFused(tfc: TfjsCoreLike, forward: FusedForward, x: TfjsTensor, weight: TfjsTensor, bias: TfjsTensor): TfjsTensor {
+  const copies = COPYING_BACKENDS.includes(tfc.getBackend());
+  /** A TF.js tensor of ours's values; ours is freed. */
+  const handOut = (ours: Tensor, shape: number[]) => {
+    try {
+      return tfc.tensor(copies ? ours.data : ours.data.slice(), shape, "float32");
+    } finally {
+      ours.dispose();
+    }
+  };
   const op = tfc.customGrad(((xt: TfjsTensor, w: TfjsTensor, b: TfjsTensor) => {
     const fused = forward(floats(xt), floats(w), floats(b));
     return {
-      value: tfc.tensor(fused.y, xt.shape, "float32"),
+      value: handOut(fused.y, xt.shape),
       gradFunc: (dy: TfjsTensor) => {
         const g = fused.backward(floats(dy));
-        return [tfc.tensor(g.dx, xt.shape, "float32"), tfc.tensor(g.dweight, w.shape, "float32"), tfc.tensor(g.dbias, b.shape, "float32")];
+        return [handOut(g.dx, xt.shape), tfc.tensor(g.dweight, w.shape, "float32"), tfc.tensor(g.dbias, b.shape, "float32")];
       },
     };
   }) as never) as (...inputs: TfjsTensor[]) => TfjsTensor;
@@ -68,15 +93,14 @@ export function batchNormFused(
   update: { running: RunningPair; momentum: number; varFactor: number } | null,
 ): FusedForward {
   return (x, weight, bias) => {
-    const xIn = arrayInput(x, shape);
-    const { y, stats } = withWorkspace(backend, (ws) => {
+    const { y, stats } = staged(backend, shape, [x], (xIn) => withWorkspace(backend, (ws) => {
       const r = batchNormForward(ws, { where, x: xIn, dims, eps, weight, bias, relu: false, frozen, update });
-      return { y: r.y as Float32Array, stats: saved(r.stats) };
-    });
-    const backward = (dy: Float32Array) => withWorkspace(backend, (ws) => {
+      return { y: r.y as Tensor, stats: saved(r.stats) };
+    }));
+    const backward = (dy: Float32Array) => staged(backend, shape, [x, dy], (xIn, dyIn) => withWorkspace(backend, (ws) => {
       const context = batchNormContext(ws, where, xIn, dims, frozen === null, false, stats, weight, bias);
-      return batchNormBackward(ws, where, context, arrayInput(dy, shape), true) as Grads;
-    });
+      return batchNormBackward(ws, where, context, dyIn, true) as Grads;
+    }));
     return { y, backward };
   };
 }
@@ -85,15 +109,14 @@ export function batchNormFused(
 export function layerNormFused(backend: KernelBackend, where: string, shape: readonly number[], R: number, L: number, eps: number): FusedForward {
   const geometry: Geometry = { op: "layer", R, L };
   return (x, weight, bias) => {
-    const xIn = arrayInput(x, shape);
-    const { y, stats } = withWorkspace(backend, (ws) => {
+    const { y, stats } = staged(backend, shape, [x], (xIn) => withWorkspace(backend, (ws) => {
       const r = normForward(ws, { where, x: xIn, geometry, eps, weight, bias });
-      return { y: r.y as Float32Array, stats: saved(r.stats) };
-    });
-    const backward = (dy: Float32Array) => withWorkspace(backend, (ws) => {
+      return { y: r.y as Tensor, stats: saved(r.stats) };
+    }));
+    const backward = (dy: Float32Array) => staged(backend, shape, [x, dy], (xIn, dyIn) => withWorkspace(backend, (ws) => {
       const context = normContext(ws, where, xIn, geometry, weight, stats, eps);
-      return normBackward(ws, where, context, arrayInput(dy, shape), true, true) as Grads;
-    });
+      return normBackward(ws, where, context, dyIn, true, true) as Grads;
+    }));
     return { y, backward };
   };
 }

@@ -72,6 +72,8 @@ export interface TfjsTensor {
 /** The tfjs-core functions the layers call (`@tensorflow/tfjs-core` or `@tensorflow/tfjs`). */
 export interface TfjsCoreLike {
   tensor(values: Float32Array, shape: number[], dtype: "float32"): TfjsTensor;
+  /** The active TF.js backend's name. */
+  getBackend(): string;
   // Typed loosely: TF.js's own signatures are generic over its Tensor (layers.ts and fused.ts cast them once).
   tidy(fn: never): unknown;
   transpose(x: never, perm: number[]): unknown;
