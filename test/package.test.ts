@@ -177,8 +177,8 @@ describe("the tarball", () => {
     for (const key of ["dependencies", "optionalDependencies", "bundleDependencies"]) {
       expect(Object.keys(pkg[key] ?? {}), key).toEqual([]);
     }
-    expect(Object.keys(pkg.peerDependencies ?? {})).toEqual(["@tensorflow/tfjs-core"]);
-    expect(pkg.peerDependenciesMeta["@tensorflow/tfjs-core"].optional).toBe(true);
+    expect(Object.keys(pkg.peerDependencies ?? {})).toEqual(["@tensorflow/tfjs-core", "@tensorflow/tfjs-layers"]);
+    for (const name of ["@tensorflow/tfjs-core", "@tensorflow/tfjs-layers"]) expect(pkg.peerDependenciesMeta[name].optional, name).toBe(true);
   });
 
   it(`is under ${TARBALL_MAX_BYTES / 1024} KB, and each wasm build under ${WASM_GZIP_MAX_BYTES / 1024} KB gzipped`, () => {
