@@ -16,6 +16,12 @@ export const CHUNK: i32 = 2048;
 export const ROW_CHUNK: i32 = 128;
 
 /**
+ * Rows an interleaved kernel walks together: each vector of per-channel coefficients or
+ * sums is loaded once per group of rows and serves the same channels of each.
+ */
+export const ROW_GROUP: i32 = 4;
+
+/**
  * Rows read twice at the start of an interleaved tensor for exact first centers. Later
  * chunks are centered on the running mean, so this only has to start them well.
  */

@@ -16,7 +16,7 @@
 // right statistics, and only truly non-finite data give NaN or Infinity.
 
 import {
-  EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { hsum64 } from "./simd";
 
@@ -188,24 +188,39 @@ export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, 
 }
 
 /**
- * sums[c] = sum(x - centers[c]), squares[c] = sum((x - centers[c])^2) over the rows, in f32.
- * One row at a time: the accumulators stay in L1, and unrolling over rows measured slower.
+ * sums[c] = sum(x - centers[c]), squares[c] = sum((x - centers[c])^2) over the rows, in f32,
+ * each column summed over the rows in order. ROW_GROUP rows at a time: each vector of sums
+ * is loaded and stored once per group of rows rather than once per row.
  */
 function shiftedColumnSums(x: usize, rows: i32, C: i32, centers: usize, sums: usize, squares: usize): void {
-  const rowBytes = <usize>C << 2;
-  memory.fill(sums, 0, rowBytes);
-  memory.fill(squares, 0, rowBytes);
-  for (let r = 0; r < rows; r++, x += rowBytes) {
-    let c = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= C; c += 4) {
+  const cb = <usize>C << 2;
+  memory.fill(sums, 0, cb);
+  memory.fill(squares, 0, cb);
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c4 = C & ~3;
+    for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
+      for (let c = 0; c < c4; c += 4) {
         const o = <usize>c << 2;
-        const u = f32x4.sub(v128.load(x + o), v128.load(centers + o));
-        v128.store(sums + o, f32x4.add(v128.load(sums + o), u));
-        v128.store(squares + o, f32x4.add(v128.load(squares + o), f32x4.mul(u, u)));
+        const m = v128.load(centers + o);
+        const p0 = x + o, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
+        const u0 = f32x4.sub(v128.load(p0), m), u1 = f32x4.sub(v128.load(p1), m);
+        const u2 = f32x4.sub(v128.load(p2), m), u3 = f32x4.sub(v128.load(p3), m);
+        v128.store(sums + o, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(sums + o), u0), u1), u2), u3));
+        const q = f32x4.add(f32x4.add(v128.load(squares + o), f32x4.mul(u0, u0)), f32x4.mul(u1, u1));
+        v128.store(squares + o, f32x4.add(f32x4.add(q, f32x4.mul(u2, u2)), f32x4.mul(u3, u3)));
       }
+      if (c4 < C) columnSumsScalar(x, ROW_GROUP, C, c4, centers, sums, squares);
     }
-    for (; c < C; c++) {
+  }
+  if (r < rows) columnSumsScalar(x, rows - r, C, 0, centers, sums, squares);
+}
+
+/** shiftedColumnSums over columns [c0, C), one float at a time (sums / squares already hold the earlier rows). */
+function columnSumsScalar(x: usize, rows: i32, C: i32, c0: i32, centers: usize, sums: usize, squares: usize): void {
+  const cb = <usize>C << 2;
+  for (let r = 0; r < rows; r++, x += cb) {
+    for (let c = c0; c < C; c++) {
       const o = <usize>c << 2;
       const u = load<f32>(x + o) - load<f32>(centers + o);
       store<f32>(sums + o, load<f32>(sums + o) + u);
