@@ -9,7 +9,7 @@
 // The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
-  ROW_CHUNK, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  ROW_CHUNK, ROW_GROUP, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
@@ -214,26 +214,50 @@ export function rowReduce<M>(
   }
 }
 
-/** gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32; one row at a time (see stats.ts). */
+/**
+ * gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32, each column
+ * summed over the rows in order; ROW_GROUP rows at a time, as shiftedColumnSums (stats.ts).
+ */
 function rowReduceChunk<M>(
   dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
 ): void {
-  const rowBytes = <usize>C << 2;
-  memory.fill(gs, 0, rowBytes);
-  memory.fill(hs, 0, rowBytes);
-  for (let r = 0; r < rows; r++, dy += rowBytes, x += rowBytes) {
-    let c = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= C; c += 4) {
+  const cb = <usize>C << 2;
+  memory.fill(gs, 0, cb);
+  memory.fill(hs, 0, cb);
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c4 = C & ~3, ddy = dy - x;
+    for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
+      for (let c = 0; c < c4; c += 4) {
         const o = <usize>c << 2;
-        const d = f32x4.sub(v128.load(x + o), v128.load(centers + o));
-        let g = v128.load(dy + o);
-        if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(fscales + o), v128.load(foffsets + o)));
-        v128.store(gs + o, f32x4.add(v128.load(gs + o), g));
-        v128.store(hs + o, f32x4.add(v128.load(hs + o), f32x4.mul(g, d)));
+        const m = v128.load(centers + o);
+        const p0 = x + o, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
+        const d0 = f32x4.sub(v128.load(p0), m), d1 = f32x4.sub(v128.load(p1), m);
+        const d2 = f32x4.sub(v128.load(p2), m), d3 = f32x4.sub(v128.load(p3), m);
+        let g0 = v128.load(p0 + ddy), g1 = v128.load(p1 + ddy), g2 = v128.load(p2 + ddy), g3 = v128.load(p3 + ddy);
+        if (masked<M>()) {
+          const fs = v128.load(fscales + o), fo = v128.load(foffsets + o);
+          g0 = v128.and(g0, reluMask(d0, fs, fo)); g1 = v128.and(g1, reluMask(d1, fs, fo));
+          g2 = v128.and(g2, reluMask(d2, fs, fo)); g3 = v128.and(g3, reluMask(d3, fs, fo));
+        }
+        v128.store(gs + o, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(gs + o), g0), g1), g2), g3));
+        const h = f32x4.add(f32x4.add(v128.load(hs + o), f32x4.mul(g0, d0)), f32x4.mul(g1, d1));
+        v128.store(hs + o, f32x4.add(f32x4.add(h, f32x4.mul(g2, d2)), f32x4.mul(g3, d3)));
       }
+      if (c4 < C) reduceColumnsScalar<M>(x + ddy, x, ROW_GROUP, C, c4, centers, gs, hs, fscales, foffsets);
     }
-    for (; c < C; c++) {
+    dy = x + ddy;
+  }
+  if (r < rows) reduceColumnsScalar<M>(dy, x, rows - r, C, 0, centers, gs, hs, fscales, foffsets);
+}
+
+/** rowReduceChunk over columns [c0, C), one float at a time (gs / hs already hold the earlier rows). */
+function reduceColumnsScalar<M>(
+  dy: usize, x: usize, rows: i32, C: i32, c0: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
+): void {
+  const cb = <usize>C << 2;
+  for (let r = 0; r < rows; r++, dy += cb, x += cb) {
+    for (let c = c0; c < C; c++) {
       const o = <usize>c << 2;
       const d = load<f32>(x + o) - load<f32>(centers + o);
       const g = masked<M>() ? maskedGrad(load<f32>(dy + o), d, load<f32>(fscales + o), load<f32>(foffsets + o)) : load<f32>(dy + o);
