@@ -47,15 +47,6 @@ export function applyRuns(
   return v < floor ? floor : v;
 }
 
-/** Applies the map to channel c of a planar tensor (all N runs). */
-export function planeApply(x: usize, y: usize, N: i32, C: i32, S: i32, c: i32, coef: usize, floor: f32): void {
-  const o = <usize>c << 2, cb = <usize>C << 2;
-  applyRuns(
-    planeBase(x, C, S, c), planeBase(y, C, S, c), N, S, planeStride(C, S),
-    load<f32>(coef + o), load<f32>(coef + cb + o), load<f32>(coef + 2 * cb + o), floor,
-  );
-}
-
 /**
  * Rows per chunk when an interleaved tensor is walked back to front. A pass that follows a
  * front-to-back reduction over the same tensor starts where that reduction ended, on the
@@ -103,6 +94,16 @@ export function applyChannels(x: usize, y: usize, N: i32, C: i32, S: i32, channe
   if (isInterleaved(S, channelsLast)) {
     rowApply(x, y, N * S, C, coef, floor);
   } else {
-    for (let c = 0; c < C; c++) planeApply(x, y, N, C, S, c, coef, floor);
+    // In memory order, run after run: walking a channel's N runs (a plane apart) costs the
+    // hardware prefetchers their stream at every run (measured on (32, 64, 56, 56): 2.1 ms
+    // channel by channel, 0.94 ms in memory order, for a memory.copy's 0.8 ms).
+    const cb = <usize>C << 2;
+    const run = <usize>S << 2;
+    for (let n = 0, o: usize = 0; n < N; n++) {
+      for (let c = 0; c < C; c++, o += run) {
+        const q = <usize>c << 2;
+        applyRuns(x + o, y + o, 1, S, 0, load<f32>(coef + q), load<f32>(coef + cb + q), load<f32>(coef + 2 * cb + q), floor);
+      }
+    }
   }
 }

@@ -9,11 +9,11 @@
 // The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
-  ROW_CHUNK, ROW_GROUP, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  CHUNK, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
-import { masked, Plain } from "./mask";
+import { masked } from "./mask";
 
 // sum(dy) and sum(dy * (x - center)) of the last chunk reduced.
 let partDy: f64 = 0;
@@ -342,26 +342,79 @@ function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: 
   }
 }
 
-/** sum(dy), sum(dy * (x - mean)) per channel over an (N, C, S) tensor in either layout. */
-export function reduceChannels(
+/**
+ * sum(dy), sum(dy * (x - mean)) per channel over an (N, C, S) tensor in either layout;
+ * when masked, fcoef holds the forward's coefficients. scratch: see rowReduce.
+ */
+export function reduceChannels<M>(
   dy: usize, x: usize, N: i32, C: i32, S: i32, channelsLast: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowReduce<Plain>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, 0);
+    rowReduce<M>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, fcoef);
+  } else if (inMemoryOrder(S)) {
+    planeReduceInOrder<M>(dy, x, N, C, S, mean64, sumDy64, sumDyXmu64, fcoef);
   } else {
-    for (let c = 0; c < C; c++) planeReduce<Plain>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, 0);
+    for (let c = 0; c < C; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, fcoef);
   }
 }
 
-/** dx = a * (dy + h * (x - shift) + k) over an (N, C, S) tensor in either layout. */
-export function elemtChannels(
-  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize,
+/** dx = a * (dy + h * (x - shift) + k) over an (N, C, S) tensor in either layout (fcoef: as reduceChannels). */
+export function elemtChannels<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowElemt<Plain>(dy, x, dx, N * S, C, coef, 0);
+    rowElemt<M>(dy, x, dx, N * S, C, coef, fcoef);
+  } else if (inMemoryOrder(S)) {
+    // Run after run in memory order, as applyChannels (apply.ts).
+    const cb = <usize>C << 2, run = <usize>S << 2;
+    for (let n = 0, o: usize = 0; n < N; n++) {
+      for (let c = 0; c < C; c++, o += run) {
+        const q = <usize>c << 2;
+        elemtRuns<M>(
+          dy + o, x + o, dx + o, 1, S, 0, load<f32>(coef + q), load<f32>(coef + cb + q), load<f32>(coef + 2 * cb + q),
+          load<f32>(coef + 3 * cb + q), masked<M>() ? forwardScale(fcoef, C, c) : <f32>0, masked<M>() ? forwardOffset(fcoef, C, c) : <f32>0,
+        );
+      }
+    }
   } else {
-    for (let c = 0; c < C; c++) planeElemt<Plain>(dy, x, dx, N, C, S, c, coef, 0);
+    for (let c = 0; c < C; c++) planeElemt<M>(dy, x, dx, N, C, S, c, coef, fcoef);
+  }
+}
+
+/**
+ * planeReduce of every channel in one walk in memory order (inMemoryOrder): the same chunks
+ * summed and added in the same order per channel, the sums kept in sumDy64 / sumDyXmu64.
+ */
+function planeReduceInOrder<M>(
+  dy: usize, x: usize, N: i32, C: i32, S: i32, mean64: usize, sumDy64: usize, sumDyXmu64: usize, fcoef: usize,
+): void {
+  const pieces = (S + CHUNK - 1) / CHUNK;
+  const pieceLen = (S + pieces - 1) / pieces;
+  const run = <usize>S << 2;
+  memory.fill(sumDy64, 0, <usize>C << 3);
+  memory.fill(sumDyXmu64, 0, <usize>C << 3);
+  for (let n = 0, o: usize = 0; n < N; n++) {
+    for (let c = 0; c < C; c++, o += run) {
+      const o8 = <usize>c << 3;
+      const center = <f32>load<f64>(mean64 + o8);
+      const fscale: f32 = masked<M>() ? forwardScale(fcoef, C, c) : 0, foffset: f32 = masked<M>() ? forwardOffset(fcoef, C, c) : 0;
+      accDy = load<f64>(sumDy64 + o8);
+      accDyX = load<f64>(sumDyXmu64 + o8);
+      for (let k = 0; k < pieces; k++) {
+        const start = <usize>(k * pieceLen) << 2, len = min(pieceLen, S - k * pieceLen);
+        reduceRuns<M>(dy + o + start, x + o + start, 1, len, 0, center, fscale, foffset);
+        checkPartSums(dy + o + start, x + o + start, 1, len, 0, center, masked<M>(), fscale, foffset);
+        addPartSums();
+      }
+      store<f64>(sumDy64 + o8, accDy);
+      store<f64>(sumDyXmu64 + o8, accDyX);
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    const o8 = <usize>c << 3;
+    const mean = load<f64>(mean64 + o8);
+    store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) - (mean - <f64><f32>mean) * load<f64>(sumDy64 + o8));
   }
 }
 

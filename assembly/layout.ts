@@ -35,6 +35,16 @@ export const FIRST_ROWS: i32 = 32;
  */
 export const EXACT_COUNT: i32 = 8;
 
+/**
+ * True when planar kernels walk the tensor in memory order, run after run, rather than
+ * channel by channel: when each statistics chunk is a piece of one run (layout.ts), so the
+ * chunks of every channel come in the same order either way (see planeStatsInOrder, stats.ts).
+ */
+// @ts-ignore: decorator
+@inline export function inMemoryOrder(S: i32): bool {
+  return S >= CHUNK >> 1;
+}
+
 /** Element index of (n, c, s) in an (N, C, S) tensor, channels second or last. */
 // @ts-ignore: decorator
 @inline export function elementIndex(n: i32, c: i32, s: i32, C: i32, S: i32, channelsLast: i32): i32 {
