@@ -11,7 +11,7 @@
 import {
   CHUNK, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
-import { rowsPerBackwardChunk } from "./apply";
+import { rowGroupOf, rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
 import { masked } from "./mask";
 
@@ -310,10 +310,51 @@ export function planeElemt<M>(
 export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
+  const grouped = rowGroupOf(R, C) > 1;
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
+    if (grouped) rowElemtGroups<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
+    else rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
+  }
+}
+
+/** rowElemtRange ROW_GROUP rows per load of each vector of coefficients (see rowGroupOf in apply.ts). */
+function rowElemtGroups<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
+  const cb = <usize>C << 2;
+  const ddy = dy - x, ddx = dx - x;
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c4 = C & ~3;
+    for (; r + ROW_GROUP <= R; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
+      for (let c = 0; c < c4; c += 4) {
+        const q = <usize>c << 2;
+        const vs = v128.load(coef + q), va = v128.load(coef + cb + q), vh = v128.load(coef + 2 * cb + q), vk = v128.load(coef + 3 * cb + q);
+        const fs = masked<M>() ? v128.load(fcoef + cb + q) : vs, fo = masked<M>() ? v128.load(fcoef + 2 * cb + q) : vs;
+        for (let p = x + q, j = 0; j < ROW_GROUP; j++, p += cb) {
+          const d = f32x4.sub(v128.load(p), vs);
+          let g = v128.load(p + ddy);
+          if (masked<M>()) g = v128.and(g, reluMask(d, fs, fo));
+          v128.store(p + ddx, f32x4.mul(va, f32x4.add(f32x4.add(g, f32x4.mul(vh, d)), vk)));
+        }
+      }
+      if (c4 < C) elemtColumns<M>(x, ddy, ddx, ROW_GROUP, C, c4, coef, fcoef);
+    }
+  }
+  if (r < R) elemtColumns<M>(x, ddy, ddx, R - r, C, 0, coef, fcoef);
+}
+
+/** dx over columns [c0, C) of `rows` rows at x (dy and dx ddy / ddx bytes from x), one float at a time. */
+function elemtColumns<M>(x: usize, ddy: usize, ddx: usize, rows: i32, C: i32, c0: i32, coef: usize, fcoef: usize): void {
+  const cb = <usize>C << 2;
+  for (let r = 0; r < rows; r++, x += cb) {
+    for (let c = c0; c < C; c++) {
+      const q = <usize>c << 2;
+      const d = load<f32>(x + q) - load<f32>(coef + q);
+      const g0 = load<f32>(x + ddy + q);
+      const g = masked<M>() ? maskedGrad(g0, d, load<f32>(fcoef + cb + q), load<f32>(fcoef + 2 * cb + q)) : g0;
+      store<f32>(x + ddx + q, load<f32>(coef + cb + q) * (g + load<f32>(coef + 2 * cb + q) * d + load<f32>(coef + 3 * cb + q)));
+    }
   }
 }
 
