@@ -1,7 +1,9 @@
-// Fused batch-norm passes. Planar tensors are pipelined across channels (pipeline.ts):
-// channel c is normalized while channel c + 1 is reduced. Interleaved tensors need every
-// channel's statistics before the first output, so a statistics pass over all rows is
-// followed by an element-wise pass that walks back from the rows still in cache.
+// Batch-norm passes. Every channel's statistics come before its first output, so the
+// training forward is a statistics pass, then the element-wise pass. Planar tensors with
+// runs of at least CHUNK / 2 floats and interleaved ones are walked in memory order
+// (inMemoryOrder, layout.ts); interleaved ones apply from the last rows back, which are
+// still in cache. Planar tensors of short runs are pipelined across channels instead
+// (pipeline.ts): channel c is normalized while channel c + 1 is reduced.
 //
 // relu != 0 fuses a ReLU after the normalization (batchNormRelu): the forward clamps at 0,
 // the backward masks dy with the forward's own coefficients.
