@@ -69,7 +69,7 @@ function layerNormParams(w: Workload, inputs: Inputs): [Float32Array, Float32Arr
 
 export const layerNormFamily = normFamily(
   "LayerNorm", "layernorm",
-  [workload([4096, 768], "NCHW"), { ...workload([64, 197, 768], "NCHW"), label: "64x197x768" }],
+  [workload([4096, 768], "NCHW"), { ...workload([64, 197, 768], "NCHW"), label: "64x197x768" }, workload([2048, 4096], "NCHW")],
   [workload([6, 8], "NCHW"), { ...workload([2, 3, 8], "NCHW"), label: "2x3x8" }],
   (w, inputs) => (backend) => {
     const [weight, bias] = layerNormParams(w, inputs);
