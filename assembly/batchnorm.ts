@@ -26,6 +26,7 @@ import {
 } from "./backward";
 import { applyWithSums, elemtWithReduce } from "./pipeline";
 import { masked, Plain, Relu } from "./mask";
+import { unitFrom, unitTo } from "./units";
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
   affineGrads, widenStats, frozenCoefficients, applyCoefficients,
@@ -88,13 +89,17 @@ function trainForward(
     return;
   }
   const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
-  planeStats(x, N, C, S, 0, mean64, var64);
-  for (let c = 0; c < C; c++) {
+  // Channels [c0, c1): all of them, or this thread's share (units.ts).
+  const c0 = max(unitFrom, 0), c1 = min(unitTo, C);
+  if (c0 >= c1) return;
+  if (c0 == 0) planeStats(x, N, C, S, 0, mean64, var64);
+  else pipelinedPlaneStats(x, y, N, C, S, c0, mean64, var64);
+  for (let c = c0; c < c1; c++) {
     forwardCoefficient(c, C, mean64, var64, eps, weight, bias, coef, invstd64);
     const o = <usize>c << 2;
     const shift = load<f32>(coef + o), scale = load<f32>(coef + cb + o), offset = load<f32>(coef + 2 * cb + o);
     const xc = planeBase(x, C, S, c), yc = planeBase(y, C, S, c);
-    const next = c + 1 < C;
+    const next = c + 1 < c1;
     if (next) beginPlaneStats(xc + gap, N, S, stride);
     for (let k = 0; k < chunks; k++) {
       planeChunk(k, N, S, stride);
@@ -110,6 +115,27 @@ function trainForward(
     }
     if (next) endPlaneStats(c + 1, mean64, var64);
   }
+}
+
+/**
+ * Channel c's statistics exactly as trainForward's loop computes them for every channel but
+ * the first (chunk 0 by beginPlaneStats, later chunks by applyWithSums's sums), so that a
+ * thread starting at channel c gets the bits one thread gets. applyWithSums runs with gap 0
+ * over channel c itself; its apply writes y's channel c, which the caller overwrites next
+ * (x and y must not alias).
+ */
+function pipelinedPlaneStats(x: usize, y: usize, N: i32, C: i32, S: i32, c: i32, mean64: usize, var64: usize): void {
+  const stride = planeStride(C, S), chunks = planeChunks(N, S);
+  const xc = planeBase(x, C, S, c), yc = planeBase(y, C, S, c);
+  beginPlaneStats(xc, N, S, stride);
+  for (let k = 1; k < chunks; k++) {
+    planeChunk(k, N, S, stride);
+    const center = runningCenter();
+    applyWithSums(xc + chunkOffset, yc + chunkOffset, 0, chunkBlocks, chunkLen, stride, 0, 1, 0, -Infinity, center);
+    checkChunkSums(xc + chunkOffset, chunkBlocks, chunkLen, stride, center);
+    mergeChunk(<f64>chunkBlocks * <f64>chunkLen, center);
+  }
+  endPlaneStats(c, mean64, var64);
 }
 
 /**
@@ -138,7 +164,7 @@ export function batchNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32
   const relu = flags & RELU;
   // The mask needs the forward's exact f32 coefficients: the same formula on the same f64
   // mean / invstd gives them bit for bit.
-  if (relu) applyCoefficients(C, mean64, invstd64, weight, optional(block, C, C, BIAS_AT, flags, BIAS), coef);
+  if (relu) applyCoefficients(C, mean64, invstd64, weight, optional(block, C, C, BIAS_AT, flags, BIAS), coef, unitFrom, unitTo);
   backwardPass(
     dy, x, dx, N, C, S, flags & CHANNELS_LAST, (flags & TRAINING) != 0 ? 1 : 0, mean64, invstd64, weight,
     optional(block, C, C, DWEIGHT_AT, flags, DWEIGHT), optional(block, C, C, DBIAS_AT, flags, DBIAS),
@@ -156,7 +182,14 @@ function backwardPass(
   } else {
     backward<Plain>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
   }
-  affineGrads(C, sumDy64, sumDyXmu64, invstd64, dweight, dbias);
+  // This call's channels only (all of them unless a thread's share is set, units.ts).
+  const c0 = max(unitFrom, 0), n = min(unitTo, C) - c0;
+  if (n > 0) {
+    const o8 = <usize>c0 << 3, o4 = <usize>c0 << 2;
+    affineGrads(
+      n, sumDy64 + o8, sumDyXmu64 + o8, invstd64 + o8, dweight ? dweight + o4 : 0, dbias ? dbias + o4 : 0,
+    );
+  }
 }
 
 /** batchNormBackward without the parameter gradients, for one mask type (mask.ts). */
@@ -201,15 +234,19 @@ function planeTrainBackward<M>(
   const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
   const bcoef = backwardCoef(coef, C);
   const relu = masked<M>();
-  planeReduce<M>(dy, x, N, C, S, 0, mean64, sumDy64, sumDyXmu64, coef);
-  for (let c = 0; c < C; c++) {
+  // Channels [c0, c1): all of them, or this thread's share (units.ts).
+  const c0 = max(unitFrom, 0), c1 = min(unitTo, C);
+  if (c0 >= c1) return;
+  if (c0 == 0) planeReduce<M>(dy, x, N, C, S, 0, mean64, sumDy64, sumDyXmu64, coef);
+  else pipelinedPlaneReduce<M>(dy, x, dx, N, C, S, c0, mean64, sumDy64, sumDyXmu64, coef);
+  for (let c = c0; c < c1; c++) {
     backwardCoefficient(c, C, 1, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
     const o = <usize>c << 2;
     const shift = load<f32>(bcoef + o), a = load<f32>(bcoef + cb + o);
     const h = load<f32>(bcoef + 2 * cb + o), k = load<f32>(bcoef + 3 * cb + o);
     const fsA: f32 = relu ? forwardScale(coef, C, c) : 0, foA: f32 = relu ? forwardOffset(coef, C, c) : 0;
     const dyc = planeBase(dy, C, S, c), xc = planeBase(x, C, S, c), dxc = planeBase(dx, C, S, c);
-    const next = c + 1 < C;
+    const next = c + 1 < c1;
     const center = next ? <f32>load<f64>(mean64 + (<usize>(c + 1) << 3)) : 0;
     const fsB: f32 = relu && next ? forwardScale(coef, C, c + 1) : 0, foB: f32 = relu && next ? forwardOffset(coef, C, c + 1) : 0;
     resetChannelSums();
@@ -226,4 +263,30 @@ function planeTrainBackward<M>(
     }
     if (next) storeChannelSums(c + 1, mean64, center, sumDy64, sumDyXmu64);
   }
+}
+
+/**
+ * Channel c's sums exactly as planeTrainBackward's loop computes them for every channel but
+ * the first (elemtWithReduce's reduction), so that a thread starting at channel c gets the
+ * bits one thread gets. elemtWithReduce runs with gap 0 over channel c itself; its dx (zeros)
+ * lands in dx's channel c, which the caller overwrites next (dx must alias neither dy nor x).
+ */
+function pipelinedPlaneReduce<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, c: i32,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, coef: usize,
+): void {
+  const stride = planeStride(C, S), chunks = planeChunks(N, S);
+  const relu = masked<M>();
+  const center = <f32>load<f64>(mean64 + (<usize>c << 3));
+  const fs: f32 = relu ? forwardScale(coef, C, c) : 0, fo: f32 = relu ? forwardOffset(coef, C, c) : 0;
+  const dyc = planeBase(dy, C, S, c), xc = planeBase(x, C, S, c), dxc = planeBase(dx, C, S, c);
+  resetChannelSums();
+  for (let j = 0; j < chunks; j++) {
+    planeChunk(j, N, S, stride);
+    const pdy = dyc + chunkOffset, px = xc + chunkOffset;
+    elemtWithReduce<M>(pdy, px, dxc + chunkOffset, 0, chunkBlocks, chunkLen, stride, 0, 0, 0, 0, center, 0, 0, fs, fo);
+    checkPartSums(pdy, px, chunkBlocks, chunkLen, stride, center, relu, fs, fo);
+    addPartSums();
+  }
+  storeChannelSums(c, mean64, center, sumDy64, sumDyXmu64);
 }

@@ -47,8 +47,10 @@ export function forwardCoefficient(
  * Forward coefficients from mean64 and invstd64 as a forward left them: what a separate
  * backward call of batchNormRelu needs to recompute the forward's ReLU mask exactly.
  */
-export function applyCoefficients(C: i32, mean64: usize, invstd64: usize, weight: usize, bias: usize, coef: usize): void {
-  for (let c = 0; c < C; c++) {
+export function applyCoefficients(
+  C: i32, mean64: usize, invstd64: usize, weight: usize, bias: usize, coef: usize, from: i32 = 0, to: i32 = i32.MAX_VALUE,
+): void {
+  for (let c = from, end = min(to, C); c < end; c++) {
     storeApplyCoefficient(c, C, load<f64>(mean64 + (<usize>c << 3)), load<f64>(invstd64 + (<usize>c << 3)), weight, bias, coef);
   }
 }

@@ -9,6 +9,7 @@ export { layerNormForward, layerNormBackward } from "./layernorm";
 export { groupNormForward, groupNormBackward } from "./groupnorm";
 export { rowNormForward, rowNormBackward } from "./rownorm";
 export { blockBytes } from "./block";
+export { setUnits } from "./units";
 
 /** First byte the host may use: everything below belongs to static data and the stack. */
 export function heapBase(): usize {

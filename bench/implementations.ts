@@ -14,6 +14,7 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "simd-array-out", label: "ours SIMD, Float32Array + out", what: "module on the SIMD build, plain Float32Arrays in, outputs written into the caller's arrays (`forward(x, shape, { out })`, `backward(dy, { dx })`)" },
   { key: "array-floor", label: "Float32Array floor, out", what: "the copies the Float32Array path cannot avoid, alone: each input copied into the backend's memory, each output out into an existing array (`bench/runners/array-floor.ts`); issue 13's limit for `simd-array-out` is 1.15x (`simd-tensor` + this)" },
   { key: "array-alloc-floor", label: "Float32Array floor, new arrays", what: "the same copies with each output copied into a `new Float32Array(n)`; the limit for `simd-array` is 1.15x (`simd-tensor` + this)" },
+  { key: "simd-threads2", label: "ours SIMD, 2 threads, zero-copy", what: "module on `createThreadedBackend({ threads: 2 })` (SIMD build), `tensor()` handles in and out: compare with simd-tensor (the same kernels on one thread)" },
   { key: "scalar-tensor", label: "ours scalar, zero-copy", what: "module on the scalar build, tensors in and out" },
   { key: "scalar-array", label: "ours scalar, Float32Array", what: "module on the scalar build, plain Float32Arrays" },
   { key: "simd-wrapper", label: "ours, wrapper only", what: "the zero-copy module call on a backend whose kernels do nothing (same memory and allocator): the wrapper's own cost, target 5" },

@@ -5,6 +5,7 @@
 import { createRequire } from "node:module";
 import os from "node:os";
 import { createBackend } from "../src/runtime/wasm-backend.js";
+import { createThreadedBackend } from "../src/runtime/threads/threaded-backend.js";
 import { wrapperOnly } from "./runners/wrapper-only.js";
 import { OP_NAMES } from "./case.js";
 import { FAMILIES } from "./families/index.js";
@@ -31,7 +32,11 @@ const warning = loadWarning();
 if (warning) console.log(warning);
 
 const simd = createBackend({ simd: true });
-const ctx: BenchContext = { simd, scalar: createBackend({ simd: false }), wrapperOnly: wrapperOnly(simd), overheadLabels: OVERHEAD_LABELS };
+const threads2 = await createThreadedBackend({ threads: 2, simd: true });
+if (threads2.info.fallback) console.log(`two-thread rows on one thread: ${threads2.info.fallback}`);
+const ctx: BenchContext = {
+  simd, scalar: createBackend({ simd: false }), wrapperOnly: wrapperOnly(simd), threads2, overheadLabels: OVERHEAD_LABELS,
+};
 const rows: RowResult[] = [];
 const overhead: OverheadResult[] = [];
 let torchInfo: Report["torch"] = { measured: false, reason: "not run" };

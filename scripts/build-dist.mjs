@@ -85,7 +85,7 @@ const result = await build({
     name: "kernels-stay-modules",
     setup(b) {
       // Only the shared chunk (at dist/'s top) imports the kernels, so the path is from there.
-      b.onResolve({ filter: /\/wasm\/(simd|scalar)\.js$/ }, (args) => ({ path: `./wasm/${posix.basename(args.path)}`, external: true }));
+      b.onResolve({ filter: /\/wasm\/(simd|scalar)(-threads)?\.js$/ }, (args) => ({ path: `./wasm/${posix.basename(args.path)}`, external: true }));
     },
   }],
 });
@@ -104,7 +104,7 @@ for (const file of Object.keys(result.metafile.outputs)) {
   const target = join(dist, posix.relative(posix.relative(root, staging), file));
   writeFileSync(target, readFileSync(join(root, file)));
 }
-for (const build of ["simd", "scalar"]) {
+for (const build of ["simd", "scalar", "simd-threads", "scalar-threads"]) {
   const file = join(dist, "wasm", `${build}.js`);
   writeFileSync(file, transformSync(readFileSync(file, "utf8"), { loader: "js", format: "esm", minifyWhitespace: true }).code);
 }

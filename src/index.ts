@@ -62,3 +62,5 @@ export type { MemoryStats } from "./runtime/memory.js";
 export { createReferenceBackend } from "./reference/backend.js";
 export * from "./reference/batchnorm.js";
 export * from "./reference/norms.js";
+export { createThreadedBackend } from "./runtime/threads/threaded-backend.js";
+export type { ThreadedBackend, ThreadedBackendOptions, ThreadInfo } from "./runtime/threads/threaded-backend.js";

@@ -5,7 +5,7 @@
 import type { KernelBackend } from "../src/runtime/backend.js";
 import { Block } from "../src/runtime/block.js";
 import { describe, expect, it } from "vitest";
-import { createBackend, createReferenceBackend } from "../src/index.js";
+import { createBackend, createReferenceBackend, createThreadedBackend } from "../src/index.js";
 import type { Case, Outputs } from "../bench/case.js";
 import { inputsFor } from "../bench/data.js";
 import { batchNormFamily, batchNormModule } from "../bench/families/batchnorm.js";
@@ -26,6 +26,7 @@ const ctx: BenchContext = {
   simd,
   scalar: createBackend({ simd: false }),
   wrapperOnly: wrapperOnly(simd),
+  threads2: await createThreadedBackend({ threads: 2, simd: true, minElementsPerThread: 1 }),
   overheadLabels: batchNormFamily.testWorkloads.map((w) => w.label),
 };
 

@@ -21,7 +21,7 @@ describe("the wasm exports are the declared kernels", () => {
     it(`${build}: names and arities`, () => {
       const module = new WebAssembly.Module(bytesOf(b64));
       const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
-      expect(exported.sort()).toEqual([...NAMES, "blockBytes", "heapBase"].sort());
+      expect(exported.sort()).toEqual([...NAMES, "blockBytes", "heapBase", "setUnits"].sort());
       const exports = new WebAssembly.Instance(module, {}).exports as Record<string, (...a: number[]) => number>;
       for (const name of NAMES) expect(exports[name].length, name).toBe(KERNELS[name].args.length);
       for (const [K, P, scratch] of [[1, 1, 0], [3, 5, 20 * 5], [4096, 768, 24 * 768], [7, 2, 13]]) {

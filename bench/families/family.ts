@@ -9,6 +9,8 @@ export interface BenchContext {
   readonly scalar: Backend;
   /** The SIMD backend with its kernels replaced by no-ops (runners/wrapper-only.ts). */
   readonly wrapperOnly: Backend;
+  /** createThreadedBackend({ threads: 2 }) on the SIMD build: the two-thread rows (null: none). */
+  readonly threads2: Backend | null;
   /** Workload labels that also get wrapper-only rows (the wrapper-overhead figure). */
   readonly overheadLabels: readonly string[];
 }

@@ -52,6 +52,7 @@ export function normFamily(
           arrayFloorRow(ctx.simd, w, op, true, row),
           ours(w, op, "simd-array-out", ctx.simd, "array-out"),
           arrayFloorRow(ctx.simd, w, op, false, row),
+          ...(ctx.threads2 && op !== "infer" ? [ours(w, op, "simd-threads2", ctx.threads2, "tensor")] : []),
           ours(w, op, "scalar-tensor", ctx.scalar, "tensor"),
           row(w, op, "js-reference", "slow", (inputs) => prepareModule(make(w, inputs), createReferenceBackend(), w, inputs, op, "array")),
           ...extraRows(w, op, row),

@@ -9,8 +9,8 @@ import { fail } from "./checks.js";
 import { KERNELS, type KernelArgs, type KernelName, type Kernels } from "./kernels.js";
 import { LinearMemory, WASM32_MAX_BYTES } from "./memory.js";
 
-/** The kernels' exports (assembly/index.ts): every declared kernel, positional numbers. */
-type KernelExports = { memory: WebAssembly.Memory; heapBase(): number } & Record<KernelName, (...args: number[]) => void>;
+/** The kernels' exports (assembly/index.ts): every declared kernel, positional numbers. @internal */
+export type KernelExports = { memory: WebAssembly.Memory; heapBase(): number } & Record<KernelName, (...args: number[]) => void>;
 
 export type WasmBuild = "simd" | "scalar";
 
@@ -25,13 +25,16 @@ const compiled: Partial<Record<WasmBuild, WebAssembly.Module>> = {};
 const decoded: Partial<Record<WasmBuild, Uint8Array<ArrayBuffer>>> = {};
 let simdSupport: boolean | undefined;
 
-function bytesOf(build: WasmBuild): Uint8Array<ArrayBuffer> {
-  const cached = decoded[build];
-  if (cached) return cached;
-  const text = atob(build === "simd" ? simdBase64 : scalarBase64);
+/** The bytes of an inlined binary. @internal */
+export function decodeBase64(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return (decoded[build] = bytes);
+  return bytes;
+}
+
+function bytesOf(build: WasmBuild): Uint8Array<ArrayBuffer> {
+  return (decoded[build] ??= decodeBase64(build === "simd" ? simdBase64 : scalarBase64));
 }
 
 /** Whether this engine accepts the SIMD build (WebAssembly.validate of the real binary). */
@@ -102,21 +105,26 @@ class ViewRegion implements Region {
 /** A declared argument as the export takes it: a region or block by address, null as 0. */
 type ArgValue = number | { readonly ptr: number } | null;
 
+/** Kernel `name`'s named arguments as the export's positional numbers, into `values`. @internal */
+export function positional(name: KernelName, args: object, values: number[]): number[] {
+  const names: readonly string[] = KERNELS[name].args;
+  const named = args as unknown as Record<string, ArgValue>;
+  for (let i = 0; i < names.length; i++) {
+    const v = named[names[i]];
+    values[i] = typeof v === "number" ? v : v === null ? 0 : v.ptr;
+  }
+  return values;
+}
+
 /**
  * The export of kernel `name` as a function of its named arguments, in the declared order.
  * One array is reused per kernel: the calls are synchronous and never nest.
  */
 function bind<K extends KernelName>(exports: KernelExports, name: K): (args: KernelArgs<K>) => void {
   const fn = exports[name];
-  const names: readonly string[] = KERNELS[name].args;
-  const values: number[] = new Array(names.length).fill(0);
+  const values: number[] = new Array(KERNELS[name].args.length).fill(0);
   return (args) => {
-    const named = args as unknown as Record<string, ArgValue>;
-    for (let i = 0; i < names.length; i++) {
-      const v = named[names[i]];
-      values[i] = typeof v === "number" ? v : v === null ? 0 : v.ptr;
-    }
-    fn.apply(null, values);
+    fn.apply(null, positional(name, args, values));
   };
 }
 
@@ -126,7 +134,8 @@ function bindAll(exports: KernelExports): Kernels {
   return kernels as Kernels;
 }
 
-function wasmBackend(kind: WasmBuild, exports: KernelExports, maxBytes: number): KernelBackend {
+/** A backend over an instance's exports (its memory: the instance's own, or a shared one it imports). @internal */
+export function wasmBackend(kind: WasmBuild, exports: KernelExports, maxBytes: number): KernelBackend {
   const mem = new LinearMemory(exports.memory, Math.max(64, exports.heapBase()), maxBytes);
   const backend: KernelBackend & { readonly memory: WebAssembly.Memory } = {
     kind,
@@ -150,18 +159,27 @@ export function createBackend(options: BackendOptions = {}): Backend {
 
 /** createBackend, typed with its kernels for the package's own callers. @internal */
 export function createKernelBackend(options: BackendOptions = {}): KernelBackend {
+  const { build, maxMemoryBytes } = resolveBuild("createBackend", options);
+  const instance = new WebAssembly.Instance(moduleOf(build), {});
+  return wasmBackend(build, instance.exports as unknown as KernelExports, maxMemoryBytes);
+}
+
+/**
+ * The checked options of a backend factory (`where` names it in errors): the build to run
+ * (SIMD where it validates, unless forced) and the memory ceiling. @internal
+ */
+export function resolveBuild(where: string, options: BackendOptions): { build: WasmBuild; maxMemoryBytes: number } {
   const { simd = "auto", maxMemoryBytes = WASM32_MAX_BYTES } = options;
   if (simd !== "auto" && typeof simd !== "boolean") {
-    fail("createBackend", `option simd must be true, false or "auto", got ${String(simd)}`);
+    fail(where, `option simd must be true, false or "auto", got ${String(simd)}`);
   }
   if (!Number.isInteger(maxMemoryBytes) || maxMemoryBytes < 65536 || maxMemoryBytes > WASM32_MAX_BYTES) {
-    fail("createBackend", `option maxMemoryBytes must be an integer from 65536 to ${WASM32_MAX_BYTES}, got ${String(maxMemoryBytes)}`);
+    fail(where, `option maxMemoryBytes must be an integer from 65536 to ${WASM32_MAX_BYTES}, got ${String(maxMemoryBytes)}`);
   }
   let build: WasmBuild = simd === false ? "scalar" : "simd";
   if (build === "simd" && !simdSupported()) {
-    if (simd === true) fail("createBackend", "simd: true, but this engine does not support WebAssembly SIMD");
+    if (simd === true) fail(where, "simd: true, but this engine does not support WebAssembly SIMD");
     build = "scalar";
   }
-  const instance = new WebAssembly.Instance(moduleOf(build), {});
-  return wasmBackend(build, instance.exports as unknown as KernelExports, maxMemoryBytes);
+  return { build, maxMemoryBytes };
 }

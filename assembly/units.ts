@@ -1,0 +1,13 @@
+// The unit range of the threaded backend (src/runtime/threads/): which channels of a planar
+// batch norm this instance computes. Each thread's instance has its own globals, so the
+// calling thread and every worker set their own range before a call over the shared
+// memory; the one-thread backends never call setUnits and get every channel.
+
+export let unitFrom: i32 = 0;
+export let unitTo: i32 = i32.MAX_VALUE;
+
+/** Restricts the next kernel calls of this instance to units [from, to) (clamped to the call's count). */
+export function setUnits(from: i32, to: i32): void {
+  unitFrom = from;
+  unitTo = to;
+}

@@ -1,0 +1,214 @@
+// createThreadedBackend: every output, gradient and running statistic bit-identical to the
+// one-thread backend of the same build for 1, 2, 3 and 4 threads (the work threshold
+// lowered so that small tensors are cut too), the fallback without SharedArrayBuffer, the
+// failure model (a worker that traps, a worker that is gone: clear Errors, no hang),
+// dispose, and a Node process that exits by itself around idle workers.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  BatchNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, createBackend, createThreadedBackend, layerNorm,
+  layerNormBackward, type Backend, type ThreadedBackend,
+} from "../src/index.js";
+import type { Activation } from "../src/modules/batchnorm.js";
+import { Program } from "../src/runtime/threads/plans.js";
+import type { ThreadPool } from "../src/runtime/threads/pool.js";
+import { seededRandom } from "./helpers/random.js";
+
+const COUNTS = [1, 2, 3, 4];
+const created: ThreadedBackend[] = [];
+afterAll(() => created.forEach((b) => b.dispose()));
+
+async function threaded(threads: number, simd: boolean, extra: object = {}): Promise<ThreadedBackend> {
+  const b = await createThreadedBackend({ threads, simd, minElementsPerThread: 1, ...extra });
+  created.push(b);
+  return b;
+}
+
+function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const rand = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale + offset);
+}
+
+/** Bit equality, NaN payloads and signed zeros included. */
+function expectSameBits(actual: ArrayLike<number> | null | undefined, expected: ArrayLike<number> | null | undefined, what: string): void {
+  expect(actual == null, `${what}: present`).toBe(expected == null);
+  if (actual == null || expected == null) return;
+  const a = new Uint32Array(Float32Array.from(actual).buffer), e = new Uint32Array(Float32Array.from(expected).buffer);
+  expect(a.length, `${what}: length`).toBe(e.length);
+  let differing = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== e[i]) differing++;
+  expect(differing, `${what}: elements whose bits differ`).toBe(0);
+}
+
+type Outputs = Record<string, ArrayLike<number> | null | undefined>;
+
+function expectSameOutputs(actual: Outputs, expected: Outputs, what: string): void {
+  for (const key of Object.keys(expected)) expectSameBits(actual[key], expected[key], `${what} ${key}`);
+}
+
+/** BatchNorm2d training forward + backward, twice (running statistics after two updates). */
+function batchNormRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC", affine: boolean, activation: Activation): Outputs {
+  const C = layout === "NCHW" ? shape[1] : shape[3];
+  const n = shape.reduce((a, b) => a * b);
+  const bn = new BatchNorm2d(C, { backend, layout, affine, activation });
+  if (affine) {
+    bn.weight!.set(values(C, 3, 0.5, 1));
+    bn.bias!.set(values(C, 4));
+  }
+  const out: Outputs = {};
+  for (const step of [0, 1]) {
+    const y = bn.forward(values(n, 10 + step, 3, step * 100), shape);
+    const g = bn.backward(values(n, 20 + step));
+    Object.assign(out, { [`y${step}`]: y, [`dx${step}`]: g.dx, [`dweight${step}`]: g.dweight, [`dbias${step}`]: g.dbias });
+  }
+  return { ...out, runningMean: bn.runningMean, runningVar: bn.runningVar };
+}
+
+function rowModuleRun(backend: Backend, kind: "layer" | "rms", R: number, L: number, affine: boolean): Outputs {
+  const m = kind === "layer" ? new LayerNorm(L, { backend, elementwiseAffine: affine }) : new RMSNorm(L, { backend, elementwiseAffine: affine });
+  if (affine) m.weight!.set(values(L, 5, 0.5, 1));
+  if (affine && "bias" in m && m.bias) m.bias.set(values(L, 6));
+  const y = m.forward(values(R * L, 30, 2, 7), [R, L]);
+  const g = m.backward(values(R * L, 31));
+  return { y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
+}
+
+function addLayerNormRun(backend: Backend, R: number, L: number): Outputs {
+  const shape = [R, L];
+  const weight = values(L, 7, 0.5, 1), bias = values(L, 8), addBias = values(L, 9);
+  const f = addLayerNorm(values(R * L, 40), values(R * L, 41), shape, L, { backend, weight, bias, addBias });
+  const g = addLayerNormBackward(values(R * L, 42), f.sum, shape, L, {
+    backend, weight, dsum: values(R * L, 43), saveMean: f.saveMean, saveInvstd: f.saveInvstd,
+  });
+  const fn = layerNorm(values(R * L, 44), shape, L, { backend, weight });
+  const gn = layerNormBackward(values(R * L, 45), values(R * L, 44), shape, L, { backend, weight, saveMean: fn.saveMean, saveInvstd: fn.saveInvstd });
+  return {
+    y: f.y, sum: f.sum, mean: Float32Array.from(f.saveMean), invstd: Float32Array.from(f.saveInvstd),
+    dx: g.dx, dweight: g.dweight, dbias: g.dbias, daddBias: g.daddBias, y2: fn.y, dx2: gn.dx, dweight2: gn.dweight,
+  };
+}
+
+describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
+  const one = createBackend({ simd });
+  // Shapes: S a multiple of 8, S % 4 = 3 (the scalar tails), S < 1024 (chunks of several
+  // samples), S > 2048 (chunks cut inside a run), channels fewer than the threads.
+  const BN_CASES: [number[], boolean, Activation][] = [
+    [[4, 37, 31, 29], true, "none"], [[3, 16, 7, 7], false, "none"], [[2, 5, 48, 49], true, "relu"],
+    [[5, 3, 9, 11], true, "relu"], [[2, 9, 1, 3], true, "none"],
+  ];
+  for (const [shape, affine, activation] of BN_CASES) {
+    it(`BatchNorm2d NCHW ${shape.join("x")} affine ${affine} ${activation}`, async () => {
+      const expected = batchNormRun(one, shape, "NCHW", affine, activation);
+      for (const t of COUNTS) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NCHW", affine, activation), expected, `${t} threads`);
+    });
+  }
+  it("BatchNorm2d NHWC (one thread inside the threaded backend)", async () => {
+    const shape = [3, 6, 5, 7];
+    const expected = batchNormRun(one, shape, "NHWC", true, "none");
+    for (const t of [1, 3]) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NHWC", true, "none"), expected, `${t} threads`);
+  });
+  // Rows: odd counts, fewer rows than threads, L tiny (exact path); with and without parameter gradients.
+  for (const [R, L] of [[333, 77], [100, 128], [3, 40], [70, 5]]) {
+    for (const kind of ["layer", "rms"] as const) {
+      it(`${kind} norm ${R}x${L}`, async () => {
+        for (const affine of [true, false]) {
+          const expected = rowModuleRun(one, kind, R, L, affine);
+          for (const t of COUNTS) expectSameOutputs(rowModuleRun(await threaded(t, simd), kind, R, L, affine), expected, `${t} threads affine ${affine}`);
+        }
+      });
+    }
+    it(`addLayerNorm and functional layerNorm ${R}x${L}`, async () => {
+      const expected = addLayerNormRun(one, R, L);
+      for (const t of COUNTS) expectSameOutputs(addLayerNormRun(await threaded(t, simd), R, L), expected, `${t} threads`);
+    });
+  }
+});
+
+describe("createThreadedBackend", () => {
+  it("reports its threads and build", async () => {
+    const b = await threaded(3, true);
+    expect(b.threads).toBe(3);
+    expect(b.info).toEqual({ build: "simd", shared: true, wait: "atomics", fallback: null });
+    const auto = await createThreadedBackend();
+    created.push(auto);
+    expect(auto.threads).toBeGreaterThanOrEqual(1);
+    expect(auto.threads).toBeLessThanOrEqual(8);
+  });
+
+  it("refuses bad options with an Error naming them", async () => {
+    await expect(createThreadedBackend({ threads: 0 })).rejects.toThrow(/createThreadedBackend: option threads must be an integer from 1 to 64/);
+    await expect(createThreadedBackend({ threads: 2.5 })).rejects.toThrow(/option threads/);
+    await expect(createThreadedBackend({ timeoutMs: -1 })).rejects.toThrow(/option timeoutMs/);
+    await expect(createThreadedBackend({ simd: "yes" as never })).rejects.toThrow(/createThreadedBackend: option simd/);
+    await expect(createThreadedBackend({ thread: 2 } as never)).rejects.toThrow(/unknown option "thread"/);
+  });
+
+  it("falls back to one thread, saying why, without SharedArrayBuffer", async () => {
+    const saved = globalThis.SharedArrayBuffer;
+    // @ts-expect-error: removed for the test, as on a page that is not cross-origin isolated
+    delete globalThis.SharedArrayBuffer;
+    let b: ThreadedBackend;
+    try {
+      b = await createThreadedBackend({ threads: 4 });
+    } finally {
+      globalThis.SharedArrayBuffer = saved;
+    }
+    created.push(b);
+    expect(b.threads).toBe(1);
+    expect(b.info.shared).toBe(false);
+    expect(b.info.fallback).toMatch(/SharedArrayBuffer is not available.*cross-origin isolated/);
+    const expected = batchNormRun(createBackend(), [2, 3, 4, 5], "NCHW", true, "none");
+    expectSameOutputs(batchNormRun(b, [2, 3, 4, 5], "NCHW", true, "none"), expected, "fallback");
+  });
+
+  it("a worker that traps breaks the backend with its message, for the pending and every later call", async () => {
+    const b = await threaded(2, true);
+    const internals = (b as unknown as { threadInternals: { execute(p: Program): void } }).threadInternals;
+    const program = new Program(2);
+    // Thread 1 normalizes rows far past the end of the memory: a trap in the worker's kernel.
+    program.kernel(1, "layerNormForward", [0xfff00000, 0xfff00000, 4, 16, 0, 1e-5, 0]);
+    expect(() => internals.execute(program)).toThrow(/threaded backend: worker 1: RuntimeError: memory access out of bounds/);
+    expect(() => batchNormRun(b, [2, 3, 4, 5], "NCHW", true, "none")).toThrow(/threaded backend: worker 1: RuntimeError/);
+    expect(() => rowModuleRun(b, "layer", 4, 16, true)).toThrow(/worker 1/);
+  });
+
+  it("a worker that is gone breaks the backend after the bounded wait, no hang", async () => {
+    const b = await threaded(2, true, { timeoutMs: 300 });
+    const pool = (b as unknown as { threadInternals: { pool: ThreadPool } }).threadInternals.pool;
+    // Stop the worker behind the pool's back (as a crash would).
+    (pool as unknown as { workers: { terminate(): void }[] }).workers[0].terminate();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    expect(() => batchNormRun(b, [4, 8, 16, 16], "NCHW", true, "none")).toThrow(/threaded backend: (worker 1 stopped|1 worker\(s\) did not finish within 300 ms)/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(() => batchNormRun(b, [2, 3, 4, 5], "NCHW", true, "none")).toThrow(/threaded backend/);
+  });
+
+  it("dispose terminates the workers; later calls throw", async () => {
+    for (const t of [1, 2]) {
+      const b = await createThreadedBackend({ threads: t, minElementsPerThread: 1 });
+      batchNormRun(b, [2, 3, 4, 5], "NCHW", true, "none");
+      b.dispose();
+      expect(() => batchNormRun(b, [2, 3, 4, 5], "NCHW", true, "none")).toThrow(/threaded backend.*dispose\(\)/);
+    }
+  });
+
+  it("a Node process exits on its own around an idle, undisposed backend", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bnw-threads-"));
+    const script = join(dir, "idle.mts");
+    const entry = new URL("../src/index.ts", import.meta.url).href;
+    writeFileSync(script, [
+      `import { BatchNorm2d, createThreadedBackend } from ${JSON.stringify(entry)};`,
+      `const backend = await createThreadedBackend({ threads: 2, minElementsPerThread: 1 });`,
+      `const bn = new BatchNorm2d(4, { backend });`,
+      `bn.forward(new Float32Array(2 * 4 * 9), [2, 4, 3, 3]);`,
+      `console.log("ran on", backend.threads, "threads");`,
+    ].join("\n"));
+    const tsx = new URL("../node_modules/tsx/dist/esm/index.mjs", import.meta.url).href;
+    const out = execFileSync(process.execPath, ["--import", tsx, script], { timeout: 60_000, encoding: "utf8" });
+    expect(out).toContain("ran on 2 threads");
+  });
+});
