@@ -1,26 +1,28 @@
 // Two kinds of suites: Node (test/**/*.test.ts) and headless Chromium
 // (test/browser/**/*.browser.test.ts, through vitest's browser mode). The Chromium project,
-// and the Node-side tests that drive Chromium (package consumers in Vite/webpack builds,
-// the demo page), run only where Debian's /usr/bin/chromium exists; elsewhere the run says
-// so at its start and at its end. .ci/run sets BATCHNORM_WASM_REQUIRE_CHROMIUM=1, so CI
-// fails instead of skipping.
+// and the Node-side tests that drive a browser (package consumers in Vite/webpack builds,
+// the demo page, the sync-batch-norm workers page, and test/firefox.e2e.test.ts, which runs
+// the browser suites' bodies in Firefox), run only for the engines installed here
+// (test/helpers/engines.ts: Debian's /usr/bin/chromium and /usr/bin/firefox-esr); for a
+// missing one the run says so at its start and at its end. .ci/run sets
+// BATCHNORM_WASM_REQUIRE_CHROMIUM=1 and BATCHNORM_WASM_REQUIRE_FIREFOX=1, so CI fails instead.
 import { defineConfig } from "vitest/config";
 import { playwright } from "@vitest/browser-playwright";
-import { chromiumLaunchOptions, chromiumMissingReason, hasChromium } from "./test/helpers/chromium.js";
+import { chromiumLaunchOptions, hasChromium } from "./test/helpers/chromium.js";
+import { ENGINES } from "./test/helpers/engines.js";
 
-if (!hasChromium) {
-  if (process.env.BATCHNORM_WASM_REQUIRE_CHROMIUM === "1") {
-    throw new Error(`BATCHNORM_WASM_REQUIRE_CHROMIUM=1 but ${chromiumMissingReason}`);
-  }
+const missing = ENGINES.filter((e) => !e.available);
+for (const engine of missing) {
+  if (process.env[engine.requiredBy] === "1") throw new Error(`${engine.requiredBy}=1 but ${engine.missingReason}`);
   // The config is evaluated more than once per run; say it once.
-  if (!process.env.BATCHNORM_WASM_NOTICE_SHOWN) console.warn(`\n[batchnorm-wasm] ${chromiumMissingReason}\n`);
-  process.env.BATCHNORM_WASM_NOTICE_SHOWN = "1";
+  if (!process.env.BATCHNORM_WASM_NOTICE_SHOWN) console.warn(`\n[batchnorm-wasm] ${engine.missingReason}\n`);
 }
+process.env.BATCHNORM_WASM_NOTICE_SHOWN = "1";
 
-/** Repeats the notice after the summary, where it cannot scroll away unseen. */
+/** Repeats the notices after the summary, where they cannot scroll away unseen. */
 const browserSkipNotice = {
   onTestRunEnd() {
-    console.log(`\n[batchnorm-wasm] Node suites only. ${chromiumMissingReason}\n`);
+    for (const engine of missing) console.log(`\n[batchnorm-wasm] ${engine.label} checks skipped. ${engine.missingReason}\n`);
   },
 };
 
@@ -28,7 +30,7 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: hasChromium ? ["default"] : ["default", browserSkipNotice],
+    reporters: missing.length === 0 ? ["default"] : ["default", browserSkipNotice],
     projects: [
       {
         extends: true,

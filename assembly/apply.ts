@@ -10,7 +10,7 @@
 //
 // coef points at three f32 arrays of C: shift, scale, offset.
 
-import { isInterleaved, planeBase, planeStride } from "./layout";
+import { ROW_GROUP, isInterleaved, planeBase, planeStride } from "./layout";
 
 /** Bytes of x per chunk when an interleaved tensor is walked back to front. */
 const BACKWARD_WALK_BYTES: i32 = 64 << 10;
@@ -47,15 +47,6 @@ export function applyRuns(
   return v < floor ? floor : v;
 }
 
-/** Applies the map to channel c of a planar tensor (all N runs). */
-export function planeApply(x: usize, y: usize, N: i32, C: i32, S: i32, c: i32, coef: usize, floor: f32): void {
-  const o = <usize>c << 2, cb = <usize>C << 2;
-  applyRuns(
-    planeBase(x, C, S, c), planeBase(y, C, S, c), N, S, planeStride(C, S),
-    load<f32>(coef + o), load<f32>(coef + cb + o), load<f32>(coef + 2 * cb + o), floor,
-  );
-}
-
 /**
  * Rows per chunk when an interleaved tensor is walked back to front. A pass that follows a
  * front-to-back reduction over the same tensor starts where that reduction ended, on the
@@ -70,14 +61,59 @@ export function rowsPerBackwardChunk(C: i32): i32 {
 export function rowApply(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
+  const grouped = rowGroupOf(R, C) > 1;
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    rowApplyRange(x + at, y + at, r1 - r0, C, coef, floor);
+    if (grouped) rowApplyGroups(x + at, y + at, r1 - r0, C, coef, floor);
+    else rowApplyRows(x + at, y + at, r1 - r0, C, coef, floor);
   }
 }
 
-function rowApplyRange(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
+/**
+ * Tensors of at most this many floats, in rows of at most ROW_GROUP_MAX_C, are mapped
+ * ROW_GROUP rows at a time by the element-wise kernels (rowGroupOf).
+ */
+const ROW_GROUP_MAX_SIZE: i32 = 1 << 18;
+const ROW_GROUP_MAX_C: i32 = 512;
+
+/**
+ * Rows the element-wise kernels of an interleaved tensor map per load of a channel's
+ * coefficients: ROW_GROUP for a tensor in L2 (1 MiB) of rows up to 2 KiB, else 1 (row by row). Stores to
+ * four rows at once measured 1.4-1.7x faster in L2 (8x32x32x32 NHWC apply: 0.048 -> 0.029 ms)
+ * but slower from L3 or memory (4096x512: 0.38 -> 0.56 ms) and on rows of 4 KiB (256x1024:
+ * 0.045 -> 0.061 ms).
+ */
+export function rowGroupOf(R: i32, C: i32): i32 {
+  return <i64>R * <i64>C <= <i64>ROW_GROUP_MAX_SIZE && C <= ROW_GROUP_MAX_C ? ROW_GROUP : 1;
+}
+
+/** The map over R rows, ROW_GROUP rows per load of each vector of coefficients. */
+function rowApplyGroups(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
+  const cb = <usize>C << 2;
+  const dy = y - x;
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vf = f32x4.splat(floor);
+    const c4 = C & ~3;
+    for (; r + ROW_GROUP <= R; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
+      for (let c = 0; c < c4; c += 4) {
+        const q = <usize>c << 2;
+        const vs = v128.load(coef + q), vk = v128.load(coef + cb + q), vo = v128.load(coef + 2 * cb + q);
+        const p0 = x + q, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
+        v128.store(p0 + dy, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(p0), vs), vk), vo), vf));
+        v128.store(p1 + dy, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(p1), vs), vk), vo), vf));
+        v128.store(p2 + dy, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(p2), vs), vk), vo), vf));
+        v128.store(p3 + dy, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(p3), vs), vk), vo), vf));
+      }
+      if (c4 < C) rowApplyColumns(x, dy, ROW_GROUP, C, c4, coef, floor);
+    }
+  }
+  if (r < R) rowApplyColumns(x, dy, R - r, C, 0, coef, floor);
+}
+
+/** The map over R rows, row by row. */
+function rowApplyRows(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const cb = <usize>C << 2;
   const shifts = coef, scales = coef + cb, offsets = coef + 2 * cb;
   for (let r = 0; r < R; r++, x += cb, y += cb) {
@@ -98,11 +134,33 @@ function rowApplyRange(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f
   }
 }
 
+/** The map over columns [c0, C) of `rows` rows at x, written dy bytes further, one float at a time. */
+function rowApplyColumns(x: usize, dy: usize, rows: i32, C: i32, c0: i32, coef: usize, floor: f32): void {
+  const cb = <usize>C << 2;
+  for (let r = 0; r < rows; r++, x += cb) {
+    for (let c = c0; c < C; c++) {
+      const q = <usize>c << 2;
+      const v = (load<f32>(x + q) - load<f32>(coef + q)) * load<f32>(coef + cb + q) + load<f32>(coef + 2 * cb + q);
+      store<f32>(x + q + dy, floorAt(v, floor));
+    }
+  }
+}
+
 /** y = max((x - shift[c]) * scale[c] + offset[c], floor) over an (N, C, S) tensor in either layout. */
 export function applyChannels(x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize, floor: f32): void {
   if (isInterleaved(S, channelsLast)) {
     rowApply(x, y, N * S, C, coef, floor);
   } else {
-    for (let c = 0; c < C; c++) planeApply(x, y, N, C, S, c, coef, floor);
+    // In memory order, run after run: walking a channel's N runs (a plane apart) costs the
+    // hardware prefetchers their stream at every run (measured on (32, 64, 56, 56): 2.1 ms
+    // channel by channel, 0.94 ms in memory order, for a memory.copy's 0.8 ms).
+    const cb = <usize>C << 2;
+    const run = <usize>S << 2;
+    for (let n = 0, o: usize = 0; n < N; n++) {
+      for (let c = 0; c < C; c++, o += run) {
+        const q = <usize>c << 2;
+        applyRuns(x + o, y + o, 1, S, 0, load<f32>(coef + q), load<f32>(coef + cb + q), load<f32>(coef + 2 * cb + q), floor);
+      }
+    }
   }
 }

@@ -9,11 +9,11 @@
 // The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
-  ROW_CHUNK, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  CHUNK, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
-import { rowsPerBackwardChunk } from "./apply";
+import { rowGroupOf, rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
-import { masked, Plain } from "./mask";
+import { masked } from "./mask";
 
 // sum(dy) and sum(dy * (x - center)) of the last chunk reduced.
 let partDy: f64 = 0;
@@ -214,26 +214,50 @@ export function rowReduce<M>(
   }
 }
 
-/** gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32; one row at a time (see stats.ts). */
+/**
+ * gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32, each column
+ * summed over the rows in order; ROW_GROUP rows at a time, as shiftedColumnSums (stats.ts).
+ */
 function rowReduceChunk<M>(
   dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
 ): void {
-  const rowBytes = <usize>C << 2;
-  memory.fill(gs, 0, rowBytes);
-  memory.fill(hs, 0, rowBytes);
-  for (let r = 0; r < rows; r++, dy += rowBytes, x += rowBytes) {
-    let c = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= C; c += 4) {
+  const cb = <usize>C << 2;
+  memory.fill(gs, 0, cb);
+  memory.fill(hs, 0, cb);
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c4 = C & ~3, ddy = dy - x;
+    for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
+      for (let c = 0; c < c4; c += 4) {
         const o = <usize>c << 2;
-        const d = f32x4.sub(v128.load(x + o), v128.load(centers + o));
-        let g = v128.load(dy + o);
-        if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(fscales + o), v128.load(foffsets + o)));
-        v128.store(gs + o, f32x4.add(v128.load(gs + o), g));
-        v128.store(hs + o, f32x4.add(v128.load(hs + o), f32x4.mul(g, d)));
+        const m = v128.load(centers + o);
+        const p0 = x + o, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
+        const d0 = f32x4.sub(v128.load(p0), m), d1 = f32x4.sub(v128.load(p1), m);
+        const d2 = f32x4.sub(v128.load(p2), m), d3 = f32x4.sub(v128.load(p3), m);
+        let g0 = v128.load(p0 + ddy), g1 = v128.load(p1 + ddy), g2 = v128.load(p2 + ddy), g3 = v128.load(p3 + ddy);
+        if (masked<M>()) {
+          const fs = v128.load(fscales + o), fo = v128.load(foffsets + o);
+          g0 = v128.and(g0, reluMask(d0, fs, fo)); g1 = v128.and(g1, reluMask(d1, fs, fo));
+          g2 = v128.and(g2, reluMask(d2, fs, fo)); g3 = v128.and(g3, reluMask(d3, fs, fo));
+        }
+        v128.store(gs + o, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(gs + o), g0), g1), g2), g3));
+        const h = f32x4.add(f32x4.add(v128.load(hs + o), f32x4.mul(g0, d0)), f32x4.mul(g1, d1));
+        v128.store(hs + o, f32x4.add(f32x4.add(h, f32x4.mul(g2, d2)), f32x4.mul(g3, d3)));
       }
+      if (c4 < C) reduceColumnsScalar<M>(x + ddy, x, ROW_GROUP, C, c4, centers, gs, hs, fscales, foffsets);
     }
-    for (; c < C; c++) {
+    dy = x + ddy;
+  }
+  if (r < rows) reduceColumnsScalar<M>(dy, x, rows - r, C, 0, centers, gs, hs, fscales, foffsets);
+}
+
+/** rowReduceChunk over columns [c0, C), one float at a time (gs / hs already hold the earlier rows). */
+function reduceColumnsScalar<M>(
+  dy: usize, x: usize, rows: i32, C: i32, c0: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
+): void {
+  const cb = <usize>C << 2;
+  for (let r = 0; r < rows; r++, dy += cb, x += cb) {
+    for (let c = c0; c < C; c++) {
       const o = <usize>c << 2;
       const d = load<f32>(x + o) - load<f32>(centers + o);
       const g = masked<M>() ? maskedGrad(load<f32>(dy + o), d, load<f32>(fscales + o), load<f32>(foffsets + o)) : load<f32>(dy + o);
@@ -286,10 +310,51 @@ export function planeElemt<M>(
 export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
+  const grouped = rowGroupOf(R, C) > 1;
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
+    if (grouped) rowElemtGroups<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
+    else rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
+  }
+}
+
+/** rowElemtRange ROW_GROUP rows per load of each vector of coefficients (see rowGroupOf in apply.ts). */
+function rowElemtGroups<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
+  const cb = <usize>C << 2;
+  const ddy = dy - x, ddx = dx - x;
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c4 = C & ~3;
+    for (; r + ROW_GROUP <= R; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
+      for (let c = 0; c < c4; c += 4) {
+        const q = <usize>c << 2;
+        const vs = v128.load(coef + q), va = v128.load(coef + cb + q), vh = v128.load(coef + 2 * cb + q), vk = v128.load(coef + 3 * cb + q);
+        const fs = masked<M>() ? v128.load(fcoef + cb + q) : vs, fo = masked<M>() ? v128.load(fcoef + 2 * cb + q) : vs;
+        for (let p = x + q, j = 0; j < ROW_GROUP; j++, p += cb) {
+          const d = f32x4.sub(v128.load(p), vs);
+          let g = v128.load(p + ddy);
+          if (masked<M>()) g = v128.and(g, reluMask(d, fs, fo));
+          v128.store(p + ddx, f32x4.mul(va, f32x4.add(f32x4.add(g, f32x4.mul(vh, d)), vk)));
+        }
+      }
+      if (c4 < C) elemtColumns<M>(x, ddy, ddx, ROW_GROUP, C, c4, coef, fcoef);
+    }
+  }
+  if (r < R) elemtColumns<M>(x, ddy, ddx, R - r, C, 0, coef, fcoef);
+}
+
+/** dx over columns [c0, C) of `rows` rows at x (dy and dx ddy / ddx bytes from x), one float at a time. */
+function elemtColumns<M>(x: usize, ddy: usize, ddx: usize, rows: i32, C: i32, c0: i32, coef: usize, fcoef: usize): void {
+  const cb = <usize>C << 2;
+  for (let r = 0; r < rows; r++, x += cb) {
+    for (let c = c0; c < C; c++) {
+      const q = <usize>c << 2;
+      const d = load<f32>(x + q) - load<f32>(coef + q);
+      const g0 = load<f32>(x + ddy + q);
+      const g = masked<M>() ? maskedGrad(g0, d, load<f32>(fcoef + cb + q), load<f32>(fcoef + 2 * cb + q)) : g0;
+      store<f32>(x + ddx + q, load<f32>(coef + cb + q) * (g + load<f32>(coef + 2 * cb + q) * d + load<f32>(coef + 3 * cb + q)));
+    }
   }
 }
 
@@ -318,26 +383,79 @@ function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: 
   }
 }
 
-/** sum(dy), sum(dy * (x - mean)) per channel over an (N, C, S) tensor in either layout. */
-export function reduceChannels(
+/**
+ * sum(dy), sum(dy * (x - mean)) per channel over an (N, C, S) tensor in either layout;
+ * when masked, fcoef holds the forward's coefficients. scratch: see rowReduce.
+ */
+export function reduceChannels<M>(
   dy: usize, x: usize, N: i32, C: i32, S: i32, channelsLast: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowReduce<Plain>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, 0);
+    rowReduce<M>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, fcoef);
+  } else if (inMemoryOrder(S)) {
+    planeReduceInOrder<M>(dy, x, N, C, S, mean64, sumDy64, sumDyXmu64, fcoef);
   } else {
-    for (let c = 0; c < C; c++) planeReduce<Plain>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, 0);
+    for (let c = 0; c < C; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, fcoef);
   }
 }
 
-/** dx = a * (dy + h * (x - shift) + k) over an (N, C, S) tensor in either layout. */
-export function elemtChannels(
-  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize,
+/** dx = a * (dy + h * (x - shift) + k) over an (N, C, S) tensor in either layout (fcoef: as reduceChannels). */
+export function elemtChannels<M>(
+  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowElemt<Plain>(dy, x, dx, N * S, C, coef, 0);
+    rowElemt<M>(dy, x, dx, N * S, C, coef, fcoef);
+  } else if (inMemoryOrder(S)) {
+    // Run after run in memory order, as applyChannels (apply.ts).
+    const cb = <usize>C << 2, run = <usize>S << 2;
+    for (let n = 0, o: usize = 0; n < N; n++) {
+      for (let c = 0; c < C; c++, o += run) {
+        const q = <usize>c << 2;
+        elemtRuns<M>(
+          dy + o, x + o, dx + o, 1, S, 0, load<f32>(coef + q), load<f32>(coef + cb + q), load<f32>(coef + 2 * cb + q),
+          load<f32>(coef + 3 * cb + q), masked<M>() ? forwardScale(fcoef, C, c) : <f32>0, masked<M>() ? forwardOffset(fcoef, C, c) : <f32>0,
+        );
+      }
+    }
   } else {
-    for (let c = 0; c < C; c++) planeElemt<Plain>(dy, x, dx, N, C, S, c, coef, 0);
+    for (let c = 0; c < C; c++) planeElemt<M>(dy, x, dx, N, C, S, c, coef, fcoef);
+  }
+}
+
+/**
+ * planeReduce of every channel in one walk in memory order (inMemoryOrder): the same chunks
+ * summed and added in the same order per channel, the sums kept in sumDy64 / sumDyXmu64.
+ */
+function planeReduceInOrder<M>(
+  dy: usize, x: usize, N: i32, C: i32, S: i32, mean64: usize, sumDy64: usize, sumDyXmu64: usize, fcoef: usize,
+): void {
+  const pieces = (S + CHUNK - 1) / CHUNK;
+  const pieceLen = (S + pieces - 1) / pieces;
+  const run = <usize>S << 2;
+  memory.fill(sumDy64, 0, <usize>C << 3);
+  memory.fill(sumDyXmu64, 0, <usize>C << 3);
+  for (let n = 0, o: usize = 0; n < N; n++) {
+    for (let c = 0; c < C; c++, o += run) {
+      const o8 = <usize>c << 3;
+      const center = <f32>load<f64>(mean64 + o8);
+      const fscale: f32 = masked<M>() ? forwardScale(fcoef, C, c) : 0, foffset: f32 = masked<M>() ? forwardOffset(fcoef, C, c) : 0;
+      accDy = load<f64>(sumDy64 + o8);
+      accDyX = load<f64>(sumDyXmu64 + o8);
+      for (let k = 0; k < pieces; k++) {
+        const start = <usize>(k * pieceLen) << 2, len = min(pieceLen, S - k * pieceLen);
+        reduceRuns<M>(dy + o + start, x + o + start, 1, len, 0, center, fscale, foffset);
+        checkPartSums(dy + o + start, x + o + start, 1, len, 0, center, masked<M>(), fscale, foffset);
+        addPartSums();
+      }
+      store<f64>(sumDy64 + o8, accDy);
+      store<f64>(sumDyXmu64 + o8, accDyX);
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    const o8 = <usize>c << 3;
+    const mean = load<f64>(mean64 + o8);
+    store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) - (mean - <f64><f32>mean) * load<f64>(sumDy64 + o8));
   }
 }
 

@@ -1,7 +1,9 @@
-// Fused batch-norm passes. Planar tensors are pipelined across channels (pipeline.ts):
-// channel c is normalized while channel c + 1 is reduced. Interleaved tensors need every
-// channel's statistics before the first output, so a statistics pass over all rows is
-// followed by an element-wise pass that walks back from the rows still in cache.
+// Batch-norm passes. Every channel's statistics come before its first output, so the
+// training forward is a statistics pass, then the element-wise pass. Planar tensors with
+// runs of at least CHUNK / 2 floats and interleaved ones are walked in memory order
+// (inMemoryOrder, layout.ts); interleaved ones apply from the last rows back, which are
+// still in cache. Planar tensors of short runs are pipelined across channels instead
+// (pipeline.ts): channel c is normalized while channel c + 1 is reduced.
 //
 // relu != 0 fuses a ReLU after the normalization (batchNormRelu): the forward clamps at 0,
 // the backward masks dy with the forward's own coefficients.
@@ -12,15 +14,15 @@
 // differentiated more than once.
 
 import {
-  EXACT_COUNT, chunkBlocks, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  EXACT_COUNT, chunkBlocks, inMemoryOrder, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import {
-  beginPlaneStats, checkChunkSums, endPlaneStats, exactStats, mergeChunk, planeStats, rowStats, runningCenter,
+  beginPlaneStats, checkChunkSums, endPlaneStats, exactStats, mergeChunk, planeStats, planeStatsInOrder, rowStats, runningCenter,
 } from "./stats";
 import { applyChannels, applyRuns, rowApply } from "./apply";
 import {
-  addPartSums, checkPartSums, elemtRuns, exactBackward, forwardOffset, forwardScale, planeElemt, planeReduce,
-  resetChannelSums, rowElemt, rowReduce, storeChannelSums,
+  addPartSums, checkPartSums, elemtChannels, elemtRuns, exactBackward, forwardOffset, forwardScale, planeElemt, planeReduce,
+  reduceChannels, resetChannelSums, storeChannelSums,
 } from "./backward";
 import { applyWithSums, elemtWithReduce } from "./pipeline";
 import { masked, Plain, Relu } from "./mask";
@@ -75,6 +77,15 @@ function trainForward(
     rowStats(x, N * S, C, mean64, var64, scratch);
     forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
     rowApply(x, y, N * S, C, coef, floor);
+    return;
+  }
+  if (inMemoryOrder(S)) {
+    // Two walks in memory order beat one walk channel by channel, which pipelines channel c's
+    // output with channel c + 1's statistics (pipeline.ts) but reads runs a plane apart
+    // (measured on (32, 64, 56, 56): 3.05 -> 1.7 ms).
+    planeStatsInOrder(x, N, C, S, mean64, var64);
+    forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
+    applyChannels(x, y, N, C, S, 0, coef, floor);
     return;
   }
   const stride = planeStride(C, S), chunks = planeChunks(N, S), gap = <usize>S << 2, cb = <usize>C << 2;
@@ -192,12 +203,12 @@ function backward<M>(
   const needSums = training != 0 || paramGrads;
   if (training && count <= <f64>EXACT_COUNT) {
     exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64, masked<M>(), coef);
-  } else if (isInterleaved(S, channelsLast)) {
-    const R = N * S;
-    if (needSums) rowReduce<M>(dy, x, R, C, mean64, sumDy64, sumDyXmu64, scratch, coef);
+  } else if (isInterleaved(S, channelsLast) || inMemoryOrder(S)) {
+    // A reduction pass, then the element-wise pass (planar: both in memory order, see trainForward).
+    if (needSums) reduceChannels<M>(dy, x, N, C, S, channelsLast, mean64, sumDy64, sumDyXmu64, scratch, coef);
     if (dx && (training || masked<M>())) {
       backwardCoefficients(C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
-      rowElemt<M>(dy, x, dx, R, C, bcoef, coef);
+      elemtChannels<M>(dy, x, dx, N, C, S, channelsLast, bcoef, coef);
     }
   } else if (dx && training) {
     planeTrainBackward<M>(dy, x, dx, N, C, S, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, coef);

@@ -16,6 +16,12 @@ export const CHUNK: i32 = 2048;
 export const ROW_CHUNK: i32 = 128;
 
 /**
+ * Rows an interleaved kernel walks together: each vector of per-channel coefficients or
+ * sums is loaded once per group of rows and serves the same channels of each.
+ */
+export const ROW_GROUP: i32 = 4;
+
+/**
  * Rows read twice at the start of an interleaved tensor for exact first centers. Later
  * chunks are centered on the running mean, so this only has to start them well.
  */
@@ -28,6 +34,16 @@ export const FIRST_ROWS: i32 = 32;
  * of squares (a relative error of 1e-7 in var) would leave 1e-3 of it.
  */
 export const EXACT_COUNT: i32 = 8;
+
+/**
+ * True when planar kernels walk the tensor in memory order, run after run, rather than
+ * channel by channel: when each statistics chunk is a piece of one run (layout.ts), so the
+ * chunks of every channel come in the same order either way (see planeStatsInOrder, stats.ts).
+ */
+// @ts-ignore: decorator
+@inline export function inMemoryOrder(S: i32): bool {
+  return S >= CHUNK >> 1;
+}
 
 /** Element index of (n, c, s) in an (N, C, S) tensor, channels second or last. */
 // @ts-ignore: decorator

@@ -1,4 +1,5 @@
-// Two channels' work in one loop, for planar tensors: the element-wise pass of channel c
+// Two channels' work in one loop, for planar tensors of short runs (S < CHUNK / 2; longer
+// runs are walked in memory order, see inMemoryOrder in layout.ts): the element-wise pass of channel c
 // (whose statistics are known) and the reduction of channel c + 1, `gap` bytes further.
 // The reduction streams fresh data in from memory while the element-wise pass rereads
 // channel c from cache and writes its output; overlapping the two beats alternating them

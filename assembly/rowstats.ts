@@ -158,6 +158,32 @@ export function runMoments(p: usize, L: i32): void {
   runM2 = m2;
 }
 
+/** True when runMoments takes one SIMD piece of L floats: not the short f64 path, at most RUN_CHUNK. */
+export function isOnePiece(L: i32): bool {
+  return L > SHORT_RUN && L <= RUN_CHUNK;
+}
+
+/**
+ * runMoments of a one-piece run whose sums of x - pilot and (x - pilot)^2 a fused loop formed
+ * (sum, sumSq; the pilot a neighbouring run's mean): they are kept when the pilot held as
+ * pieceMoments' first pass is (finite, within one standard deviation of the mean), else the
+ * run gets runMoments from scratch: a pilot off by orders of magnitude (a row of 1e-40 after a
+ * row of ones) leaves nothing of the run in f32 differences, not even for a second pass.
+ */
+export function fusedMoments(p: usize, L: i32, pilot: f32, sum: f64, sumSq: f64): void {
+  if (isFinite(sum) && isFinite(sumSq)) {
+    const nn = <f64>L;
+    const shift = sum / nn;
+    const m2 = sumSq - sum * shift;
+    if (!(shift * shift * nn > m2)) {
+      runMean = <f64>pilot + shift;
+      runM2 = max(m2, 0);
+      return;
+    }
+  }
+  runMoments(p, L);
+}
+
 /** Two passes in f64 over a short run. */
 function shortMoments(p: usize, L: i32): void {
   let sum: f64 = 0;

@@ -8,6 +8,7 @@ import {
 } from "./block";
 import { applyCoefficients, backwardCoefficients } from "./coefficients";
 import { momentsOfChannels } from "./stats";
+import { Plain } from "./mask";
 
 /** Mean and biased variance per channel into the block's mean / var (scratch: 3 * C f32 + C f64). */
 export function channelStats(x: usize, N: i32, C: i32, S: i32, flags: i32, block: usize): void {
@@ -26,9 +27,9 @@ export function applyStats(x: usize, y: usize, N: i32, C: i32, S: i32, flags: i3
 
 /** The block's sumDy = sum(dy) and sumDyXmu = sum(dy * (x - mean)) per channel. */
 export function backwardReduce(dy: usize, x: usize, N: i32, C: i32, S: i32, flags: i32, block: usize): void {
-  reduceChannels(
+  reduceChannels<Plain>(
     dy, x, N, C, S, flags & CHANNELS_LAST, stat(block, C, MEAN), stat(block, C, SUM_DY), stat(block, C, SUM_DY_XMU),
-    scratchOf(block, C, C),
+    scratchOf(block, C, C), 0,
   );
 }
 
@@ -42,5 +43,5 @@ export function backwardElemt(dy: usize, x: usize, dx: usize, N: i32, C: i32, S:
     C, 1, stat(block, C, MEAN), stat(block, C, INVSTD), optional(block, C, C, WEIGHT_AT, flags, WEIGHT),
     stat(block, C, SUM_DY), stat(block, C, SUM_DY_XMU), count, coef,
   );
-  elemtChannels(dy, x, dx, N, C, S, flags & CHANNELS_LAST, coef);
+  elemtChannels<Plain>(dy, x, dx, N, C, S, flags & CHANNELS_LAST, coef, 0);
 }

@@ -16,7 +16,7 @@
 // right statistics, and only truly non-finite data give NaN or Infinity.
 
 import {
-  EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, chunkBlocks, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  CHUNK, EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { hsum64 } from "./simd";
 
@@ -148,6 +148,41 @@ export function planeStats(x: usize, N: i32, C: i32, S: i32, c: i32, mean64: usi
 }
 
 /**
+ * planeStats of every channel in one walk in memory order, run after run (inMemoryOrder:
+ * a chunk is a piece of one run): the same chunks, centers and merges in the same
+ * order per channel, with each channel's running mean and M2 kept in mean64 / var64 between
+ * its chunks (the count is the same for every channel at a given run). Walking channel by
+ * channel reads runs a plane apart, which costs the hardware prefetchers their stream at
+ * every run (see applyChannels in apply.ts).
+ */
+export function planeStatsInOrder(x: usize, N: i32, C: i32, S: i32, mean64: usize, var64: usize): void {
+  const pieces = (S + CHUNK - 1) / CHUNK;
+  const pieceLen = (S + pieces - 1) / pieces;
+  const run = <usize>S << 2;
+  for (let n = 0, p = x; n < N; n++) {
+    for (let c = 0; c < C; c++, p += run) {
+      const o8 = <usize>c << 3;
+      if (n == 0) {
+        beginPlaneStats(p, 1, S, 0);
+      } else {
+        runCount = <f64>n * <f64>S; runMean = load<f64>(mean64 + o8); runM2 = load<f64>(var64 + o8);
+      }
+      for (let k = n == 0 ? 1 : 0; k < pieces; k++) {
+        const start = k * pieceLen, len = min(pieceLen, S - start);
+        const q = p + (<usize>start << 2), center = runningCenter();
+        shiftedSums(q, 1, len, 0, center);
+        checkChunkSums(q, 1, len, 0, center);
+        mergeChunk(<f64>len, center);
+      }
+      store<f64>(mean64 + o8, runMean);
+      store<f64>(var64 + o8, runM2);
+    }
+  }
+  const invCount = 1.0 / (<f64>N * <f64>S);
+  for (let c = 0; c < C; c++) store<f64>(var64 + (<usize>c << 3), load<f64>(var64 + (<usize>c << 3)) * invCount);
+}
+
+/**
  * Mean and biased variance of every column of R rows of C floats.
  * scratch: 3 * C f32 (centers, chunk sums, chunk squared sums) and C f64 (M2).
  */
@@ -188,24 +223,39 @@ export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, 
 }
 
 /**
- * sums[c] = sum(x - centers[c]), squares[c] = sum((x - centers[c])^2) over the rows, in f32.
- * One row at a time: the accumulators stay in L1, and unrolling over rows measured slower.
+ * sums[c] = sum(x - centers[c]), squares[c] = sum((x - centers[c])^2) over the rows, in f32,
+ * each column summed over the rows in order. ROW_GROUP rows at a time: each vector of sums
+ * is loaded and stored once per group of rows rather than once per row.
  */
 function shiftedColumnSums(x: usize, rows: i32, C: i32, centers: usize, sums: usize, squares: usize): void {
-  const rowBytes = <usize>C << 2;
-  memory.fill(sums, 0, rowBytes);
-  memory.fill(squares, 0, rowBytes);
-  for (let r = 0; r < rows; r++, x += rowBytes) {
-    let c = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= C; c += 4) {
+  const cb = <usize>C << 2;
+  memory.fill(sums, 0, cb);
+  memory.fill(squares, 0, cb);
+  let r = 0;
+  if (ASC_FEATURE_SIMD) {
+    const c4 = C & ~3;
+    for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
+      for (let c = 0; c < c4; c += 4) {
         const o = <usize>c << 2;
-        const u = f32x4.sub(v128.load(x + o), v128.load(centers + o));
-        v128.store(sums + o, f32x4.add(v128.load(sums + o), u));
-        v128.store(squares + o, f32x4.add(v128.load(squares + o), f32x4.mul(u, u)));
+        const m = v128.load(centers + o);
+        const p0 = x + o, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
+        const u0 = f32x4.sub(v128.load(p0), m), u1 = f32x4.sub(v128.load(p1), m);
+        const u2 = f32x4.sub(v128.load(p2), m), u3 = f32x4.sub(v128.load(p3), m);
+        v128.store(sums + o, f32x4.add(f32x4.add(f32x4.add(f32x4.add(v128.load(sums + o), u0), u1), u2), u3));
+        const q = f32x4.add(f32x4.add(v128.load(squares + o), f32x4.mul(u0, u0)), f32x4.mul(u1, u1));
+        v128.store(squares + o, f32x4.add(f32x4.add(q, f32x4.mul(u2, u2)), f32x4.mul(u3, u3)));
       }
+      if (c4 < C) columnSumsScalar(x, ROW_GROUP, C, c4, centers, sums, squares);
     }
-    for (; c < C; c++) {
+  }
+  if (r < rows) columnSumsScalar(x, rows - r, C, 0, centers, sums, squares);
+}
+
+/** shiftedColumnSums over columns [c0, C), one float at a time (sums / squares already hold the earlier rows). */
+function columnSumsScalar(x: usize, rows: i32, C: i32, c0: i32, centers: usize, sums: usize, squares: usize): void {
+  const cb = <usize>C << 2;
+  for (let r = 0; r < rows; r++, x += cb) {
+    for (let c = c0; c < C; c++) {
       const o = <usize>c << 2;
       const u = load<f32>(x + o) - load<f32>(centers + o);
       store<f32>(sums + o, load<f32>(sums + o) + u);
@@ -278,6 +328,8 @@ export function momentsOfChannels(
     exactStats(x, N, C, S, channelsLast, mean64, var64);
   } else if (isInterleaved(S, channelsLast)) {
     rowStats(x, N * S, C, mean64, var64, scratch);
+  } else if (inMemoryOrder(S)) {
+    planeStatsInOrder(x, N, C, S, mean64, var64);
   } else {
     for (let c = 0; c < C; c++) planeStats(x, N, C, S, c, mean64, var64);
   }

@@ -46,8 +46,8 @@ export interface Outputs {
 
 /** A case made ready to time: inputs allocated, warm-up not yet done. */
 export interface Prepared {
-  /** One timed call. */
-  run(): void;
+  /** One timed call (asynchronous for model.fit). */
+  run(): void | Promise<void>;
   /** The outputs of the last run (copied out). */
   outputs(): Outputs;
   /** Frees everything prepare() made. */

@@ -22,16 +22,16 @@ export const QUICK: Budget = { timeMs: 100, minSamples: 5, warmupMs: 30, slowBud
 
 /** Timing samples (ms) of one prepared case. */
 export async function measureSamples(prepared: Prepared, pace: Pace, budget: Budget): Promise<number[]> {
-  const timeOne = () => {
+  const timeOne = async () => {
     const t0 = performance.now();
-    prepared.run();
+    await prepared.run();
     return performance.now() - t0;
   };
   // The first call compiles and allocates (TF.js sets up its kernels); unless it alone is
   // long, a second call gives the estimate of a call that picks the number of calls.
-  const first = timeOne();
+  const first = await timeOne();
   const long = first >= budget.slowBudgetMs / 2;
-  const estimate = long ? first : Math.min(first, timeOne());
+  const estimate = long ? first : Math.min(first, await timeOne());
   const fitsBudget = pace === "fast" && estimate * budget.minSamples <= budget.timeMs;
   const options = fitsBudget
     ? { time: budget.timeMs, iterations: budget.minSamples, warmup: true, warmupTime: budget.warmupMs, warmupIterations: 3 }

@@ -5,18 +5,20 @@
 // most 1.8x the copy and forward + backward at most 3.5x, on every family workload. Issue 15
 // (the transformer norms): RMSNorm forward at most 1.3x the copy, forward + backward at most
 // 3.5x and 10x faster than PyTorch's composite; addLayerNorm / addRmsNorm forward at most 1.3x
-// the copy of both inputs and 3x faster than PyTorch's norm(x + r).
+// the copy of both inputs and 3x faster than PyTorch's norm(x + r). Issue 16 (TF.js training):
+// createTfjsLayers' layer in training (forward + backward) at least 20x faster than
+// tf.layers' own on TF.js cpu and 10x on wasm.
 import { OP_LABELS, type OpName } from "./case.js";
 import type { OverheadResult, RowResult } from "./results.js";
 
 export interface TargetCheck {
-  /** 3: the batch-norm speed issue; 4: the family issue; 15: the transformer norms. */
-  issue: 3 | 4 | 15;
+  /** 3: the batch-norm speed issue; 4: the family issue; 13: the Float32Array path; 15: the transformer norms; 16: TF.js training. */
+  issue: 3 | 4 | 13 | 15 | 16;
   target: number;
   what: string;
   measured: number;
   limit: number;
-  /** "x copy", "x PyTorch's time", "x faster", " us". */
+  /** "x copy", "x PyTorch's time", "x faster", " us", "x (zero-copy + floor)". */
   unit: string;
   met: boolean;
 }
@@ -91,6 +93,26 @@ export function checkTargets(rows: readonly RowResult[], overhead: readonly Over
         checks.push({ issue: 3, target: 4, what: `${name} vs ${other.implLabel}`, measured: speedup, limit, unit: "x faster", met: speedup >= limit });
       }
     }
+  }
+  // Issue 13 target 1: [the array path's row, its floor of copies] against the zero-copy row.
+  for (const [impl, floorImpl] of [["simd-array-out", "array-floor"], ["simd-array", "array-alloc-floor"]] as const) {
+    for (const array of rows.filter((r) => r.impl === impl && r.stats)) {
+      const zero = find(array.family, array.workload, array.op, "simd-tensor");
+      const floor = find(array.family, array.workload, array.op, floorImpl);
+      if (!zero || !floor) continue;
+      const measured = array.stats!.median / (zero.stats!.median + floor.stats!.median);
+      const what = `${array.family} ${array.workload} ${OP_LABELS[array.op as OpName]} ${array.implLabel}`;
+      checks.push({ issue: 13, target: 1, what, measured, limit: 1.15, unit: "x (zero-copy + floor)", met: measured <= 1.15 });
+    }
+  }
+  // Issue 16: each layer row of ours against TF.js's own layer, same workload and TF.js backend.
+  for (const ours of rows.filter((r) => r.impl.endsWith("-layer-ours") && r.op === "trainBackward" && r.stats)) {
+    const stock = find(ours.family, ours.workload, ours.op, ours.impl.replace(/-ours$/, ""));
+    if (!stock) continue;
+    const limit = ours.impl.startsWith("tfjs-cpu") ? 20 : 10;
+    const speedup = stock.stats!.median / ours.stats!.median;
+    const what = `${ours.family} ${ours.workload} layer in training, ${ours.implLabel} vs ${stock.implLabel}`;
+    checks.push({ issue: 16, target: 1, what, measured: speedup, limit, unit: "x faster", met: speedup >= limit });
   }
   // Target 5 is per call: training forward + backward is two module calls.
   for (const o of overhead) {

@@ -60,14 +60,14 @@ def module_for(family, shape, layout):
         return AddNorm(norm, torch.empty(tuple(shape)).uniform_(-1.0, 1.0)), tuple(shape), torch.contiguous_format
     if family == "layernorm":
         return torch.nn.LayerNorm(shape[-1]), tuple(shape), torch.contiguous_format
-    if family == "groupnorm":
-        return torch.nn.GroupNorm(GROUPS, shape[1]), tuple(shape), torch.contiguous_format
-    if family == "instancenorm":
-        return torch.nn.InstanceNorm2d(shape[1]), tuple(shape), torch.contiguous_format
     if len(shape) == 2:
         return torch.nn.BatchNorm1d(shape[1]), tuple(shape), torch.contiguous_format
     n, h, w, c = shape if layout == "NHWC" else (shape[0], shape[2], shape[3], shape[1])
     fmt = torch.channels_last if layout == "NHWC" else torch.contiguous_format
+    if family == "groupnorm":
+        return torch.nn.GroupNorm(GROUPS, c), (n, c, h, w), fmt
+    if family == "instancenorm":
+        return torch.nn.InstanceNorm2d(c), (n, c, h, w), fmt
     return torch.nn.BatchNorm2d(c), (n, c, h, w), fmt
 
 

@@ -35,8 +35,8 @@ const run = (...args) => execFileSync(process.execPath, [tsc, ...args], { cwd: r
 run("-p", "tsconfig.build.json", "--declaration", "false");
 run("-p", "tsconfig.cjs.json");
 
-// Each entry: "." and the TF.js adapter's "./tfjs" (package.json exports).
-const ENTRIES = ["index", "tfjs/index"];
+// Each entry: ".", the TF.js adapter's "./tfjs" and the ONNX nodes' "./onnx" (package.json exports).
+const ENTRIES = ["index", "tfjs/index", "onnx/index"];
 for (const entry of ENTRIES) {
   const up = "../".repeat(entry.split("/").length - 1);
   writeFileSync(
@@ -96,8 +96,9 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
   }
 }
 for (const file of compiled) if (!file.startsWith(join(dist, "wasm"))) rmSync(file);
+const kept = new Set(["cjs", "wasm", ...ENTRIES.map((entry) => entry.split("/")[0])]);
 for (const dir of readdirSync(dist, { withFileTypes: true })) {
-  if (dir.isDirectory() && !["cjs", "wasm", "tfjs"].includes(dir.name)) rmSync(join(dist, dir.name), { recursive: true, force: true });
+  if (dir.isDirectory() && !kept.has(dir.name)) rmSync(join(dist, dir.name), { recursive: true, force: true });
 }
 for (const file of Object.keys(result.metafile.outputs)) {
   const target = join(dist, posix.relative(posix.relative(root, staging), file));

@@ -30,7 +30,7 @@ export {
 } from "./functional/norms.js";
 export type {
   NormResult, LayerNormFunctionalOptions, GroupNormFunctionalOptions, InstanceNormFunctionalOptions,
-  NormBackwardOptions, InstanceNormBackwardOptions,
+  NormBackwardOptions, GroupNormBackwardOptions, InstanceNormBackwardOptions,
 } from "./functional/norms.js";
 export {
   rmsNorm, rmsNormBackward, addLayerNorm, addLayerNormBackward, addRmsNorm, addRmsNormBackward,

@@ -10,7 +10,7 @@ import type { Case, Outputs } from "../bench/case.js";
 import { inputsFor } from "../bench/data.js";
 import { batchNormFamily, batchNormModule } from "../bench/families/batchnorm.js";
 import { FAMILIES } from "../bench/families/index.js";
-import type { BenchContext } from "../bench/families/family.js";
+import type { BenchContext, Family } from "../bench/families/family.js";
 import { prepareModule } from "../bench/runners/module.js";
 import { wrapperOnly } from "../bench/runners/wrapper-only.js";
 import { loadTfjs } from "../bench/runners/tfjs-loader.js";
@@ -31,25 +31,33 @@ const ctx: BenchContext = {
 };
 
 /** What the reference module gives for the case's op on the same inputs. */
-async function expected(c: Case, all: readonly Case[]): Promise<Outputs> {
+async function expected(c: Case, all: readonly Case[], family: Family): Promise<Outputs> {
   const w = c.workload;
   const inputs = inputsFor(w);
   if (c.op === "copy") return { copied: concat(floorSources(w, inputs)) };
+  // The Float32Array path's floors copy each call's inputs through the backend: the forward's, then the backward's dy.
+  if (c.impl === "array-floor" || c.impl === "array-alloc-floor") {
+    return { copied: concat([...floorSources(w, inputs), ...(c.op === "trainBackward" ? [inputs.dy] : [])]) };
+  }
   // The ReLU rows compute batch norm followed by a ReLU: the reference module with activation "relu".
   const activation = c.impl.includes("relu") ? "relu" : "none";
   const prepared = c.family === batchNormFamily.name
     ? prepareModule(batchNormModule(w, inputs, activation), createReferenceBackend(), w, inputs, c.op, "array")
-    : await all.find((k) => k.workload === w && k.op === c.op && k.impl === "js-reference")!.prepare();
+    : await all.find((k) => k.workload === w && k.op === c.op && k.impl === (family.reference ?? "js-reference"))!.prepare();
   const out = prepared.outputs();
   prepared.dispose();
   return out;
 }
 
+const FAMILY_DEFAULT_ROWS = ["copy", "simd-tensor", "simd-array", "simd-array-out", "array-floor", "array-alloc-floor", "scalar-tensor", "js-reference"];
+
 /** Every implementation a family must have rows for. */
 const REQUIRED: Record<string, readonly string[]> = {
-  BatchNorm: ["copy", "simd-tensor", "simd-array", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu"],
+  BatchNorm: ["copy", "simd-tensor", "simd-array", "simd-array-out", "array-floor", "array-alloc-floor", "scalar-tensor", "scalar-array", "simd-wrapper", "js-reference", "js-naive", "tfjs-wasm", "tfjs-cpu",
+    "tfjs-cpu-layer", "tfjs-cpu-layer-ours", "tfjs-wasm-layer", "tfjs-wasm-layer-ours"],
+  LayerNorm: [...FAMILY_DEFAULT_ROWS, "tfjs-cpu-layer", "tfjs-cpu-layer-ours", "tfjs-wasm-layer", "tfjs-wasm-layer-ours"],
+  "CNN epoch": ["copy", "tfjs-cpu-layer", "tfjs-cpu-layer-ours", "tfjs-wasm-layer", "tfjs-wasm-layer-ours"],
 };
-const FAMILY_DEFAULT = ["copy", "simd-tensor", "simd-array", "scalar-tensor", "js-reference"];
 
 const KEYS = ["y", "sum", "dx", "dweight", "dbias", "copied"] as const;
 
@@ -59,7 +67,7 @@ for (const family of FAMILIES) {
 
     it("cover every implementation, op and workload", () => {
       const impls = new Set(all.map((c) => c.impl));
-      for (const impl of REQUIRED[family.name] ?? FAMILY_DEFAULT) {
+      for (const impl of REQUIRED[family.name] ?? FAMILY_DEFAULT_ROWS) {
         expect(impls.has(impl), impl).toBe(true);
       }
       expect(new Set(all.map((c) => c.id)).size).toBe(all.length);
@@ -69,11 +77,11 @@ for (const family of FAMILIES) {
       const tol = c.impl.startsWith("tfjs") ? 1e-4 : 1e-5;
       const prepared = await c.prepare();
       try {
-        prepared.run(); // the timed call must not throw and must leave a usable state
+        await prepared.run(); // the timed call must not throw and must leave a usable state
         // The wrapper-only row computes nothing by design (see "the wrapper-only backend" below).
         if (c.impl === "simd-wrapper") return;
         const got = prepared.outputs();
-        const want = await expected(c, all);
+        const want = await expected(c, all, family);
         const keys = KEYS.filter((k) => want[k] !== undefined);
         expect(keys.length).toBeGreaterThan(0);
         for (const k of keys) expectClose(got[k], want[k]!, tol, `${c.id} ${k}`);

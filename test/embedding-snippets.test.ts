@@ -28,7 +28,7 @@ const number = (text: string, pattern: RegExp) => {
 };
 
 describe("docs/embedding.md snippets", () => {
-  it.each(["tfjs.ts", "sync-main.ts", "sync-worker.ts", "split.ts", "fold.ts", "relu.ts"])("%s is in docs/embedding.md verbatim", (file) => {
+  it.each(["tfjs.ts", "tfjs-layers.ts", "sync-main.ts", "sync-worker.ts", "split.ts", "fold.ts", "relu.ts"])("%s is in docs/embedding.md verbatim", (file) => {
     const text = asOnPage(file);
     expect(text).toContain("batchnorm-wasm");
     expect(page).toContain("```ts\n" + text.trimEnd() + "\n```");
@@ -36,6 +36,12 @@ describe("docs/embedding.md snippets", () => {
 
   it("tfjs.ts: tf.batchNorm agrees with and without the adapter", () => {
     expect(number(run("tfjs.ts"), /max \|difference\| ([\d.e+-]+)/)).toBeLessThan(1e-4);
+  }, 60_000);
+
+  it("tfjs-layers.ts: model.fit with our layers lowers the loss", () => {
+    const m = /loss ([\d.]+) -> ([\d.]+)/.exec(run("tfjs-layers.ts"));
+    expect(m).not.toBeNull();
+    expect(Number(m![2])).toBeLessThan(Number(m![1]) * 0.8);
   }, 60_000);
 
   it("split.ts: the split primitives equal BatchNorm2d on the whole batch", () => {

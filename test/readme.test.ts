@@ -105,7 +105,9 @@ describe("README.md: a front door", () => {
 
   it("names every export of the package somewhere in README.md or docs/", async () => {
     const text = pages.map(read).join("\n");
-    const names = [...Object.keys(await import("../src/index.js")), ...Object.keys(await import("../src/tfjs/index.js"))];
+    const names = [
+      ...Object.keys(await import("../src/index.js")), ...Object.keys(await import("../src/tfjs/index.js")), ...Object.keys(await import("../src/onnx/index.js")),
+    ];
     expect(names.length).toBeGreaterThan(0);
     const missing = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(text));
     expect(missing, "exports no page mentions").toEqual([]);

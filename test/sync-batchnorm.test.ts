@@ -182,6 +182,19 @@ describe("SyncBatchNorm on worker threads", () => {
     expect(() => createSyncGroup({ worldSize: 0 })).toThrow(/createSyncGroup: worldSize must be a positive integer/);
   });
 
+  it("out and dx: the collective forward and backward write into the caller's arrays (one rank, plain batch norm's numbers)", () => {
+    const group = createSyncGroup({ worldSize: 1, timeoutMs: 1000 });
+    const bn = new SyncBatchNorm(2, { group: group.handle(0) });
+    const plain = new BatchNorm2d(2);
+    const x = randomArray(2 * 2 * 9, 6), dy = randomArray(2 * 2 * 9, 7);
+    const out = new Float32Array(36), dx = new Float32Array(36);
+    expect(bn.forward(x, [2, 2, 3, 3], { out })).toBe(out);
+    expect(bn.backward(dy, { dx }).dx).toBe(dx);
+    expect(out).toEqual(plain.forward(x, [2, 2, 3, 3]));
+    expect(dx).toEqual(plain.backward(dy).dx);
+    expect(() => bn.forward(x, [2, 2, 3, 3], { out: new Float32Array(35) })).toThrow(/SyncBatchNorm\.forward: out must have 36 elements/);
+  });
+
   it("one rank alone is plain batch norm; a broken group fails every later collective call", () => {
     const group = createSyncGroup({ worldSize: 1, timeoutMs: 1000 });
     const bn = new SyncBatchNorm(2, { group: group.handle(0) });

@@ -1,37 +1,20 @@
 // batchnorm-wasm/tfjs: tf.batchNorm with and without the adapter (TF.js is the reference),
 // a tf.layers model's predictions, the fallback for full-shape parameters, and unregister.
 import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
-import * as tfWasm from "@tensorflow/tfjs-backend-wasm";
-import { createRequire } from "node:module";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { createBackend, type Backend } from "../src/index.js";
 import { registerTfjsKernels } from "../src/tfjs/index.js";
 import { expectClose } from "./helpers/compare.js";
 import { gaussian, seededRandom } from "./helpers/random.js";
+import { countingBackend, useTfBackend } from "./helpers/tfjs.js";
 
 const TOL = 1e-5;
 
 function randomArray(n: number, seed: number, scale = 1, offset = 0): Float32Array {
   const rand = seededRandom(seed);
   return Float32Array.from({ length: n }, () => gaussian(rand) * scale + offset);
-}
-
-/** A backend that counts the inference forwards run on it: proof that our kernels ran. */
-function countingBackend(): { backend: Backend; calls: () => number } {
-  const inner = createBackend();
-  let calls = 0;
-  const backend = new Proxy(inner, {
-    get(target, key) {
-      const value = Reflect.get(target, key);
-      if (key === "batchNormEvalForward") return (...args: unknown[]) => (calls++, (value as (...a: unknown[]) => void).apply(target, args));
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { backend, calls: () => calls };
 }
 
 interface Case {
@@ -76,20 +59,8 @@ function batchNormOf(c: Case, seed: number): Float32Array {
   return values.slice();
 }
 
-/** Switches TF.js to `name` ("cpu" or "wasm", the latter single-threaded with its binaries from node_modules). */
-async function useTfBackend(name: string): Promise<void> {
-  if (tf.getBackend() === name) return;
-  if (!(await tf.setBackend(name))) throw new Error(`TF.js backend ${name} failed to initialize`);
-  await tf.ready();
-  // The cpu backend greets Node users on first use, advertising tfjs-node: not in tests.
-  if (name === "cpu") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-}
-
 describe("registerTfjsKernels (batchnorm-wasm/tfjs)", () => {
   beforeAll(async () => {
-    const wasmFile = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
-    tfWasm.setWasmPaths(`${dirname(wasmFile)}/`);
-    tfWasm.setThreadsCount(1);
     await useTfBackend("cpu");
   });
 
@@ -97,7 +68,7 @@ describe("registerTfjsKernels (batchnorm-wasm/tfjs)", () => {
     it.each(["cpu", "wasm"])("tf.batchNorm agrees with TF.js's own kernel on the %s backend", async (tfBackend) => {
       await useTfBackend(tfBackend);
       const expected = batchNormOf(c, 100);
-      const { backend, calls } = countingBackend();
+      const { backend, calls } = countingBackend("batchNormEvalForward");
       const unregister = registerTfjsKernels(tf, { backend, backends: [tfBackend] });
       try {
         const actual = batchNormOf(c, 100);
@@ -155,7 +126,7 @@ describe("registerTfjsKernels (batchnorm-wasm/tfjs)", () => {
         return values;
       };
       const expected = predict();
-      const { backend, calls } = countingBackend();
+      const { backend, calls } = countingBackend("batchNormEvalForward");
       const unregister = registerTfjsKernels(tf, { backend });
       let actual: Float32Array;
       try {
@@ -173,7 +144,7 @@ describe("registerTfjsKernels (batchnorm-wasm/tfjs)", () => {
     await useTfBackend("cpu");
     const original = tf.getKernel("FusedBatchNorm", "cpu");
     expect(original).toBeDefined();
-    const { backend, calls } = countingBackend();
+    const { backend, calls } = countingBackend("batchNormEvalForward");
     const unregister = registerTfjsKernels(tf, { backend });
     expect(tf.getKernel("FusedBatchNorm", "cpu")).not.toBe(original);
     unregister();

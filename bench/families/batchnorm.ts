@@ -5,17 +5,21 @@ import type { Backend } from "../../src/runtime/backend.js";
 import { createReferenceBackend } from "../../src/reference/backend.js";
 import { OP_NAMES, rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
+import { arrayFloorRow } from "../runners/array-floor.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
 import { prepareNaiveJs } from "../runners/naive-js.js";
 import { prepareTfjs } from "../runners/tfjs.js";
 import { prepareTfjsAdapter } from "../runners/tfjs-adapter.js";
+import { LAYER_ROWS, prepareTfjsLayer } from "../runners/tfjs-layers.js";
 import { prepareRelu } from "../runners/relu.js";
 import { prepareSyncWorkers } from "../runners/sync-workers.js";
 import { channelsOf, DESIGN_WORKLOADS, workload } from "../workloads.js";
 import type { BenchContext, Family } from "./family.js";
 
 const FAMILY = "BatchNorm";
+/** tf.layers.batchNormalization rows up to the issue's 32x56x56x64 (TF.js cpu takes tens of seconds a call beyond). */
+const LAYER_MAX_ELEMENTS = 32 * 56 * 56 * 64;
 
 /** A BatchNorm1d (2-D input) or BatchNorm2d with the workload's parameters and running statistics. */
 export function batchNormModule(w: Workload, inputs: Inputs, activation: Activation = "none") {
@@ -41,6 +45,9 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
   const cases = [
     ours("simd-tensor", ctx.simd, "tensor"),
     ours("simd-array", ctx.simd, "array"),
+    arrayFloorRow(ctx.simd, w, op, true, make),
+    ours("simd-array-out", ctx.simd, "array-out"),
+    arrayFloorRow(ctx.simd, w, op, false, make),
     ...(ctx.threads2 && op !== "infer" ? [ours("simd-threads2", ctx.threads2, "tensor")] : []),
     ours("scalar-tensor", ctx.scalar, "tensor"),
     ours("scalar-array", ctx.scalar, "array"),
@@ -60,6 +67,13 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
       make(w, op, "tfjs-cpu-adapter", "slow", (inputs) => prepareTfjsAdapter("cpu", w, inputs, op)),
       make(w, op, "tfjs-wasm-adapter", "slow", (inputs) => prepareTfjsAdapter("wasm", w, inputs, op)),
     );
+  }
+  // Issue 16's rows: tf.layers.batchNormalization in training, TF.js's and createTfjsLayers'.
+  if (op === "trainBackward" && w.layout === "NHWC" && w.elements <= LAYER_MAX_ELEMENTS) {
+    for (const r of LAYER_ROWS) {
+      cases.push(make(w, op, r.key, r.impl === "ours" ? "fast" : "slow", (inputs) => prepareTfjsLayer(r.backend, r.impl,
+        { kind: "batchNormalization", weights: [inputs.weight, inputs.bias, inputs.runningMean, inputs.runningVar] }, w, inputs, op)));
+    }
   }
   if (op !== "infer") cases.push(make(w, op, "sync2-simd", "fast", (inputs) => prepareSyncWorkers(2, w, inputs, op)));
   for (const fused of [true, false]) {

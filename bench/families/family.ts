@@ -24,6 +24,8 @@ export interface Family {
   readonly torchName: string | null;
   /** The ops it has rows for (default: all of OP_NAMES). */
   readonly ops?: readonly OpName[];
+  /** The row test/bench-paths.test.ts checks the others against (default: the BatchNorm reference module, else js-reference). */
+  readonly reference?: string;
   /** Small shapes valid for the family, on which test/bench-paths.test.ts checks every row. */
   readonly testWorkloads: readonly Workload[];
 }

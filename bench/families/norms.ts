@@ -2,7 +2,9 @@
 // the issue's shapes, against the same memory.copy floor, the pure-JS reference and
 // PyTorch. These modules have no running statistics here (LayerNorm and GroupNorm never,
 // InstanceNorm2d by default), so inference is the training forward and gets no rows of
-// its own. TF.js has none of these ops in tfjs-core, so it has no rows.
+// its own. TF.js has none of these ops in tfjs-core; tf.layers.layerNormalization in
+// training, TF.js's and createTfjsLayers' (issue 16), has rows on the (batch, tokens,
+// features) workloads.
 import type { Backend } from "../../src/runtime/backend.js";
 import { GroupNorm } from "../../src/modules/groupnorm.js";
 import { InstanceNorm2d } from "../../src/modules/instancenorm.js";
@@ -10,9 +12,11 @@ import { LayerNorm } from "../../src/modules/layernorm.js";
 import { createReferenceBackend } from "../../src/reference/backend.js";
 import { rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
+import { arrayFloorRow } from "../runners/array-floor.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import { prepareModule, type Io, type NormModule } from "../runners/module.js";
-import { workload } from "../workloads.js";
+import { LAYER_ROWS, prepareTfjsLayer } from "../runners/tfjs-layers.js";
+import { channelsOf, workload } from "../workloads.js";
 import type { BenchContext, Family } from "./family.js";
 
 const OPS: readonly OpName[] = ["train", "trainBackward"];
@@ -22,11 +26,14 @@ export function params(source: Float32Array, n: number, lo: number, hi: number):
   return Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * ((source[i % source.length] + 1.5) / 4));
 }
 
+type RowMaker = (w: Workload, op: OpName | "copy", impl: string, pace: Pace, prepare: (inputs: Inputs) => Prepared | Promise<Prepared>) => Case;
+
 export function normFamily(
   name: string, torchName: string, workloads: readonly Workload[], testWorkloads: readonly Workload[],
   make: (w: Workload, inputs: Inputs) => (backend: Backend) => NormModule,
+  extraRows: (w: Workload, op: OpName, row: RowMaker) => Case[] = () => [],
 ): Family {
-  const row = (w: Workload, op: OpName | "copy", impl: string, pace: Pace, prepare: (inputs: Inputs) => Prepared): Case =>
+  const row: RowMaker = (w, op, impl, pace, prepare) =>
     ({ id: rowId(name, w, op, impl), family: name, workload: w, op, impl, pace, prepare: () => prepare(inputsFor(w)) });
   const ours = (w: Workload, op: OpName, impl: string, backend: Backend, io: Io) =>
     row(w, op, impl, "fast", (inputs) => prepareModule(make(w, inputs), backend, w, inputs, op, io));
@@ -42,13 +49,23 @@ export function normFamily(
         ...OPS.flatMap((op) => [
           ours(w, op, "simd-tensor", ctx.simd, "tensor"),
           ours(w, op, "simd-array", ctx.simd, "array"),
+          arrayFloorRow(ctx.simd, w, op, true, row),
+          ours(w, op, "simd-array-out", ctx.simd, "array-out"),
+          arrayFloorRow(ctx.simd, w, op, false, row),
           ...(ctx.threads2 && op !== "infer" ? [ours(w, op, "simd-threads2", ctx.threads2, "tensor")] : []),
           ours(w, op, "scalar-tensor", ctx.scalar, "tensor"),
           row(w, op, "js-reference", "slow", (inputs) => prepareModule(make(w, inputs), createReferenceBackend(), w, inputs, op, "array")),
+          ...extraRows(w, op, row),
         ]),
       ];
     },
   };
+}
+
+/** Layer norm's weight and bias on a workload: one per feature (the last axis). */
+function layerNormParams(w: Workload, inputs: Inputs): [Float32Array, Float32Array] {
+  const D = w.shape[w.shape.length - 1];
+  return [params(inputs.weight, D, 0.5, 1.5), params(inputs.bias, D, -0.5, 0.5)];
 }
 
 export const layerNormFamily = normFamily(
@@ -56,12 +73,15 @@ export const layerNormFamily = normFamily(
   [workload([4096, 768], "NCHW"), { ...workload([64, 197, 768], "NCHW"), label: "64x197x768" }, workload([2048, 4096], "NCHW")],
   [workload([6, 8], "NCHW"), { ...workload([2, 3, 8], "NCHW"), label: "2x3x8" }],
   (w, inputs) => (backend) => {
-    const D = w.shape[w.shape.length - 1];
-    const m = new LayerNorm(D, { backend, eps: inputs.eps });
-    m.weight!.set(params(inputs.weight, D, 0.5, 1.5));
-    m.bias!.set(params(inputs.bias, D, -0.5, 0.5));
+    const [weight, bias] = layerNormParams(w, inputs);
+    const m = new LayerNorm(weight.length, { backend, eps: inputs.eps });
+    m.weight!.set(weight);
+    m.bias!.set(bias);
     return m as NormModule;
   },
+  (w, op, row) => (op !== "trainBackward" || w.shape.length !== 3 ? [] : LAYER_ROWS.map((r) =>
+    row(w, op, r.key, r.impl === "ours" ? "fast" : "slow", (inputs) =>
+      prepareTfjsLayer(r.backend, r.impl, { kind: "layerNormalization", weights: layerNormParams(w, inputs) }, w, inputs, op)))),
 );
 
 /** 32 groups, as in the issue. */
@@ -69,11 +89,14 @@ export const GROUPS = 32;
 
 export const groupNormFamily = normFamily(
   "GroupNorm", "groupnorm",
-  [{ ...workload([32, 64, 56, 56], "NCHW"), label: `32x64x56x56 NCHW, ${GROUPS} groups` }],
-  [workload([2, 64, 3, 3], "NCHW")],
+  [
+    { ...workload([32, 64, 56, 56], "NCHW"), label: `32x64x56x56 NCHW, ${GROUPS} groups` },
+    { ...workload([32, 56, 56, 64], "NHWC"), label: `32x56x56x64 NHWC, ${GROUPS} groups` },
+  ],
+  [workload([2, 64, 3, 3], "NCHW"), workload([2, 3, 3, 64], "NHWC")],
   (w, inputs) => (backend) => {
-    const C = w.shape[1];
-    const m = new GroupNorm(GROUPS, C, { backend, eps: inputs.eps });
+    const C = channelsOf(w);
+    const m = new GroupNorm(GROUPS, C, { backend, eps: inputs.eps, layout: w.layout });
     m.weight!.set(params(inputs.weight, C, 0.5, 1.5));
     m.bias!.set(params(inputs.bias, C, -0.5, 0.5));
     return m as NormModule;
@@ -82,7 +105,7 @@ export const groupNormFamily = normFamily(
 
 export const instanceNormFamily = normFamily(
   "InstanceNorm2d", "instancenorm",
-  [workload([8, 64, 128, 128], "NCHW")],
-  [workload([2, 3, 4, 5], "NCHW")],
-  (w, inputs) => (backend) => new InstanceNorm2d(w.shape[1], { backend, eps: inputs.eps }) as NormModule,
+  [workload([8, 64, 128, 128], "NCHW"), workload([8, 128, 128, 64], "NHWC")],
+  [workload([2, 3, 4, 5], "NCHW"), workload([2, 4, 5, 3], "NHWC")],
+  (w, inputs) => (backend) => new InstanceNorm2d(channelsOf(w), { backend, eps: inputs.eps, layout: w.layout }) as NormModule,
 );

@@ -7,8 +7,9 @@ import { RMSNorm } from "../../src/modules/rmsnorm.js";
 import { addLayerNorm, addRmsNorm } from "../../src/functional/rownorm.js";
 import { createReferenceBackend } from "../../src/reference/backend.js";
 import { tensor, type Tensor } from "../../src/runtime/tensor.js";
-import { rowId, type Case, type Pace, type Prepared, type Workload } from "../case.js";
+import { rowId, type Case, type OpName, type Pace, type Prepared, type Workload } from "../case.js";
 import { inputsFor, type Inputs } from "../data.js";
+import { arrayFloorRow } from "../runners/array-floor.js";
 import { prepareCopyFloor } from "../runners/copy-floor.js";
 import type { Io, NormModule } from "../runners/module.js";
 import { workload } from "../workloads.js";
@@ -38,13 +39,14 @@ function prepareAddNorm(op: AddNorm, withBias: boolean, backend: Backend, w: Wor
   };
   const call = op as (x: Float32Array | Tensor, r: Float32Array | Tensor, shape: readonly number[] | null, ns: number, o: object) =>
     { y: Float32Array | Tensor; sum: Float32Array | Tensor };
-  if (io === "array") {
-    const step = () => call(inputs.x, inputs.dy, w.shape, L, options);
+  if (io !== "tensor") {
+    const outs = io === "array-out" ? { out: new Float32Array(w.elements), outSum: new Float32Array(w.elements) } : {};
+    const step = () => call(inputs.x, inputs.dy, w.shape, L, { ...options, ...outs });
     return {
       run: () => void step(),
       outputs: () => {
         const r = step();
-        return { y: r.y as Float32Array, sum: r.sum as Float32Array };
+        return { y: (r.y as Float32Array).slice(), sum: (r.sum as Float32Array).slice() };
       },
       dispose: () => {},
     };
@@ -75,6 +77,7 @@ function addNormFamily(name: string, torchName: string, op: AddNorm, withBias: b
   const two = (w: Workload): Workload => ({ ...w, tensors: 2 });
   const row = (w: Workload, kind: "train" | "copy", impl: string, pace: Pace, prepare: (inputs: Inputs) => Prepared): Case =>
     ({ id: rowId(name, w, kind, impl), family: name, workload: w, op: kind, impl, pace, prepare: () => prepare(inputsFor(w)) });
+  const floorRow = (w: Workload, _op: OpName, impl: string, pace: Pace, prepare: (inputs: Inputs) => Prepared) => row(w, "train", impl, pace, prepare);
   const ours = (w: Workload, impl: string, backend: Backend, io: Io) =>
     row(w, "train", impl, "fast", (inputs) => prepareAddNorm(op, withBias, backend, w, inputs, io));
   return {
@@ -88,6 +91,9 @@ function addNormFamily(name: string, torchName: string, op: AddNorm, withBias: b
         row(w, "copy", "copy", "fast", (inputs) => prepareCopyFloor(w, inputs)),
         ours(w, "simd-tensor", ctx.simd, "tensor"),
         ours(w, "simd-array", ctx.simd, "array"),
+        arrayFloorRow(ctx.simd, w, "train", true, floorRow),
+        ours(w, "simd-array-out", ctx.simd, "array-out"),
+        arrayFloorRow(ctx.simd, w, "train", false, floorRow),
         ours(w, "scalar-tensor", ctx.scalar, "tensor"),
         row(w, "train", "js-reference", "slow", (inputs) => prepareAddNorm(op, withBias, createReferenceBackend(), w, inputs, "array")),
       ];

@@ -1,5 +1,6 @@
 // Our modules timed through the public API: zero-copy (tensor() handles in and out, the
-// outputs disposed every call) or plain Float32Arrays (copied in and out by the module).
+// outputs disposed every call) or plain Float32Arrays (copied in and out by the module:
+// into new arrays, or with `out` / `dx` into the same arrays every call).
 import type { Backend } from "../../src/runtime/backend.js";
 import type { Gradients } from "../../src/ops/batchnorm.js";
 import { tensor, type Tensor } from "../../src/runtime/tensor.js";
@@ -8,16 +9,16 @@ import type { Inputs } from "../data.js";
 
 /** What the runner needs of a module (BatchNorm*d today; the family modules look the same). */
 export interface NormModule {
-  forward(x: Float32Array, shape: readonly number[]): Float32Array;
+  forward(x: Float32Array, shape: readonly number[], options?: { out?: Float32Array }): Float32Array;
   forward(x: Tensor, shape?: readonly number[]): Tensor;
-  backward(dy: Float32Array): Gradients<Float32Array>;
+  backward(dy: Float32Array, options?: { dx?: Float32Array }): Gradients<Float32Array>;
   backward(dy: Tensor): Gradients<Tensor>;
   train(mode?: boolean): unknown;
   eval(): unknown;
   dispose(): void;
 }
 
-export type Io = "tensor" | "array";
+export type Io = "tensor" | "array" | "array-out";
 
 interface Result<T> {
   y: T;
@@ -45,14 +46,19 @@ export function prepareModule(
   else module.train();
   const backward = op === "trainBackward";
 
-  if (io === "array") {
+  if (io !== "tensor") {
+    // array-out: the caller's arrays, made once.
+    const outs = io === "array-out" ? { y: { out: new Float32Array(w.elements) }, dx: { dx: new Float32Array(w.elements) } } : null;
     const step = (): Result<Float32Array> => {
-      const y = module.forward(inputs.x, w.shape);
-      return { y, grads: backward ? module.backward(inputs.dy) : null };
+      const y = module.forward(inputs.x, w.shape, outs?.y);
+      return { y, grads: backward ? module.backward(inputs.dy, outs?.dx) : null };
     };
     return {
       run: () => void step(),
-      outputs: () => copyOut(step()),
+      outputs: () => {
+        const r = step();
+        return copyOut({ y: r.y.slice(), grads: r.grads && { ...r.grads, dx: r.grads.dx.slice() } });
+      },
       dispose: () => module.dispose(),
     };
   }

@@ -1,11 +1,12 @@
 // Loads TensorFlow.js 4.22 once: core, the cpu backend, the wasm backend forced to one
 // thread with its .wasm files found in node_modules, and the gradient registrations that
-// tf.grads needs (not part of tfjs-core's main bundle).
+// tf.grads needs (not part of tfjs-core's main bundle); tfjs-layers on top for the layer rows.
 import { createRequire, register } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 export type Tf = typeof import("@tensorflow/tfjs-core");
+export type Tfl = typeof import("@tensorflow/tfjs-layers");
 export type TfBackendName = "wasm" | "cpu";
 
 let loading: Promise<Tf> | null = null;
@@ -26,6 +27,12 @@ async function load(): Promise<Tf> {
 /** TF.js with both backends registered; the first call loads it. */
 export function loadTfjs(): Promise<Tf> {
   return (loading ??= load());
+}
+
+/** TF.js core (as loadTfjs) and tfjs-layers. */
+export async function loadTfjsLayers(): Promise<{ tf: Tf; tfl: Tfl }> {
+  const tf = await loadTfjs();
+  return { tf, tfl: await import("@tensorflow/tfjs-layers") };
 }
 
 /** Switches TF.js to `name`. */

@@ -6,7 +6,7 @@
 import type { Backend } from "../../src/runtime/backend.js";
 
 /** What a wrapper-only backend keeps from the real one: memory, nothing that computes. */
-const KEPT: ReadonlySet<PropertyKey> = new Set(["kind", "alloc", "memoryStats"]);
+const KEPT: ReadonlySet<PropertyKey> = new Set(["kind", "alloc", "memoryStats", "viewRegion"]);
 
 export function wrapperOnly(real: Backend): Backend {
   const doNothing = () => {};

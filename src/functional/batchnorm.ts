@@ -11,7 +11,7 @@ import { backendOption } from "../runtime/default-backend.js";
 import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { batchNormBackward as backwardOp, batchNormContext, batchNormForward } from "../ops/batchnorm.js";
 import { CONVENTIONS, checkConvention, invstdOf, runningUpdate, type Convention } from "../ops/running.js";
-import { batchDims, checkBatchCount, checkLayout, resolveInput } from "../ops/shapes.js";
+import { batchDims, checkBatchCount, checkLayout, resolveInput, resolveOut } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
 
 interface CommonOptions {
@@ -30,11 +30,15 @@ interface CommonOptions {
 
 export interface BatchNormFunctionalOptions extends CommonOptions {
   bias?: ArrayLike<number> | null;
+  /** A Float32Array of x's size that y is written into (and returned as y); a view of the backend's memory is written in place. */
+  out?: Float32Array | null;
   /** Weight of the batch statistics in the running update (default 0.1); the decay with "keras" / "onnx". */
   momentum?: number;
 }
 
 export interface BatchNormBackwardOptions extends CommonOptions {
+  /** A Float32Array of dy's size that dx is written into (and returned as dx). */
+  dx?: Float32Array | null;
   /** The forward's saveMean / saveInvstd (required with training: true). */
   saveMean?: Float64Array | Float32Array | null;
   saveInvstd?: Float64Array | Float32Array | null;
@@ -53,20 +57,20 @@ export interface BatchNormResult<T> {
   saveInvstd: Float64Array;
 }
 
-const FORWARD_KEYS = ["weight", "bias", "runningMean", "runningVar", "training", "momentum", "eps", "layout", "backend", "convention"];
-const BACKWARD_KEYS = ["weight", "runningMean", "runningVar", "saveMean", "saveInvstd", "training", "eps", "layout", "backend", "convention"];
+const FORWARD_KEYS = ["weight", "bias", "runningMean", "runningVar", "training", "momentum", "eps", "layout", "backend", "convention", "out"];
+const BACKWARD_KEYS = ["weight", "runningMean", "runningVar", "saveMean", "saveInvstd", "training", "eps", "layout", "backend", "convention", "dx"];
 const RELU_BACKWARD_KEYS = [...BACKWARD_KEYS, "bias"];
 
-/** batchNorm's and batchNormRelu's overloads: y of x's kind. */
+/** batchNorm's and batchNormRelu's overloads: y of x's kind, or `out`. */
 export interface BatchNormCall {
   (x: Float32Array, shape: readonly number[], options?: BatchNormFunctionalOptions): BatchNormResult<Float32Array>;
-  (x: Tensor, shape?: readonly number[] | null, options?: BatchNormFunctionalOptions): BatchNormResult<Tensor>;
+  (x: Tensor, shape?: readonly number[] | null, options?: BatchNormFunctionalOptions & { out?: null }): BatchNormResult<Tensor>;
 }
 
-/** batchNormBackward's and batchNormReluBackward's overloads: dx of dy's kind. */
+/** batchNormBackward's and batchNormReluBackward's overloads: dx of dy's kind, or the `dx` option. */
 export interface BatchNormBackwardCall<O> {
   (dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], options?: O): Gradients<Float32Array>;
-  (dy: Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options?: O): Gradients<Tensor>;
+  (dy: Tensor, x: Float32Array | Tensor, shape?: readonly number[] | null, options?: O & { dx?: null }): Gradients<Tensor>;
 }
 
 /**
@@ -117,10 +121,11 @@ function normalize(
   const bias = optionalArray(where, "bias", options.bias, d.C);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, training ? null : "training is false");
   if (training) checkBatchCount(where, d, input.shape, "when training");
+  const out = resolveOut(where, "out", options.out, input, "x", backend);
   const update = runningUpdate(convention, momentum, 0, d.N * d.S);
   return withWorkspace(backend, (ws) => {
     const { y, stats } = batchNormForward(ws, {
-      where, x: input, dims: d, eps, weight, bias, relu,
+      where, x: input, dims: d, eps, weight, bias, relu, out,
       frozen: training ? null : running, update: training && running ? { running, ...update } : null,
     });
     return { y, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
@@ -143,8 +148,9 @@ function differentiate(
     const pair = runningPair(where, options.runningMean, options.runningVar, d.C, "training is false")!;
     stats = { mean: pair.mean, invstd: invstdOf(pair.var, eps) };
   }
+  const dx = resolveOut(where, "dx", options.dx, dyIn, "dy", backend);
   return withWorkspace(backend, (ws) => {
     const context = batchNormContext(ws, where, xIn, d, training, relu, stats, weight, bias);
-    return backwardOp(ws, where, context, dyIn, true);
+    return backwardOp(ws, where, context, dyIn, true, dx);
   });
 }

@@ -3,7 +3,7 @@
 // backward takes them back. Every call works in a workspace of its own, freed before it
 // returns.
 
-import type { Backend, GroupDims } from "../runtime/backend.js";
+import type { Backend, GroupDims, Layout } from "../runtime/backend.js";
 import {
   checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger, optionalArray, runningPair, savedStats,
 } from "../runtime/checks.js";
@@ -14,7 +14,7 @@ import { instanceNormForward } from "../ops/instancenorm.js";
 import { invstdOf } from "../ops/running.js";
 import { normBackward, normContext, normForward, type Geometry } from "../ops/norms.js";
 import {
-  checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput,
+  checkLayout, checkNormalizedShape, checkSpatialSize, elementMeaning, groupDims, instanceDims, layerRows, resolveInput, resolveOut,
 } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
 
@@ -32,9 +32,13 @@ export interface LayerNormFunctionalOptions {
   bias?: ArrayLike<number> | null;
   eps?: number;
   backend?: Backend;
+  /** A Float32Array of x's size that y is written into (and returned as y); a view of the backend's memory is written in place. */
+  out?: Float32Array | null;
 }
 
 export interface NormBackwardOptions {
+  /** A Float32Array of dy's size that dx is written into (and returned as dx). */
+  dx?: Float32Array | null;
   weight?: ArrayLike<number> | null;
   /** The forward's saveMean / saveInvstd; when both are absent they are recomputed from x. */
   saveMean?: Float64Array | Float32Array | null;
@@ -44,9 +48,17 @@ export interface NormBackwardOptions {
   backend?: Backend;
 }
 
-export type GroupNormFunctionalOptions = LayerNormFunctionalOptions;
+export interface GroupNormFunctionalOptions extends LayerNormFunctionalOptions {
+  /** "NCHW" (default): x is (N, C, *); "NHWC": (N, *, C), channels last. */
+  layout?: Layout;
+}
 
-export interface InstanceNormFunctionalOptions extends LayerNormFunctionalOptions {
+export interface GroupNormBackwardOptions extends NormBackwardOptions {
+  /** As in the forward. */
+  layout?: Layout;
+}
+
+export interface InstanceNormFunctionalOptions extends GroupNormFunctionalOptions {
   /** Running statistics (Float32Array of C): updated in place when using the input's statistics, used otherwise. */
   runningMean?: Float32Array | null;
   runningVar?: Float32Array | null;
@@ -56,17 +68,19 @@ export interface InstanceNormFunctionalOptions extends LayerNormFunctionalOption
   momentum?: number;
 }
 
-export interface InstanceNormBackwardOptions extends NormBackwardOptions {
+export interface InstanceNormBackwardOptions extends GroupNormBackwardOptions {
   /** As in the forward: false differentiates with the running statistics frozen (they are then required). */
   useInputStats?: boolean;
   runningMean?: Float32Array | null;
   runningVar?: Float32Array | null;
 }
 
-const FORWARD_KEYS = ["weight", "bias", "eps", "backend"];
-const BACKWARD_KEYS = ["weight", "saveMean", "saveInvstd", "eps", "backend"];
-const INSTANCE_KEYS = [...FORWARD_KEYS, "runningMean", "runningVar", "useInputStats", "momentum"];
-const INSTANCE_BACKWARD_KEYS = [...BACKWARD_KEYS, "useInputStats", "runningMean", "runningVar"];
+const FORWARD_KEYS = ["weight", "bias", "eps", "backend", "out"];
+const BACKWARD_KEYS = ["weight", "saveMean", "saveInvstd", "eps", "backend", "dx"];
+const GROUP_KEYS = [...FORWARD_KEYS, "layout"];
+const GROUP_BACKWARD_KEYS = [...BACKWARD_KEYS, "layout"];
+const INSTANCE_KEYS = [...GROUP_KEYS, "runningMean", "runningVar", "useInputStats", "momentum"];
+const INSTANCE_BACKWARD_KEYS = [...GROUP_BACKWARD_KEYS, "useInputStats", "runningMean", "runningVar"];
 
 /** How a call cuts x into runs: the geometry, its parameters' length and meaning, and what one saved statistic is. */
 interface Cut {
@@ -91,12 +105,14 @@ function setup<T extends Cut>(
 }
 
 function forward(
-  where: string, options: LayerNormFunctionalOptions, x: unknown, shape: unknown, cut: (shape: readonly number[]) => Cut,
+  where: string, keys: readonly string[], options: LayerNormFunctionalOptions, x: unknown, shape: unknown,
+  cut: (shape: readonly number[]) => Cut,
 ): NormResult<Float32Array | Tensor> {
-  const { backend, eps, input, cut: c, weight } = setup(where, FORWARD_KEYS, options, x, shape, cut);
+  const { backend, eps, input, cut: c, weight } = setup(where, keys, options, x, shape, cut);
   const bias = optionalArray(where, "bias", options.bias, c.params, c.meaning);
+  const out = resolveOut(where, "out", options.out, input, "x", backend);
   return withWorkspace(backend, (ws) => {
-    const { y, stats } = normForward(ws, { where, x: input, geometry: c.geometry, eps, weight, bias });
+    const { y, stats } = normForward(ws, { where, x: input, geometry: c.geometry, eps, weight, bias, out });
     return { y, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
   });
 }
@@ -108,9 +124,10 @@ function backward(
   const { backend, eps, input: xIn, cut: c, weight } = setup(where, keys, options, x, shape, cut);
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const saved = savedStats(where, options.saveMean, options.saveInvstd, c.rows, c.perRow);
+  const dx = resolveOut(where, "dx", options.dx, dyIn, "dy", backend);
   return withWorkspace(backend, (ws) => {
     const context = normContext(ws, where, xIn, c.geometry, weight, saved, eps);
-    return normBackward(ws, where, context, dyIn, true, true);
+    return normBackward(ws, where, context, dyIn, true, true, null, dx);
   });
 }
 
@@ -123,19 +140,19 @@ function layerCut(where: string, normalizedShape: unknown): (shape: readonly num
   };
 }
 
-/** (sample, group) runs, one parameter per channel. */
-function groupCut(where: string, numGroups: unknown): (shape: readonly number[]) => Cut {
+/** (sample, group) runs, one parameter per channel; the layout is checked with the other options. */
+function groupCut(where: string, numGroups: unknown, options: { layout?: unknown }): (shape: readonly number[]) => Cut {
   const G = checkPositiveInteger(where, "numGroups", numGroups);
   return (shape) => {
-    const d = groupDims(where, shape, G, null);
+    const d = groupDims(where, shape, G, null, checkLayout(where, options.layout ?? "NCHW"));
     return { geometry: { op: "group", d }, params: d.C, meaning: "one value per channel", rows: d.N * G, perRow: "one value per sample and group" };
   };
 }
 
 /** (sample, channel) planes: group norm with one channel per group. */
-function instanceCut(where: string): (shape: readonly number[]) => Cut & { readonly d: GroupDims } {
+function instanceCut(where: string, options: { layout?: unknown }): (shape: readonly number[]) => Cut & { readonly d: GroupDims } {
   return (shape) => {
-    const d = instanceDims(where, shape, null, null);
+    const d = instanceDims(where, shape, null, null, checkLayout(where, options.layout ?? "NCHW"));
     return {
       d, geometry: { op: "group", d }, params: d.C, meaning: "one value per channel", rows: d.N * d.C,
       perRow: "one value per sample and channel",
@@ -153,7 +170,7 @@ export function layerNorm(
   x: Float32Array | Tensor, shape: readonly number[] | null | undefined, normalizedShape: number | readonly number[],
   options: LayerNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
-  return forward("layerNorm", options, x, shape, layerCut("layerNorm", normalizedShape));
+  return forward("layerNorm", FORWARD_KEYS, options, x, shape, layerCut("layerNorm", normalizedShape));
 }
 
 /** Gradients of layerNorm: { dx (dy's kind), dweight = sum(dy * xhat), dbias = sum(dy) } over the rows. */
@@ -166,27 +183,30 @@ export function layerNormBackward(
   return backward("layerNormBackward", BACKWARD_KEYS, options, dy, x, shape, layerCut("layerNormBackward", normalizedShape));
 }
 
-/** Group norm of (N, C, *) input in numGroups groups (F.group_norm / native_group_norm): statistics per (n, g). */
+/**
+ * Group norm of (N, C, *) input (layout "NHWC": (N, *, C)) in numGroups groups (F.group_norm /
+ * native_group_norm): statistics per (n, g).
+ */
 export function groupNorm(x: Float32Array, shape: readonly number[], numGroups: number, options?: GroupNormFunctionalOptions): NormResult<Float32Array>;
 export function groupNorm(x: Tensor, shape: readonly number[] | null | undefined, numGroups: number, options?: GroupNormFunctionalOptions): NormResult<Tensor>;
 export function groupNorm(
   x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number, options: GroupNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
-  return forward("groupNorm", options, x, shape, groupCut("groupNorm", numGroups));
+  return forward("groupNorm", GROUP_KEYS, options, x, shape, groupCut("groupNorm", numGroups, options));
 }
 
 /** Gradients of groupNorm: { dx (dy's kind), dweight, dbias } per channel. */
-export function groupNormBackward(dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], numGroups: number, options?: NormBackwardOptions): Gradients<Float32Array>;
-export function groupNormBackward(dy: Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number, options?: NormBackwardOptions): Gradients<Tensor>;
+export function groupNormBackward(dy: Float32Array, x: Float32Array | Tensor, shape: readonly number[], numGroups: number, options?: GroupNormBackwardOptions): Gradients<Float32Array>;
+export function groupNormBackward(dy: Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number, options?: GroupNormBackwardOptions): Gradients<Tensor>;
 export function groupNormBackward(
   dy: Float32Array | Tensor, x: Float32Array | Tensor, shape: readonly number[] | null | undefined, numGroups: number,
-  options: NormBackwardOptions = {},
+  options: GroupNormBackwardOptions = {},
 ): Gradients<Float32Array | Tensor> {
-  return backward("groupNormBackward", BACKWARD_KEYS, options, dy, x, shape, groupCut("groupNormBackward", numGroups));
+  return backward("groupNormBackward", GROUP_BACKWARD_KEYS, options, dy, x, shape, groupCut("groupNormBackward", numGroups, options));
 }
 
 /**
- * Instance norm of (N, C, *) input (F.instance_norm). useInputStats (default true): each
+ * Instance norm of (N, C, *) input (layout "NHWC": (N, *, C)) (F.instance_norm). useInputStats (default true): each
  * (n, c) plane by its own statistics, and runningMean / runningVar, if given, updated in
  * place with the batch averages; false: every plane of channel c by the running statistics.
  */
@@ -196,16 +216,17 @@ export function instanceNorm(
   x: Float32Array | Tensor, shape?: readonly number[] | null, options: InstanceNormFunctionalOptions = {},
 ): NormResult<Float32Array | Tensor> {
   const where = "instanceNorm";
-  const { backend, eps, input, cut, weight } = setup(where, INSTANCE_KEYS, options, x, shape, instanceCut(where));
+  const { backend, eps, input, cut, weight } = setup(where, INSTANCE_KEYS, options, x, shape, instanceCut(where, options));
   const momentum = checkMomentum(where, options.momentum === undefined ? 0.1 : options.momentum, false)!;
   const useInputStats = checkBoolean(where, "useInputStats", options.useInputStats ?? true);
   const d = cut.d;
   const bias = optionalArray(where, "bias", options.bias, d.C);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, useInputStats ? null : "useInputStats is false");
   if (useInputStats) checkSpatialSize(where, d, input.shape);
+  const out = resolveOut(where, "out", options.out, input, "x", backend);
   return withWorkspace(backend, (ws) => {
     const { y, saveMean, saveInvstd } = instanceNormForward(ws, {
-      where, x: input, dims: d, eps, weight, bias, useInputStats, running, momentum,
+      where, x: input, dims: d, eps, weight, bias, useInputStats, running, momentum, out,
     });
     return { y, saveMean, saveInvstd };
   });
@@ -226,18 +247,19 @@ export function instanceNormBackward(
   const useInputStats = checkBoolean(where, "useInputStats", options.useInputStats ?? true);
   if (useInputStats) {
     const check = (shape: readonly number[]) => {
-      const c = instanceCut(where)(shape);
+      const c = instanceCut(where, options)(shape);
       checkSpatialSize(where, c.d, shape);
       return c;
     };
     return backward(where, INSTANCE_BACKWARD_KEYS, options, dy, x, shape, check);
   }
-  const { backend, eps, input: xIn, cut: { d }, weight } = setup(where, INSTANCE_BACKWARD_KEYS, options, x, shape, instanceCut(where));
+  const { backend, eps, input: xIn, cut: { d }, weight } = setup(where, INSTANCE_BACKWARD_KEYS, options, x, shape, instanceCut(where, options));
   const dyIn = resolveInput(where, "dy", dy, xIn.shape, backend);
   const running = runningPair(where, options.runningMean, options.runningVar, d.C, "useInputStats is false")!;
   const stats = { mean: running.mean, invstd: invstdOf(running.var, eps) };
+  const dx = resolveOut(where, "dx", options.dx, dyIn, "dy", backend);
   return withWorkspace(backend, (ws) => {
-    const context = batchNormContext(ws, where, xIn, { N: d.N, C: d.C, S: d.S, channelsLast: false }, false, false, stats, weight, null);
-    return batchNormBackward(ws, where, context, dyIn, true);
+    const context = batchNormContext(ws, where, xIn, { N: d.N, C: d.C, S: d.S, channelsLast: d.channelsLast }, false, false, stats, weight, null);
+    return batchNormBackward(ws, where, context, dyIn, true, dx);
   });
 }

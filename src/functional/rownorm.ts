@@ -5,12 +5,12 @@
 
 import type { Backend } from "../runtime/backend.js";
 import {
-  checkEps, checkOptionKeys, checkRmsEps, optionalArray, savedInvRms, savedStats,
+  checkEps, checkOptionKeys, checkRmsEps, fail, optionalArray, savedInvRms, savedStats,
 } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { normBackward, normContext, normForward, type GivenStats } from "../ops/norms.js";
-import { checkNormalizedShape, elementMeaning, layerRows, resolveInput, type Input } from "../ops/shapes.js";
+import { checkNormalizedShape, elementMeaning, layerRows, resolveInput, resolveOut, type Input } from "../ops/shapes.js";
 import { withWorkspace } from "../ops/workspace.js";
 
 export interface RmsNormResult<T> {
@@ -25,11 +25,18 @@ export interface RmsNormFunctionalOptions {
   /** null or absent: float32's machine epsilon, 2 ** -23 (torch's eps=None). */
   eps?: number | null;
   backend?: Backend;
+  /** A Float32Array of x's size that y is written into (and returned as y); a view of the backend's memory is written in place. */
+  out?: Float32Array | null;
 }
 
-export interface RmsNormBackwardOptions extends RmsNormFunctionalOptions {
+export interface RmsNormBackwardOptions {
+  weight?: ArrayLike<number> | null;
+  eps?: number | null;
+  backend?: Backend;
   /** The forward's saveInvRms; absent: recomputed from x and eps. */
   saveInvRms?: Float64Array | Float32Array | null;
+  /** A Float32Array of dy's size that dx is written into (and returned as dx). */
+  dx?: Float32Array | null;
 }
 
 export interface RmsNormGradients<T> {
@@ -46,6 +53,10 @@ export interface AddLayerNormOptions {
   /** Default 1e-5. */
   eps?: number;
   backend?: Backend;
+  /** A Float32Array of x's size that y is written into (and returned as y); a view of the backend's memory is written in place. */
+  out?: Float32Array | null;
+  /** A Float32Array of x's size that sum is written into (and returned as sum). */
+  outSum?: Float32Array | null;
 }
 
 export interface AddRmsNormOptions {
@@ -54,6 +65,9 @@ export interface AddRmsNormOptions {
   /** null or absent: 2 ** -23. */
   eps?: number | null;
   backend?: Backend;
+  /** As addLayerNorm's. */
+  out?: Float32Array | null;
+  outSum?: Float32Array | null;
 }
 
 export interface AddLayerNormResult<T> {
@@ -78,6 +92,8 @@ export interface AddLayerNormBackwardOptions {
   saveInvstd?: Float64Array | Float32Array | null;
   eps?: number;
   backend?: Backend;
+  /** A Float32Array of dy's size that dx is written into (and returned as dx). */
+  dx?: Float32Array | null;
 }
 
 export interface AddRmsNormBackwardOptions {
@@ -86,6 +102,8 @@ export interface AddRmsNormBackwardOptions {
   saveInvRms?: Float64Array | Float32Array | null;
   eps?: number | null;
   backend?: Backend;
+  /** A Float32Array of dy's size that dx is written into (and returned as dx). */
+  dx?: Float32Array | null;
 }
 
 export interface AddLayerNormGradients<T> {
@@ -124,30 +142,47 @@ function setup(
 
 type Setup = ReturnType<typeof setup>;
 
+/** The outputs' options of a forward, checked: y's `out` and, with a residual, sum's `outSum` (not the same memory). */
+function forwardOuts(s: Setup, where: string, options: { out?: unknown; outSum?: unknown }) {
+  const out = resolveOut(where, "out", options.out, s.input, "x", s.backend);
+  const outSum = resolveOut(where, "outSum", options.outSum, s.input, "x", s.backend);
+  if (out && outSum && out.array.buffer === outSum.array.buffer &&
+    out.array.byteOffset < outSum.array.byteOffset + outSum.array.byteLength && outSum.array.byteOffset < out.array.byteOffset + out.array.byteLength) {
+    fail(where, "out and outSum share memory: y and sum need arrays of their own");
+  }
+  return { out, outSum };
+}
+
 /** The forwards: y (and, with a residual, sum) and the statistics of each row. */
-function forward(s: Setup, where: string, residual: Input | null, bias: ArrayLike<number> | null, addBias: ArrayLike<number> | null) {
+function forward(
+  s: Setup, where: string, residual: Input | null, bias: ArrayLike<number> | null, addBias: ArrayLike<number> | null,
+  outs: ReturnType<typeof forwardOuts>,
+) {
   return withWorkspace(s.backend, (ws) => {
-    const { y, sum, stats } = normForward(ws, { where, x: s.input, residual, geometry: s.geometry, eps: s.eps, weight: s.weight, bias, addBias });
+    const { y, sum, stats } = normForward(ws, {
+      where, x: s.input, residual, geometry: s.geometry, eps: s.eps, weight: s.weight, bias, addBias, ...outs,
+    });
     return { y, sum: sum!, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
   });
 }
 
-/** The backwards: dx (plus dsum), the parameters' gradients (dweight only with a weight). */
-function backward(s: Setup, where: string, dy: unknown, saved: GivenStats | null, dsum: unknown, add: boolean) {
+/** The backwards: dx (plus dsum; into the `dx` option when given), the parameters' gradients (dweight only with a weight). */
+function backward(s: Setup, where: string, dy: unknown, saved: GivenStats | null, dsum: unknown, add: boolean, dxOption: unknown) {
   const dyIn = resolveInput(where, "dy", dy, s.input.shape, s.backend);
   const dsumIn = add && dsum !== undefined && dsum !== null ? resolveInput(where, "dsum", dsum, s.input.shape, s.backend) : null;
+  const dx = resolveOut(where, "dx", dxOption, dyIn, "dy", s.backend);
   return withWorkspace(s.backend, (ws) => {
     const context = normContext(ws, where, s.input, s.geometry, s.weight, saved, s.eps);
-    return normBackward(ws, where, context, dyIn, s.weight !== null, s.geometry.centered, add ? { dsum: dsumIn, wantAddBias: true } : null);
+    return normBackward(ws, where, context, dyIn, s.weight !== null, s.geometry.centered, add ? { dsum: dsumIn, wantAddBias: true } : null, dx);
   });
 }
 
-const RMS_KEYS = ["weight", "eps", "backend"];
-const RMS_BACKWARD_KEYS = [...RMS_KEYS, "saveInvRms"];
-const ADD_LAYER_KEYS = ["weight", "bias", "addBias", "eps", "backend"];
-const ADD_RMS_KEYS = ["weight", "addBias", "eps", "backend"];
-const ADD_LAYER_BACKWARD_KEYS = ["dsum", "weight", "saveMean", "saveInvstd", "eps", "backend"];
-const ADD_RMS_BACKWARD_KEYS = ["dsum", "weight", "saveInvRms", "eps", "backend"];
+const RMS_KEYS = ["weight", "eps", "backend", "out"];
+const RMS_BACKWARD_KEYS = ["weight", "eps", "backend", "saveInvRms", "dx"];
+const ADD_LAYER_KEYS = ["weight", "bias", "addBias", "eps", "backend", "out", "outSum"];
+const ADD_RMS_KEYS = ["weight", "addBias", "eps", "backend", "out", "outSum"];
+const ADD_LAYER_BACKWARD_KEYS = ["dsum", "weight", "saveMean", "saveInvstd", "eps", "backend", "dx"];
+const ADD_RMS_BACKWARD_KEYS = ["dsum", "weight", "saveInvRms", "eps", "backend", "dx"];
 const PER_ROW = "one value per row";
 
 /** RMS norm over the trailing dims normalizedShape of x: y = x / sqrt(mean(x^2) + eps) * weight, one statistic per row. */
@@ -157,7 +192,7 @@ export function rmsNorm(
   x: Array32, shape: readonly number[] | null | undefined, normalizedShape: number | readonly number[], options: RmsNormFunctionalOptions = {},
 ): RmsNormResult<Array32> {
   const s = setup("rmsNorm", RMS_KEYS, options, x, shape, normalizedShape, false);
-  const { y, saveInvstd } = forward(s, "rmsNorm", null, null, null);
+  const { y, saveInvstd } = forward(s, "rmsNorm", null, null, null, forwardOuts(s, "rmsNorm", options));
   return { y, saveInvRms: saveInvstd };
 }
 
@@ -170,7 +205,7 @@ export function rmsNormBackward(
 ): RmsNormGradients<Array32> {
   const where = "rmsNormBackward";
   const s = setup(where, RMS_BACKWARD_KEYS, options, x, shape, normalizedShape, false);
-  const { dx, dweight } = backward(s, where, dy, savedInvRms(where, options.saveInvRms, s.R, PER_ROW), null, false);
+  const { dx, dweight } = backward(s, where, dy, savedInvRms(where, options.saveInvRms, s.R, PER_ROW), null, false, options.dx);
   return { dx, dweight };
 }
 
@@ -193,7 +228,8 @@ export function addLayerNorm(
   const s = setup(where, ADD_LAYER_KEYS, options, x, shape, normalizedShape, true);
   const bias = optionalArray(where, "bias", options.bias, s.L, s.meaning);
   const addBias = optionalArray(where, "addBias", options.addBias, s.L, s.meaning);
-  return forward(s, where, residualOf(s, where, residual), bias, addBias);
+  const r = residualOf(s, where, residual);
+  return forward(s, where, r, bias, addBias, forwardOuts(s, where, options));
 }
 
 /** RMS norm of a residual add in one pass: sum = x + residual (+ addBias), y = rmsNorm(sum) * weight; { y, sum, saveInvRms }. */
@@ -206,7 +242,8 @@ export function addRmsNorm(
   const where = "addRmsNorm";
   const s = setup(where, ADD_RMS_KEYS, options, x, shape, normalizedShape, false);
   const addBias = optionalArray(where, "addBias", options.addBias, s.L, s.meaning);
-  const { y, sum, saveInvstd } = forward(s, where, residualOf(s, where, residual), null, addBias);
+  const r = residualOf(s, where, residual);
+  const { y, sum, saveInvstd } = forward(s, where, r, null, addBias, forwardOuts(s, where, options));
   return { y, sum, saveInvRms: saveInvstd };
 }
 
@@ -223,7 +260,7 @@ export function addLayerNormBackward(
   const where = "addLayerNormBackward";
   const s = setup(where, ADD_LAYER_BACKWARD_KEYS, options, sum, shape, normalizedShape, true, "sum");
   const saved = savedStats(where, options.saveMean, options.saveInvstd, s.R, PER_ROW);
-  const g = backward(s, where, dy, saved, options.dsum, true);
+  const g = backward(s, where, dy, saved, options.dsum, true, options.dx);
   return { dx: g.dx, dweight: g.dweight, dbias: g.dbias!, daddBias: g.daddBias! };
 }
 
@@ -236,6 +273,6 @@ export function addRmsNormBackward(
 ): AddRmsNormGradients<Array32> {
   const where = "addRmsNormBackward";
   const s = setup(where, ADD_RMS_BACKWARD_KEYS, options, sum, shape, normalizedShape, false, "sum");
-  const g = backward(s, where, dy, savedInvRms(where, options.saveInvRms, s.R, PER_ROW), options.dsum, true);
+  const g = backward(s, where, dy, savedInvRms(where, options.saveInvRms, s.R, PER_ROW), options.dsum, true, options.dx);
   return { dx: g.dx, dweight: g.dweight, daddBias: g.daddBias! };
 }

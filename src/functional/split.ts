@@ -22,7 +22,7 @@ import {
 import { backendOption } from "../runtime/default-backend.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { invstdOf, updateRunningStats } from "../ops/running.js";
-import { batchDims, checkLayout, resolveInput } from "../ops/shapes.js";
+import { batchDims, checkLayout, resolveInput, resolveOut } from "../ops/shapes.js";
 import {
   affineGrads, applyStats, mergeShardStats, shardDx, shardGradSums, shardStats, type ShardStats,
 } from "../ops/split.js";
@@ -58,6 +58,8 @@ export interface ElemtOptions extends SplitOptions {
   invstd: ArrayLike<number>;
   weight?: ArrayLike<number> | null;
   bias?: ArrayLike<number> | null;
+  /** A Float32Array of x's size that y is written into (and returned). */
+  out?: Float32Array | null;
 }
 
 export interface BackwardReduceOptions extends SplitOptions {
@@ -86,13 +88,15 @@ export interface BackwardElemtOptions extends SplitOptions {
   sumDyXmu: ArrayLike<number>;
   /** Values per channel over all shards (GlobalStats.count), not this shard's. */
   count: number;
+  /** A Float32Array of dy's size that dx is written into (and returned). */
+  dx?: Float32Array | null;
 }
 
 const STATS_KEYS = ["layout", "backend"];
 const GATHER_KEYS = ["eps", "momentum", "runningMean", "runningVar"];
-const ELEMT_KEYS = ["mean", "invstd", "weight", "bias", "layout", "backend"];
+const ELEMT_KEYS = ["mean", "invstd", "weight", "bias", "layout", "backend", "out"];
 const REDUCE_KEYS = ["mean", "invstd", "weight", "layout", "backend"];
-const BACKWARD_ELEMT_KEYS = ["mean", "invstd", "weight", "sumDy", "sumDyXmu", "count", "layout", "backend"];
+const BACKWARD_ELEMT_KEYS = ["mean", "invstd", "weight", "sumDy", "sumDyXmu", "count", "layout", "backend", "dx"];
 
 /** A call's backend, layout, input and dims, checked. */
 function setup(where: string, x: unknown, shape: unknown, options: SplitOptions, keys: readonly string[]) {
@@ -157,7 +161,8 @@ export function batchNormElemt(x: Float32Array | Tensor, shape: readonly number[
   const { backend, input, d } = setup(where, x, shape, options ?? {}, ELEMT_KEYS);
   const mean = requiredArray(where, "mean", options.mean, d.C), invstd = requiredArray(where, "invstd", options.invstd, d.C);
   const weight = optionalArray(where, "weight", options.weight, d.C), bias = optionalArray(where, "bias", options.bias, d.C);
-  return withWorkspace(backend, (ws) => applyStats(ws, where, input, input, d, { mean, invstd }, weight, bias));
+  const out = resolveOut(where, "out", options.out, input, "x", backend);
+  return withWorkspace(backend, (ws) => applyStats(ws, where, input, input, d, { mean, invstd }, weight, bias, out));
 }
 
 /** dy and x of one backward call, checked, with x's dims. */
@@ -203,5 +208,6 @@ export function batchNormBackwardElemt(
   if (typeof count !== "number" || !Number.isInteger(count) || count < d.N * d.S) {
     fail(where, `count must be an integer of at least this shard's ${d.N * d.S} values per channel (the count over all shards), got ${describe(count)}`);
   }
-  return withWorkspace(backend, (ws) => shardDx(ws, where, dyIn, dyIn, input, d, { mean, invstd }, weight, { sumDy, sumDyXmu }, count));
+  const dx = resolveOut(where, "dx", options.dx, dyIn, "dy", backend);
+  return withWorkspace(backend, (ws) => shardDx(ws, where, dyIn, dyIn, input, d, { mean, invstd }, weight, { sumDy, sumDyXmu }, count, dx));
 }

@@ -7,7 +7,7 @@ import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveIn
 import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { batchNormBackward, batchNormForward, type BatchNormContext } from "../ops/batchnorm.js";
 import { CONVENTIONS, checkConvention, refuseNullMomentum, runningUpdate, type Convention } from "../ops/running.js";
-import { axesOf, checkBatchCount, checkLayout, dimsOf, type Input } from "../ops/shapes.js";
+import { axesOf, checkBatchCount, checkLayout, dimsOf, type Input, type Out } from "../ops/shapes.js";
 import type { Workspace } from "../ops/workspace.js";
 import { ChannelNormModule } from "./channel-module.js";
 import type { NormStateDict } from "./module.js";
@@ -86,7 +86,7 @@ export abstract class BatchNormBase extends ChannelNormModule {
   }
 
   /** @internal */
-  protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: BatchNormContext } {
+  protected runForward(ws: Workspace, where: string, x: Input, out: Out | null): { y: Float32Array | Tensor; context: BatchNormContext } {
     const d = this.dimsFor(where, x.shape);
     const batchStats = this.training || !this.trackRunningStats;
     if (batchStats) checkBatchCount(where, d, x.shape, "when using batch statistics");
@@ -94,15 +94,15 @@ export abstract class BatchNormBase extends ChannelNormModule {
     const update = batchStats && running ? { running, ...runningUpdate(this.convention, this.momentum, this.batches, d.N * d.S) } : null;
     const result = batchNormForward(ws, {
       where, x, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, relu: this.activation === "relu",
-      frozen: batchStats ? null : running, update,
+      frozen: batchStats ? null : running, update, out,
     });
     if (this.training && this.trackRunningStats) this.batches++;
     return result;
   }
 
   /** Through the batch statistics after a training forward, with the running ones frozen after an eval() forward. @internal */
-  protected runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input): Gradients<Float32Array | Tensor> {
-    return batchNormBackward(ws, where, context, dy, this.affine);
+  protected runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input, dx: Out | null): Gradients<Float32Array | Tensor> {
+    return batchNormBackward(ws, where, context, dy, this.affine, dx);
   }
 
   /** @internal */

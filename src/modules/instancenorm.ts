@@ -1,12 +1,13 @@
 // InstanceNorm1d / 2d / 3d: torch.nn's modules over the kernels. Each (sample, channel)
 // plane is normalized by its own statistics; optional per-channel weight and bias and
-// optional running statistics (see ops/instancenorm.ts for PyTorch's rules).
+// optional running statistics (see ops/instancenorm.ts for PyTorch's rules). Input channels
+// second, or (layout "NHWC") channels last.
 
-import type { Backend } from "../runtime/backend.js";
+import type { Backend, Layout } from "../runtime/backend.js";
 import { checkBoolean, checkEps, checkMomentum, checkOptionKeys, checkPositiveInteger } from "../runtime/checks.js";
 import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { instanceNormBackward, instanceNormForward, type InstanceContext } from "../ops/instancenorm.js";
-import { checkSpatialSize, instanceDims, type Input } from "../ops/shapes.js";
+import { checkLayout, checkSpatialSize, instanceDims, type Input, type Out } from "../ops/shapes.js";
 import type { Workspace } from "../ops/workspace.js";
 import { ChannelNormModule } from "./channel-module.js";
 
@@ -19,15 +20,18 @@ export interface InstanceNormOptions {
   affine?: boolean;
   /** Keep running statistics, used in eval() (default false). */
   trackRunningStats?: boolean;
+  /** "NCHW" (default): x is (N, C, *spatial) or (C, *spatial); "NHWC": (N, *spatial, C) or (*spatial, C). */
+  layout?: Layout;
   /** Kernels to run on (default: getDefaultBackend()). */
   backend?: Backend;
 }
 
-const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "backend"] as const;
+const OPTION_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "backend"] as const;
 
 export abstract class InstanceNormBase extends ChannelNormModule {
   readonly eps: number;
   readonly momentum: number;
+  readonly layout: Layout;
   private readonly spatialRank: number;
 
   protected constructor(kind: string, spatialRank: number, numFeatures: number, options: InstanceNormOptions) {
@@ -37,27 +41,29 @@ export abstract class InstanceNormBase extends ChannelNormModule {
     const momentum = checkMomentum(kind, options.momentum === undefined ? 0.1 : options.momentum, false)!;
     const affine = checkBoolean(kind, "affine", options.affine ?? false);
     const track = checkBoolean(kind, "trackRunningStats", options.trackRunningStats ?? false);
+    const layout = checkLayout(kind, options.layout ?? "NCHW");
     // Batch norm's kernels serve the eval path with running statistics only.
     super(kind, options.backend, { numFeatures: C, affine, trackRunningStats: track, batchNormBlock: track });
     this.spatialRank = spatialRank;
     this.eps = eps;
     this.momentum = momentum;
+    this.layout = layout;
   }
 
-  /** x of shape (N, C, *spatial) or unbatched (C, *spatial). @internal */
-  protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: InstanceContext } {
-    const d = instanceDims(where, x.shape, this.spatialRank, this.numFeatures);
+  /** x of shape (N, C, *spatial) or unbatched (C, *spatial); NHWC (N, *spatial, C) or (*spatial, C). @internal */
+  protected runForward(ws: Workspace, where: string, x: Input, out: Out | null): { y: Float32Array | Tensor; context: InstanceContext } {
+    const d = instanceDims(where, x.shape, this.spatialRank, this.numFeatures, this.layout);
     const useInputStats = this.training || !this.trackRunningStats;
     if (useInputStats) checkSpatialSize(where, d, x.shape);
     const running = this.trackRunningStats ? { mean: this.runningMean!, var: this.runningVar! } : null;
     return instanceNormForward(ws, {
-      where, x, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, useInputStats, running, momentum: this.momentum,
+      where, x, dims: d, eps: this.eps, weight: this.weight, bias: this.bias, useInputStats, running, momentum: this.momentum, out,
     });
   }
 
   /** Through the per-instance statistics, or with the running ones frozen after an eval() forward with trackRunningStats. @internal */
-  protected runBackward(ws: Workspace, where: string, context: InstanceContext, dy: Input): Gradients<Float32Array | Tensor> {
-    return instanceNormBackward(ws, where, context, dy, this.affine);
+  protected runBackward(ws: Workspace, where: string, context: InstanceContext, dy: Input, dx: Out | null): Gradients<Float32Array | Tensor> {
+    return instanceNormBackward(ws, where, context, dy, this.affine, dx);
   }
 }
 

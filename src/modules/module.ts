@@ -6,7 +6,7 @@ import type { Backend } from "../runtime/backend.js";
 import { checkArray, checkBoolean, checkOptionKeys, describe, fail } from "../runtime/checks.js";
 import { backendOption } from "../runtime/default-backend.js";
 import type { Gradients, Tensor } from "../runtime/tensor.js";
-import { resolveInput, type Input } from "../ops/shapes.js";
+import { resolveInput, resolveOut, type Input, type Out } from "../ops/shapes.js";
 import { Workspace } from "../ops/workspace.js";
 
 /** PyTorch's state_dict keys of the family modules; keys a module does not have are absent. */
@@ -17,6 +17,24 @@ export interface NormStateDict {
   running_var?: Float32Array;
   num_batches_tracked?: number;
 }
+
+/** Options of a module's forward. */
+export interface ForwardOptions {
+  /**
+   * A Float32Array of x's size that y is written into, and returned: no new array per call.
+   * A view of the backend's memory (a tensor's `.data`) is written in place. It may be x.
+   */
+  out?: Float32Array | null;
+}
+
+/** Options of a module's backward. */
+export interface BackwardOptions {
+  /** A Float32Array of dy's size that dx is written into, and returned as `dx` (as `out` of the forward). It may be dy. */
+  dx?: Float32Array | null;
+}
+
+const FORWARD_KEYS = ["out"];
+const BACKWARD_KEYS = ["dx"];
 
 /** What a backward needs to know about the last forward's input (each module's op keeps more). */
 export interface ForwardShape {
@@ -67,15 +85,23 @@ export abstract class NormModule {
   }
 
   /**
-   * Normalizes x. A Float32Array (with its shape) gives a new Float32Array; a Tensor from
-   * tensor() gives a new Tensor in the same memory (dispose it when done), with no copy.
+   * Normalizes x. A Float32Array (with its shape) gives a new Float32Array, or `out`
+   * filled; a Tensor from tensor() gives a new Tensor in the same memory (dispose it when
+   * done), with no copy. A Float32Array that is a view of the backend's memory (a
+   * tensor's `.data`) is read in place, as a tensor is.
    */
-  forward(x: Float32Array, shape: readonly number[]): Float32Array;
-  forward(x: Tensor, shape?: readonly number[]): Tensor;
-  forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
+  forward(x: Float32Array, shape: readonly number[], options?: ForwardOptions): Float32Array;
+  forward(x: Tensor, shape?: readonly number[] | null, options?: ForwardOptions & { out?: null }): Tensor;
+  forward(x: Float32Array | Tensor, shape?: readonly number[] | null, options?: ForwardOptions): Float32Array | Tensor {
     const where = this.at.forward;
     const ws = this.live(where);
-    const { y, context } = this.runForward(ws, where, resolveInput(where, "x", x, shape, this.backend));
+    const input = resolveInput(where, "x", x, shape, ws.backend);
+    let out: Out | null = null;
+    if (options !== undefined) {
+      checkOptionKeys(where, options, FORWARD_KEYS);
+      out = resolveOut(where, "out", options.out, input, "x", ws.backend);
+    }
+    const { y, context } = this.runForward(ws, where, input, out);
     this.context = context;
     return y;
   }
@@ -85,18 +111,23 @@ export abstract class NormModule {
    * bias it used). dx has dy's kind (Float32Array or Tensor); dweight / dbias are null when
    * the module has no such parameter.
    */
-  backward(dy: Float32Array): Gradients<Float32Array>;
-  backward(dy: Tensor): Gradients<Tensor>;
-  backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
+  backward(dy: Float32Array, options?: BackwardOptions): Gradients<Float32Array>;
+  backward(dy: Tensor, options?: BackwardOptions & { dx?: null }): Gradients<Tensor>;
+  backward(dy: Float32Array | Tensor, options?: BackwardOptions): Gradients<Float32Array | Tensor> {
     const where = this.at.backward;
     const { ws, context, input } = this.backwardInput(where, dy);
-    return this.runBackward(ws, where, context, input);
+    let dx: Out | null = null;
+    if (options !== undefined) {
+      checkOptionKeys(where, options, BACKWARD_KEYS);
+      dx = resolveOut(where, "dx", options.dx, input, "dy", ws.backend);
+    }
+    return this.runBackward(ws, where, context, input, dx);
   }
 
-  /** The module's op on a checked input; returns y and what its backward needs. @internal */
-  protected abstract runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: ForwardShape };
-  /** The backward of `context`'s forward on a checked dy. @internal */
-  protected abstract runBackward(ws: Workspace, where: string, context: ForwardShape, dy: Input): Gradients<Float32Array | Tensor>;
+  /** The module's op on a checked input, y written to `out` when given; returns y and what its backward needs. @internal */
+  protected abstract runForward(ws: Workspace, where: string, x: Input, out: Out | null): { y: Float32Array | Tensor; context: ForwardShape };
+  /** The backward of `context`'s forward on a checked dy, dx written to `dx` when given. @internal */
+  protected abstract runBackward(ws: Workspace, where: string, context: ForwardShape, dy: Input, dx: Out | null): Gradients<Float32Array | Tensor>;
 
   /** @internal */
   protected live(where: string): Workspace {
@@ -112,7 +143,7 @@ export abstract class NormModule {
     if (dy instanceof Float32Array && dy.length !== context.size) {
       fail(where, `dy must have ${context.size} elements, the size of the last forward's x ${describe(context.shape)}, got length ${dy.length}`);
     }
-    return { ws, context, input: resolveInput(where, "dy", dy, context.shape, this.backend) };
+    return { ws, context, input: resolveInput(where, "dy", dy, context.shape, ws.backend) };
   }
 
   /** What one value of a parameter array stands for, for messages ("one value per channel"). @internal */

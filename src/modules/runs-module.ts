@@ -4,7 +4,7 @@
 
 import type { Gradients, Tensor } from "../runtime/tensor.js";
 import { normBackward, normForward, type Geometry, type NormContext } from "../ops/norms.js";
-import type { Input } from "../ops/shapes.js";
+import type { Input, Out } from "../ops/shapes.js";
 import type { Workspace } from "../ops/workspace.js";
 import { NormModule, type NormStateDict } from "./module.js";
 
@@ -34,14 +34,14 @@ export abstract class RunsNormModule extends NormModule {
   protected abstract geometry(where: string, shape: readonly number[]): Geometry;
 
   /** @internal */
-  protected runForward(ws: Workspace, where: string, x: Input): { y: Float32Array | Tensor; context: NormContext } {
+  protected runForward(ws: Workspace, where: string, x: Input, out: Out | null): { y: Float32Array | Tensor; context: NormContext } {
     const geometry = this.geometry(where, x.shape);
-    return normForward(ws, { where, x, geometry, eps: this.eps, weight: this.weight, bias: this.bias });
+    return normForward(ws, { where, x, geometry, eps: this.eps, weight: this.weight, bias: this.bias, out });
   }
 
   /** @internal */
-  protected runBackward(ws: Workspace, where: string, context: NormContext, dy: Input): Gradients<Float32Array | Tensor> {
-    return normBackward(ws, where, context, dy, this.weight !== null, this.bias !== null);
+  protected runBackward(ws: Workspace, where: string, context: NormContext, dy: Input, dx: Out | null): Gradients<Float32Array | Tensor> {
+    return normBackward(ws, where, context, dy, this.weight !== null, this.bias !== null, null, dx);
   }
 
   /** @internal */

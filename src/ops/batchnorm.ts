@@ -9,8 +9,8 @@ import { FLAGS } from "../runtime/kernels.js";
 import { slabCopy } from "../runtime/slab.js";
 import type { Tensor } from "../runtime/tensor.js";
 import { updateRunningStats } from "./running.js";
-import type { Input } from "./shapes.js";
-import type { ForwardRequest, Gradients, KeptInput, Workspace } from "./workspace.js";
+import type { Input, Out } from "./shapes.js";
+import { OUT, type ForwardRequest, type Gradients, type KeptInput, type Workspace } from "./workspace.js";
 
 export type { Gradients };
 
@@ -55,7 +55,7 @@ export function batchNormForward(
   ws: Workspace, f: BatchNormForward,
 ): { y: Float32Array | Tensor; context: BatchNormContext; stats: Block } {
   const d = f.dims;
-  const call = ws.stage(f.where, { block: blockOf(d.C), inputs: [["x", f.x]], outputs: [["y", f.x]] });
+  const call = ws.stage(f.where, { block: blockOf(d.C), inputs: [["x", f.x]], outputs: [[OUT, f.x, f.out]] });
   const b = call.block;
   if (f.weight) b.param("weight").set(f.weight);
   if (f.bias) b.param("bias").set(f.bias);
@@ -95,13 +95,13 @@ export function batchNormContext(
   };
 }
 
-/** Backward of `context`'s forward, whose statistics and parameters the block still holds. */
+/** Backward of `context`'s forward, whose statistics and parameters the block still holds; dx goes to `dxOut` when given. */
 export function batchNormBackward(
-  ws: Workspace, where: string, context: BatchNormContext, dy: Input, paramGrads: boolean,
+  ws: Workspace, where: string, context: BatchNormContext, dy: Input, paramGrads: boolean, dxOut: Out | null = null,
 ): Gradients<Float32Array | Tensor> {
   const d = context.dims;
   const call = ws.stage(where, {
-    block: blockOf(d.C), inputs: [["dy", dy], ["x", context.x, "x of the forward"]], outputs: [["dx", dy]],
+    block: blockOf(d.C), inputs: [["dy", dy], ["x", context.x, "x of the forward"]], outputs: [[OUT, dy, dxOut]],
   });
   const b = call.block;
   const flags = paramFlags(context) | (context.training ? FLAGS.training : 0) |

@@ -11,7 +11,7 @@ import type { Tensor } from "../runtime/tensor.js";
 import { batchNormBackward, batchNormForward, type BatchNormContext, type Gradients } from "./batchnorm.js";
 import { normBackward, normForward, type NormContext } from "./norms.js";
 import { updateRunningStats } from "./running.js";
-import type { Input } from "./shapes.js";
+import type { Input, Out } from "./shapes.js";
 import type { ForwardRequest, Workspace } from "./workspace.js";
 
 export interface InstanceNormForward extends ForwardRequest {
@@ -35,7 +35,7 @@ export function instanceNormForward(
   const at = { shape: x.shape, size: x.size };
   if (f.useInputStats) {
     const { y, context, stats } = normForward(ws, {
-      where: f.where, x, geometry: { op: "group", d }, eps: f.eps, weight: f.weight, bias: f.bias,
+      where: f.where, x, geometry: { op: "group", d }, eps: f.eps, weight: f.weight, bias: f.bias, out: f.out,
     });
     if (f.running) {
       const mean = stats.stat("mean"), variance = stats.stat("var");
@@ -54,15 +54,15 @@ export function instanceNormForward(
     return { y, context: { kind: "instance", context, ...at }, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
   }
   const { y, context, stats } = batchNormForward(ws, {
-    where: f.where, x, dims: { N: d.N, C: d.C, S: d.S, channelsLast: false }, eps: f.eps, weight: f.weight, bias: f.bias,
-    relu: false, frozen: f.running, update: null,
+    where: f.where, x, dims: { N: d.N, C: d.C, S: d.S, channelsLast: d.channelsLast }, eps: f.eps, weight: f.weight, bias: f.bias,
+    relu: false, frozen: f.running, update: null, out: f.out,
   });
   return { y, context: { kind: "running", context, ...at }, saveMean: stats.stat("mean").slice(), saveInvstd: stats.stat("invstd").slice() };
 }
 
 export function instanceNormBackward(
-  ws: Workspace, where: string, context: InstanceContext, dy: Input, paramGrads: boolean,
+  ws: Workspace, where: string, context: InstanceContext, dy: Input, paramGrads: boolean, dxOut: Out | null = null,
 ): Gradients<Float32Array | Tensor> {
-  if (context.kind === "instance") return normBackward(ws, where, context.context, dy, paramGrads, paramGrads);
-  return batchNormBackward(ws, where, context.context, dy, paramGrads);
+  if (context.kind === "instance") return normBackward(ws, where, context.context, dy, paramGrads, paramGrads, null, dxOut);
+  return batchNormBackward(ws, where, context.context, dy, paramGrads, dxOut);
 }

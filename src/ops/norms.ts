@@ -8,8 +8,8 @@ import type { Block } from "../runtime/block.js";
 import { FLAGS } from "../runtime/kernels.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { Gradients } from "./batchnorm.js";
-import type { Input } from "./shapes.js";
-import type { ForwardRequest, KeptInput, StagedInput, Workspace } from "./workspace.js";
+import type { Input, Out } from "./shapes.js";
+import { OUT, type ForwardRequest, type KeptInput, type StagedInput, type Workspace } from "./workspace.js";
 
 /**
  * Layer norm: R rows of L values. Group norm: (N, C, S) in G groups. Row norms: R rows of L
@@ -20,10 +20,18 @@ export type Geometry =
   | { readonly op: "group"; readonly d: GroupDims }
   | { readonly op: "rows"; readonly R: number; readonly L: number; readonly centered: boolean };
 
-/** The block of a call: K statistics (rows or (n, g) runs), P parameters, the backward's scratch. */
+/** The block of a call: K statistics (rows or (n, g) runs), P parameters, the kernels' scratch. */
 function blockOf(g: Geometry): readonly [number, number, number] {
-  if (g.op === "group") return [g.d.N * g.d.G, g.d.C, 16 * g.d.N * g.d.C];
+  if (g.op === "group") return [g.d.N * g.d.G, g.d.C, groupScratch(g.d.N, g.d.C)];
   return [g.R, g.L, (g.op === "layer" ? 24 : 36) * g.L];
+}
+
+/**
+ * Group norm's scratch bytes (assembly/groupnorm.ts): the backward's two f64 sums per
+ * (n, c); the channels-last forward's per-channel moments and column statistics.
+ */
+export function groupScratch(N: number, C: number): number {
+  return Math.max(16 * N * C, 36 * C);
 }
 
 /** The statistics a backward is given instead of recomputing them (RMS norm has no mean). */
@@ -43,14 +51,19 @@ export interface NormForward extends ForwardRequest {
   /** Row norms only: normalize sum = x + residual (+ addBias, one value per element of a row), written out too. */
   readonly residual?: Input | null;
   readonly addBias?: ArrayLike<number> | null;
+  /** The caller's array the sum is written to (the `outSum` option). */
+  readonly outSum?: Out | null;
 }
+
+const groupArgs = (d: GroupDims) => ({ N: d.N, C: d.C, S: d.S, G: d.G });
+const layoutFlag = (d: GroupDims) => (d.channelsLast ? FLAGS.channelsLast : 0);
 
 /** The residual add of a row-norm forward: where the residual is and where its sum goes. */
 type Add = { readonly residual: Region; readonly sum: Region } | null;
 
 function runForward(ws: Workspace, g: Geometry, x: Region, add: Add, y: Region, eps: number, flags: number, block: Block): void {
   if (g.op === "layer") ws.backend.layerNormForward({ x, y, R: g.R, L: g.L, flags, eps, block });
-  else if (g.op === "group") ws.backend.groupNormForward({ x, y, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, eps, block });
+  else if (g.op === "group") ws.backend.groupNormForward({ x, y, ...groupArgs(g.d), flags: flags | layoutFlag(g.d), eps, block });
   else {
     ws.backend.rowNormForward({
       x, residual: add && add.residual, sum: add && add.sum, y, R: g.R, L: g.L, flags: flags | (g.centered ? FLAGS.centered : 0), eps, block,
@@ -69,7 +82,7 @@ export function normForward(
   const call = ws.stage(f.where, {
     block: blockOf(f.geometry),
     inputs: residual ? [["x", f.x], ["residual", residual]] : [["x", f.x]],
-    outputs: residual ? [["y", f.x], ["sum", f.x]] : [["y", f.x]],
+    outputs: residual ? [[OUT, f.x, f.out], ["sum", f.x, f.outSum]] : [[OUT, f.x, f.out]],
   });
   const b = call.block;
   if (f.weight) b.param("weight").set(f.weight);
@@ -91,7 +104,7 @@ export function normForward(
 export function normContext(
   ws: Workspace, where: string, x: Input, geometry: Geometry, weight: ArrayLike<number> | null, saved: GivenStats | null, eps: number,
 ): NormContext {
-  const call = ws.stage(where, { block: blockOf(geometry), inputs: [["x", x]], work: saved ? [] : [["y", x.size * 4]] });
+  const call = ws.stage(where, { block: blockOf(geometry), inputs: [["x", x]], work: saved ? [] : [[OUT, x.size * 4]] });
   const b = call.block;
   if (saved) {
     if (saved.mean) b.stat("mean").set(saved.mean);
@@ -112,23 +125,25 @@ export interface AddBackward {
 /**
  * Backward of `context`'s forward (its statistics and weight still in the block).
  * wantWeight / wantBias: whether dweight / dbias are computed (null otherwise); `add`: the
- * forward had a residual add (context.x is its sum), whose dsum joins dx.
+ * forward had a residual add (context.x is its sum), whose dsum joins dx; dx goes to
+ * `dxOut` when given.
  */
 export function normBackward(
   ws: Workspace, where: string, context: NormContext, dy: Input, wantWeight: boolean, wantBias: boolean, add: AddBackward | null = null,
+  dxOut: Out | null = null,
 ): Gradients<Float32Array | Tensor> & { daddBias?: Float32Array | null } {
   const g = context.geometry;
   const dsum = add?.dsum ?? null;
   const inputs: StagedInput[] = [["dy", dy], ["x", context.x, "x of the forward"]];
   if (dsum) inputs.push(["dsum", dsum]);
-  const call = ws.stage(where, { block: blockOf(g), inputs, outputs: [["dx", dy]] });
+  const call = ws.stage(where, { block: blockOf(g), inputs, outputs: [[OUT, dy, dxOut]] });
   const b = call.block;
   const wantAddBias = add?.wantAddBias ?? false;
   const flags = (context.hasWeight ? FLAGS.weight : 0) | (wantWeight ? FLAGS.dweight : 0) | (wantBias ? FLAGS.dbias : 0) |
     (wantAddBias ? FLAGS.daddBias : 0);
   const [dyR, xR] = call.inputs, dxR = call.outputs[0];
   if (g.op === "layer") ws.backend.layerNormBackward({ dy: dyR, x: xR, dx: dxR, R: g.R, L: g.L, flags, block: b });
-  else if (g.op === "group") ws.backend.groupNormBackward({ dy: dyR, x: xR, dx: dxR, N: g.d.N, C: g.d.C, S: g.d.S, G: g.d.G, flags, block: b });
+  else if (g.op === "group") ws.backend.groupNormBackward({ dy: dyR, x: xR, dx: dxR, ...groupArgs(g.d), flags: flags | layoutFlag(g.d), block: b });
   else {
     ws.backend.rowNormBackward({
       dy: dyR, x: xR, dsum: dsum ? call.inputs[2] : null, dx: dxR, R: g.R, L: g.L, flags: flags | (g.centered ? FLAGS.centered : 0), block: b,

@@ -2,19 +2,36 @@
 // instance norm, and the input itself (a Float32Array with its shape, or a Tensor). Each
 // throws an Error naming the call and what was expected, before anything is changed.
 
-import type { Backend, Dims, GroupDims, Layout } from "../runtime/backend.js";
+import type { Dims, GroupDims, KernelBackend, Layout, Region } from "../runtime/backend.js";
 import { checkShape, describe, fail } from "../runtime/checks.js";
 import { Tensor } from "../runtime/tensor.js";
 
-/** What a caller handed in as data: a plain Float32Array (copied through staging) or a Tensor (used in place). */
+/**
+ * What a caller handed in as data: a plain Float32Array (copied through staging), a
+ * Float32Array that is a view of the backend's memory (used in place, as a tensor is) or a
+ * Tensor (used in place).
+ */
 export interface Input {
   readonly shape: readonly number[];
   readonly size: number;
   readonly tensor: Tensor | null;
   readonly array: Float32Array | null;
+  /** The array's place in the backend's memory when it is a view of it, else null. */
+  readonly view?: Region | null;
 }
 
-export function resolveInput(where: string, name: string, value: unknown, shape: unknown, backend: Backend): Input {
+/** A caller's Float32Array an output is written to (the `out` / `dx` options). */
+export interface Out {
+  readonly array: Float32Array;
+  /** Its place in the backend's memory when it is a view of it (the kernel writes there), else null. */
+  readonly view: Region | null;
+}
+
+/** A Float32Array of length 0 where elements were expected is most likely a view detached by memory growth. */
+const detachedHint = (a: Float32Array) =>
+  a.length === 0 ? " (a view of a backend's memory is detached, length 0, once the memory grows: read tensor.data again)" : "";
+
+export function resolveInput(where: string, name: string, value: unknown, shape: unknown, backend: KernelBackend): Input {
   if (value instanceof Tensor) {
     value.regionFor(where, name);
     if (value.backend !== backend) {
@@ -33,9 +50,28 @@ export function resolveInput(where: string, name: string, value: unknown, shape:
   if (shape === undefined || shape === null) fail(where, `shape is required when ${name} is a Float32Array`);
   const size = checkShape(where, shape);
   if (value.length !== size) {
-    fail(where, `${name} has length ${value.length}, but shape ${describe(shape)} has ${size} elements`);
+    fail(where, `${name} has length ${value.length}, but shape ${describe(shape)} has ${size} elements${detachedHint(value)}`);
   }
-  return { shape: (shape as number[]).slice(), size, tensor: null, array: value };
+  return { shape: (shape as number[]).slice(), size, tensor: null, array: value, view: backend.viewRegion(value) };
+}
+
+/**
+ * An output option (`out`, `dx`, ...): absent (null), or a Float32Array of the size of
+ * `like` (the input whose shape the output has, named in the message), itself a
+ * Float32Array (a tensor's output is a new tensor). It may
+ * alias the call's inputs: a plain array is written only after every input was copied in,
+ * and a view of the backend's memory is written in place unless it overlaps an input read
+ * in place, when staging takes it (Workspace.stage).
+ */
+export function resolveOut(where: string, name: string, value: unknown, like: Input, likeName: string, backend: KernelBackend): Out | null {
+  if (value === undefined || value === null) return null;
+  // A tensor's output is a new tensor; its .data passed instead is used in place and takes `out`.
+  if (like.tensor) fail(where, `${name} is for a Float32Array ${likeName}; with a tensor ${likeName} the result is a new tensor (pass ${likeName}.data, a view used in place, to write into ${name})`);
+  if (!(value instanceof Float32Array)) fail(where, `${name} must be a Float32Array of ${like.size} elements, got ${describe(value)}`);
+  if (value.length !== like.size) {
+    fail(where, `${name} must have ${like.size} elements (the size of ${likeName}, shape ${describe(like.shape)}), got length ${value.length}${detachedHint(value)}`);
+  }
+  return { array: value, view: backend.viewRegion(value) };
 }
 
 export function checkLayout(where: string, layout: unknown): Layout {
@@ -107,49 +143,55 @@ export function checkGroups(where: string, numGroups: number, numChannels: numbe
   }
 }
 
-/**
- * The group-norm view of x's shape, with PyTorch's checks: rank >= 2, C channels, and not a
- * single value per (sample-channel block) overall: PyTorch refuses N * (C / G) * spatial = 1.
- */
-export function groupDims(where: string, shape: readonly number[], numGroups: number, numChannels: number | null): GroupDims {
-  if (shape.length < 2) fail(where, `expected input of shape (N, C, *) with at least 2 dimensions, got x of shape ${describe(shape)}`);
-  const { N, C, S } = dimsOf(shape, "NCHW");
-  if (numChannels !== null && C !== numChannels) {
-    fail(where, `expected ${numChannels} channels (C in (N, C, *)), got ${C} in shape ${describe(shape)}`);
-  }
-  checkGroups(where, numGroups, C);
-  if (N * (C / numGroups) * S === 1) {
-    fail(where, `expected more than one value to normalize, got x of shape ${describe(shape)} with ${numGroups} groups (as PyTorch, N * C / numGroups * spatial size must exceed 1)`);
-  }
-  return { N, C, S, G: numGroups };
+/** "(N, C, *)" or, channels last, "(N, *, C)": group and instance norm's shapes of any rank, for messages. */
+function anyRankAxes(layout: Layout): string {
+  return layout === "NHWC" ? "(N, *, C)" : "(N, C, *)";
 }
 
 /**
- * Instance norm's view of x: group norm with one channel per group. spatialRank: 1, 2, 3
- * for the modules (batched or unbatched input accepted, as PyTorch; unbatched is one
- * sample), null for the functional API ((N, C, *) of rank >= 2).
+ * The group-norm view of x's shape in `layout`, with PyTorch's checks: rank >= 2, C channels,
+ * and not a single value per (sample-channel block) overall: PyTorch refuses N * (C / G) * spatial = 1.
  */
-export function instanceDims(where: string, shape: readonly number[], spatialRank: number | null, numFeatures: number | null): GroupDims {
+export function groupDims(where: string, shape: readonly number[], numGroups: number, numChannels: number | null, layout: Layout): GroupDims {
+  const axes = anyRankAxes(layout);
+  if (shape.length < 2) fail(where, `expected input of shape ${axes} with at least 2 dimensions, got x of shape ${describe(shape)}`);
+  const d = dimsOf(shape, layout);
+  if (numChannels !== null && d.C !== numChannels) {
+    fail(where, `expected ${numChannels} channels (C in ${axes}), got ${d.C} in shape ${describe(shape)}`);
+  }
+  checkGroups(where, numGroups, d.C);
+  if (d.N * (d.C / numGroups) * d.S === 1) {
+    fail(where, `expected more than one value to normalize, got x of shape ${describe(shape)} with ${numGroups} groups (as PyTorch, N * C / numGroups * spatial size must exceed 1)`);
+  }
+  return { ...d, G: numGroups };
+}
+
+/**
+ * Instance norm's view of x in `layout`: group norm with one channel per group. spatialRank:
+ * 1, 2, 3 for the modules (batched or unbatched input accepted, as PyTorch; unbatched is one
+ * sample: (C, *spatial), channels last (*spatial, C)), null for the functional API (rank >= 2, batched).
+ */
+export function instanceDims(
+  where: string, shape: readonly number[], spatialRank: number | null, numFeatures: number | null, layout: Layout,
+): GroupDims {
   let batched = true;
   if (spatialRank !== null) {
     const full = spatialRank + 2;
     if (shape.length !== full && shape.length !== full - 1) {
-      const axes = ["D", "H", "W"].slice(3 - spatialRank);
-      if (spatialRank === 1) axes[0] = "L";
-      fail(where, `expected ${full - 1}-D input (C, ${axes.join(", ")}) or ${full}-D input (N, C, ${axes.join(", ")}), got x of shape ${describe(shape)}`);
+      const axes = axesOf(full, layout);
+      fail(where, `expected ${full - 1}-D input ${axes.replace("N, ", "")} or ${full}-D input ${axes}, got x of shape ${describe(shape)}`);
     }
     batched = shape.length === full;
   } else if (shape.length < 2) {
-    fail(where, `expected input of shape (N, C, *) with at least 2 dimensions, got x of shape ${describe(shape)}`);
+    fail(where, `expected input of shape ${anyRankAxes(layout)} with at least 2 dimensions, got x of shape ${describe(shape)}`);
   }
-  const N = batched ? shape[0] : 1;
-  const C = shape[batched ? 1 : 0];
-  let S = 1;
-  for (let i = batched ? 2 : 1; i < shape.length; i++) S *= shape[i];
-  if (numFeatures !== null && C !== numFeatures) {
-    fail(where, `expected ${numFeatures} channels (C in (${batched ? "N, " : ""}C, *)), got ${C} in shape ${describe(shape)}`);
+  // An unbatched input is one sample; (C) alone (no spatial dims) is the same in both layouts.
+  const d = dimsOf(batched ? shape : [1, ...shape], layout);
+  if (numFeatures !== null && d.C !== numFeatures) {
+    const axes = anyRankAxes(layout);
+    fail(where, `expected ${numFeatures} channels (C in ${batched ? axes : axes.replace("N, ", "")}), got ${d.C} in shape ${describe(shape)}`);
   }
-  return { N, C, S, G: C };
+  return { ...d, G: d.C };
 }
 
 /** PyTorch's check when instance norm uses the input's own statistics. */

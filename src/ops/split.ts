@@ -6,8 +6,8 @@ import type { Dims } from "../runtime/backend.js";
 import type { SavedStats } from "../runtime/checks.js";
 import { FLAGS } from "../runtime/kernels.js";
 import type { Tensor } from "../runtime/tensor.js";
-import type { Input } from "./shapes.js";
-import type { Operand, StagedInput, Workspace } from "./workspace.js";
+import type { Input, Out } from "./shapes.js";
+import { OUT, type Operand, type StagedInput, type Workspace } from "./workspace.js";
 
 /** One shard's per-channel statistics. */
 export interface ShardStats {
@@ -48,12 +48,12 @@ export function mergeShardStats(shards: readonly ShardStats[], C: number): Shard
   return { mean, var: m2, count: n };
 }
 
-/** y = (x - mean) * invstd * weight + bias with given statistics; y takes `like`'s kind. @internal */
+/** y = (x - mean) * invstd * weight + bias with given statistics; y takes `like`'s kind, or goes to `out`. @internal */
 export function applyStats(
   ws: Workspace, where: string, x: Operand, like: Input, d: Dims, stats: SavedStats,
-  weight: ArrayLike<number> | null, bias: ArrayLike<number> | null,
+  weight: ArrayLike<number> | null, bias: ArrayLike<number> | null, out: Out | null = null,
 ): Float32Array | Tensor {
-  const call = ws.stage(where, { block: blockOf(d.C), inputs: [["x", x]], outputs: [["y", like]] });
+  const call = ws.stage(where, { block: blockOf(d.C), inputs: [["x", x]], outputs: [[OUT, like, out]] });
   const b = call.block;
   b.stat("mean").set(stats.mean);
   b.stat("invstd").set(stats.invstd);
@@ -80,12 +80,12 @@ export function shardGradSums(
   return { sumDy: b.stat("sumDy").slice(), sumDyXmu: b.stat("sumDyXmu").slice(), dy: dy.tensor ? dy : call.inputs[0] };
 }
 
-/** dx of a shard through the statistics of `count` values per channel and the sums over all shards; dx takes `like`'s kind. @internal */
+/** dx of a shard through the statistics of `count` values per channel and the sums over all shards; dx takes `like`'s kind, or goes to `out`. @internal */
 export function shardDx(
   ws: Workspace, where: string, dy: Operand, like: Input, x: Operand, d: Dims, stats: SavedStats, weight: ArrayLike<number> | null,
-  sums: { sumDy: ArrayLike<number>; sumDyXmu: ArrayLike<number> }, count: number,
+  sums: { sumDy: ArrayLike<number>; sumDyXmu: ArrayLike<number> }, count: number, out: Out | null = null,
 ): Float32Array | Tensor {
-  const call = ws.stage(where, { block: blockOf(d.C), inputs: backwardInputs(dy, x), outputs: [["dx", like]] });
+  const call = ws.stage(where, { block: blockOf(d.C), inputs: backwardInputs(dy, x), outputs: [[OUT, like, out]] });
   const b = call.block;
   b.stat("mean").set(stats.mean);
   b.stat("invstd").set(stats.invstd);

@@ -9,7 +9,7 @@ import { Block, blockBytes } from "../runtime/block.js";
 import { wrapRegion, type Gradients, type Tensor } from "../runtime/tensor.js";
 
 export type { Gradients };
-import type { Input } from "./shapes.js";
+import type { Input, Out } from "./shapes.js";
 
 /** What every forward op is asked: normalize x, then scale and shift by weight / bias where given. */
 export interface ForwardRequest {
@@ -19,6 +19,8 @@ export interface ForwardRequest {
   readonly eps: number;
   readonly weight: ArrayLike<number> | null;
   readonly bias: ArrayLike<number> | null;
+  /** The caller's array y is written to (the `out` option), or null for an output of x's kind. */
+  readonly out?: Out | null;
 }
 
 /** What every backward op needs of its forward's input: where x now is, and its shape. */
@@ -33,8 +35,11 @@ export type Operand = Input | Region;
 
 /** [name of its staging region, the operand, its role in messages ("x of the forward")]. */
 export type StagedInput = readonly [name: string, operand: Operand, role?: string];
-/** [name of its staging region, the input whose kind (array or tensor) and shape the output takes]. */
-export type StagedOutput = readonly [name: string, like: Input];
+/**
+ * [name of its staging region, the input whose kind (array or tensor) and shape the output
+ * takes, the caller's array it is written to instead (the `out` option)].
+ */
+export type StagedOutput = readonly [name: string, like: Input, out?: Out | null];
 
 export interface StageRequest {
   /** The argument block: K statistics, P parameters, scratch bytes (see runtime/block.ts). */
@@ -52,11 +57,53 @@ export interface Staged {
   /** The regions the outputs are written to, in request order. */
   readonly outputs: Region[];
   readonly work: Region[];
-  /** Output i for the caller: a Tensor around its fresh region, or a Float32Array copied out of staging. */
+  /**
+   * Output i for the caller: its `out` (written in place, or copied into from staging), a
+   * Tensor around its fresh region, or a new Float32Array copied out of staging.
+   */
   result(i: number): Float32Array | Tensor;
 }
 
+/**
+ * The staging region of every call's main output (a forward's y, a backward's dx): one
+ * region, since each is copied out (or wrapped) before the next call, so the array path of
+ * a forward and its backward works in x, dy and one output (a smaller working set, and a
+ * dx written where y's bytes are already mapped).
+ */
+export const OUT = "out";
+
 const isRegion = (o: Operand): o is Region => typeof (o as Region).f32 === "function";
+
+/** Whether two regions share bytes (the reference backend's regions are separate buffers, so compare views). */
+function overlaps(a: Region, b: Region): boolean {
+  const u = a.f32(), v = b.f32();
+  return u.buffer === v.buffer && u.byteOffset < v.byteOffset + v.byteLength && v.byteOffset < u.byteOffset + u.byteLength;
+}
+
+/**
+ * Whether output `out` can be written in place: it is a view of the memory and shares no
+ * byte with an input read in place (a tensor: the kernels read their inputs after writing
+ * some output) nor with an earlier in-place output. Otherwise it goes through staging.
+ */
+function inPlace(out: Out | null | undefined, inputs: readonly (Region | null)[], earlier: readonly (Region | null)[]): out is Out & { view: Region } {
+  if (!out?.view) return false;
+  for (const r of inputs) if (r !== null && overlaps(r, out.view)) return false;
+  for (const r of earlier) if (r !== null && overlaps(r, out.view)) return false;
+  return true;
+}
+
+/** Whether a view input shares bytes with an output's view. */
+function overlapsAnyOut(input: Region, outputs: readonly StagedOutput[]): boolean {
+  for (let i = 0; i < outputs.length; i++) {
+    const view = outputs[i][2]?.view;
+    if (view && overlaps(view, input)) return true;
+  }
+  return false;
+}
+
+/** An output becomes a fresh region (a Tensor for the caller) when it takes a tensor's kind and has no `out`. */
+const isFresh = (o: StagedOutput) => o[1].tensor !== null && !o[2];
+
 const NONE: readonly never[] = [];
 const NO_REGIONS: Region[] = [];
 
@@ -67,8 +114,15 @@ class StagedCall implements Staged {
   ) {}
 
   result(i: number): Float32Array | Tensor {
-    const like = this.like[i][1];
+    const like = this.like[i][1], out = this.like[i][2];
     const region = this.outputs[i];
+    if (out) {
+      // In place: the view itself (a new one at the same place if growth detached it).
+      if (region === out.view) return region.f32();
+      const target = out.view ? out.view.f32() : out.array;
+      target.set(region.f32().subarray(0, like.size));
+      return target;
+    }
     return like.tensor ? wrapRegion(this.backend, like.shape, like.size, region) : region.f32().slice(0, like.size);
   }
 }
@@ -94,9 +148,11 @@ export class Workspace {
 
   /**
    * Stages one call: the block, every input (a tensor's own region, checked not disposed;
-   * an array copied into its named region) and every output (a fresh region when its
-   * `like` is a tensor, else its named region). A named region is kept when large enough
-   * and replaced otherwise; nothing is replaced unless everything could be allocated.
+   * a view of the memory as it is; an array copied into its named region) and every output
+   * (its `out` when that is a view it can write in place, else a fresh region when its
+   * `like` is a tensor and there is no `out`, else its named region). A named region is
+   * kept when large enough and replaced otherwise; nothing is replaced unless everything
+   * could be allocated.
    */
   stage(where: string, request: StageRequest): Staged {
     const { inputs = NONE, outputs = NONE, work = NONE } = request;
@@ -104,7 +160,18 @@ export class Workspace {
     // Disposed tensors are refused before anything is allocated. Plain loops: this runs on
     // every call, and small calls are measured in microseconds.
     const regions: (Region | null)[] = [];
-    for (const [, o, role] of inputs) regions.push(isRegion(o) ? o : o.tensor ? o.tensor.regionFor(where, role) : null);
+    for (const [, o, role] of inputs) regions.push(isRegion(o) ? o : o.tensor ? o.tensor.regionFor(where, role) : o.view ?? null);
+    // A view input that an `out` overlaps (forward(v, shape, { out: v })) is copied in like
+    // a plain array: the out is then written in place, and the staged copy is the x a
+    // module's backward reads.
+    for (let i = 0; i < inputs.length; i++) {
+      const o = inputs[i][1];
+      if (regions[i] !== null && !isRegion(o) && o.tensor === null && overlapsAnyOut(regions[i]!, outputs)) regions[i] = null;
+    }
+    // Per output: the caller's view it is written to in place, else null (staged: a fresh
+    // region when it becomes a Tensor for the caller, like a tensor and no `out`; else named).
+    const direct: (Region | null)[] = [];
+    for (let i = 0; i < outputs.length; i++) direct.push(inPlace(outputs[i][2], regions, direct) ? outputs[i][2]!.view : null);
     const names: string[] = [], sizes: number[] = [];
     this.need(names, sizes, "block", blockBytes(K, P, scratch));
     for (const [name, bytes] of work) this.need(names, sizes, name, bytes);
@@ -112,10 +179,12 @@ export class Workspace {
       if (regions[i] === null) this.need(names, sizes, inputs[i][0], (inputs[i][1] as Input).size * 4);
     }
     let fresh = 0;
-    for (const [name, like] of outputs) if (!like.tensor) this.need(names, sizes, name, like.size * 4);
-    for (const [, like] of outputs) {
-      if (like.tensor) {
-        sizes.push(like.size * 4);
+    for (let i = 0; i < outputs.length; i++) {
+      if (direct[i] === null && !isFresh(outputs[i])) this.need(names, sizes, outputs[i][0], outputs[i][1].size * 4);
+    }
+    for (let i = 0; i < outputs.length; i++) {
+      if (direct[i] === null && isFresh(outputs[i])) {
+        sizes.push(outputs[i][1].size * 4);
         fresh++;
       }
     }
@@ -127,13 +196,17 @@ export class Workspace {
     for (let i = 0; i < inputs.length; i++) {
       if (regions[i] !== null) continue;
       const region = this.named.get(inputs[i][0])!;
-      region.f32().set((inputs[i][1] as Input).array!);
+      const input = inputs[i][1] as Input;
+      // A view's own array may have been detached by the allocations above: view.f32() is current.
+      region.f32().set(input.view ? input.view.f32() : input.array!);
       regions[i] = region;
     }
     // The fresh output regions come after the named ones in `made`.
     let next = made.length - fresh;
     const outputRegions: Region[] = [];
-    for (const [name, like] of outputs) outputRegions.push(like.tensor ? made[next++] : this.named.get(name)!);
+    for (let i = 0; i < outputs.length; i++) {
+      outputRegions.push(direct[i] ?? (isFresh(outputs[i]) ? made[next++] : this.named.get(outputs[i][0])!));
+    }
     const region = this.named.get("block")!;
     const b = this.block;
     const block = b !== null && b.region === region && b.K === K && b.P === P ? b : (this.block = new Block(region, K, P));

@@ -16,7 +16,7 @@ import { referenceRowNorm, referenceRowNormBackward } from "./rownorm.js";
 
 class HeapRegion implements Region {
   readonly ptr = 0;
-  private readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer;
   private readonly view32: Float32Array;
   private view64: Float64Array | undefined;
 
@@ -111,14 +111,14 @@ const referenceKernels: Kernels = {
   groupNormForward(a) {
     const { block: b, flags } = a;
     referenceGroupNorm(
-      a.x.f32(), a.y.f32(), a, a.eps, param(b, "weight", flags, FLAGS.weight), param(b, "bias", flags, FLAGS.bias),
+      a.x.f32(), a.y.f32(), { ...dimsOfArgs(a), G: a.G }, a.eps, param(b, "weight", flags, FLAGS.weight), param(b, "bias", flags, FLAGS.bias),
       b.stat("mean"), b.stat("invstd"), b.stat("var"),
     );
   },
   groupNormBackward(a) {
     const { block: b, flags } = a;
     referenceGroupNormBackward(
-      a.dy.f32(), a.x.f32(), a.dx && a.dx.f32(), a, param(b, "weight", flags, FLAGS.weight),
+      a.dy.f32(), a.x.f32(), a.dx && a.dx.f32(), { ...dimsOfArgs(a), G: a.G }, param(b, "weight", flags, FLAGS.weight),
       param(b, "dweight", flags, FLAGS.dweight), param(b, "dbias", flags, FLAGS.dbias), b.stat("mean"), b.stat("invstd"),
     );
   },
@@ -144,15 +144,19 @@ const referenceKernels: Kernels = {
 /** A backend that runs the pure-JS reference (float64 accumulation). */
 export function createReferenceBackend(): Backend {
   const live = new Set<Region>();
+  /** The buffers of the live regions: a Float32Array on one of them is a view of this backend's memory. */
+  const buffers = new WeakSet<ArrayBufferLike>();
   let liveBytes = 0, highWater = 0;
   const release = (region: Region) => {
     if (live.delete(region)) liveBytes -= region.byteLength;
+    buffers.delete((region as HeapRegion).buffer);
   };
   const backend: KernelBackend = {
     kind: "reference",
     alloc(bytes: number): Region {
       const region = new HeapRegion(bytes, release);
       live.add(region);
+      buffers.add(region.buffer);
       liveBytes += bytes;
       highWater = Math.max(highWater, liveBytes);
       return region;
@@ -160,6 +164,10 @@ export function createReferenceBackend(): Backend {
     memoryStats: (): MemoryStats => ({
       liveBytes, highWaterBytes: highWater, memoryBytes: liveBytes, maxBytes: Number.MAX_SAFE_INTEGER, liveBlocks: live.size,
     }),
+    // The reference's memory never grows, so the caller's view itself serves.
+    viewRegion: (view) => (buffers.has(view.buffer) && view.length > 0 ? {
+      ptr: 0, byteLength: view.byteLength, f32: () => view, f64: () => new Float64Array(view.buffer, view.byteOffset, view.byteLength >>> 3), free() {},
+    } : null),
     ...referenceKernels,
   };
   return backend;

@@ -19,13 +19,10 @@ export interface Dims {
 }
 
 /**
- * Group norm's view of a channels-second (N, C, *spatial) tensor: G groups of C / G
- * consecutive channels, S spatial positions. Instance norm is G = C.
+ * Group norm's view of an (N, C, *spatial) tensor (channelsLast: (N, *spatial, C)): G groups
+ * of C / G consecutive channels, S spatial positions. Instance norm is G = C.
  */
-export interface GroupDims {
-  readonly N: number;
-  readonly C: number;
-  readonly S: number;
+export interface GroupDims extends Dims {
   readonly G: number;
 }
 
@@ -54,4 +51,12 @@ export interface Backend {
  * not part of the public type: callers pass backends around, the ops call them.
  * @internal
  */
-export interface KernelBackend extends Backend, Kernels {}
+export interface KernelBackend extends Backend, Kernels {
+  /**
+   * `view` as a region when it is a view of this backend's memory (a tensor's `.data`, or a
+   * subarray of it), so it is read or written in place; null for any other array. The
+   * region follows memory growth (its f32() is a fresh view once `view` is detached) and
+   * free() does nothing: the memory is the caller's.
+   */
+  viewRegion(view: Float32Array): Region | null;
+}

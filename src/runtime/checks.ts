@@ -39,9 +39,9 @@ export function checkShape(where: string, shape: unknown, name = "shape"): numbe
   return size;
 }
 
-export function checkEps(where: string, eps: unknown): number {
+export function checkEps(where: string, eps: unknown, name = "eps"): number {
   if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) {
-    fail(where, `eps must be a finite number >= 0, got ${describe(eps)}`);
+    fail(where, `${name} must be a finite number >= 0, got ${describe(eps)}`);
   }
   return eps;
 }

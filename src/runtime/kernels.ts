@@ -70,15 +70,18 @@ export const KERNELS = {
     ["dy", "x", "dx", "R", "L", "flags", "block"],
     ["dy", "x", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "scratch"],
   ),
-  /** Group norm of (N, C, S) in G groups: mean / var / invstd per (n, g) (K = N * G), weight / bias per channel (P = C). */
+  /**
+   * Group norm of (N, C, S) (flags.channelsLast: (N, S, C)) in G groups: mean / var / invstd
+   * per (n, g) (K = N * G), weight / bias per channel (P = C).
+   */
   groupNormForward: kernel(
     ["x", "y", "N", "C", "S", "G", "flags", "eps", "block"],
-    ["x", "weight", "bias"], ["y", "mean", "var", "invstd"],
+    ["x", "weight", "bias"], ["y", "mean", "var", "invstd", "coef", "scratch"],
   ),
   /** Group-norm gradients from the forward's mean / invstd. */
   groupNormBackward: kernel(
     ["dy", "x", "dx", "N", "C", "S", "G", "flags", "block"],
-    ["dy", "x", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "scratch"],
+    ["dy", "x", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "coef", "scratch"],
   ),
   /**
    * Layer norm (flags.centered) or RMS norm over R rows of L values, of x or, with a residual,

@@ -79,6 +79,29 @@ class WasmRegion implements Region {
   }
 }
 
+/** A caller's Float32Array on this memory (KernelBackend.viewRegion): used in place, never freed here. */
+class ViewRegion implements Region {
+  readonly ptr: number;
+  readonly byteLength: number;
+
+  constructor(private readonly mem: LinearMemory, private view: Float32Array) {
+    this.ptr = view.byteOffset;
+    this.byteLength = view.byteLength;
+  }
+
+  f32(): Float32Array {
+    // Growth detaches the caller's view (its buffer is no longer the memory's): make a new one.
+    if (this.view.buffer !== this.mem.buffer) this.view = new Float32Array(this.mem.buffer, this.ptr, this.byteLength >>> 2);
+    return this.view;
+  }
+
+  f64(): Float64Array {
+    return new Float64Array(this.mem.buffer, this.ptr, this.byteLength >>> 3);
+  }
+
+  free(): void {}
+}
+
 /** A declared argument as the export takes it: a region or block by address, null as 0. */
 type ArgValue = number | { readonly ptr: number } | null;
 
@@ -120,6 +143,7 @@ export function wasmBackend(kind: WasmBuild, exports: KernelExports, maxBytes: n
     memory: exports.memory,
     alloc: (bytes) => new WasmRegion(mem, mem.alloc(bytes), bytes),
     memoryStats: () => mem.stats(),
+    viewRegion: (view) => (view.buffer === mem.buffer && view.length > 0 ? new ViewRegion(mem, view) : null),
     ...bindAll(exports),
   };
   return backend;

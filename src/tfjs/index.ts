@@ -1,4 +1,6 @@
-// batchnorm-wasm/tfjs: this package's kernels behind TensorFlow.js's tf.batchNorm.
+// batchnorm-wasm/tfjs: this package's kernels behind TensorFlow.js: tf.batchNorm's kernel
+// (registerTfjsKernels), and tf.layers' batch and layer normalization in training
+// (createTfjsLayers, layers.ts).
 //
 // TensorFlow.js runs tf.batchNorm as the kernel "FusedBatchNorm" of the active backend.
 // registerTfjsKernels(tf) swaps that kernel, through tf's public kernel registry, for one
@@ -8,4 +10,8 @@
 // @tensorflow/tfjs-node alike, and the root entry of the package stays free of TF.js.
 
 export { registerTfjsKernels } from "./register.js";
+export { createTfjsLayers } from "./layers.js";
+export type {
+  CreateTfjsLayersOptions, TfjsCoreLike, TfjsLayers, TfjsLayersLike, TfjsTensor,
+} from "./types.js";
 export type { RegisterTfjsOptions, TfjsKernelBackend, TfjsKernelConfig, TfjsLike, TfjsTensorInfo } from "./types.js";

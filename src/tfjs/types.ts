@@ -59,3 +59,55 @@ export interface RegisterTfjsOptions {
   /** This package's kernels to run on (default: a fresh createBackend() of the adapter's own). */
   backend?: Backend;
 }
+
+// createTfjsLayers: the parts of tfjs-core and tfjs-layers the layers touch.
+
+/** A TF.js tensor (tf.Tensor) as the layers use it. */
+export interface TfjsTensor {
+  readonly shape: number[];
+  readonly dtype: string;
+  dataSync(): ArrayLike<number>;
+}
+
+/** The tfjs-core functions the layers call (`@tensorflow/tfjs-core` or `@tensorflow/tfjs`). */
+export interface TfjsCoreLike {
+  tensor(values: Float32Array, shape: number[], dtype: "float32"): TfjsTensor;
+  /** The active TF.js backend's name. */
+  getBackend(): string;
+  // Typed loosely: TF.js's own signatures are generic over its Tensor (layers.ts and fused.ts cast them once).
+  tidy(fn: never): unknown;
+  transpose(x: never, perm: number[]): unknown;
+  customGrad(f: never): unknown;
+  serialization: {
+    SerializationMap: {
+      register(cls: unknown): void;
+      getMap(): { classNameMap: { [className: string]: unknown } };
+    };
+  };
+}
+
+/** The tfjs-layers factories the layers extend (`@tensorflow/tfjs-layers` or `@tensorflow/tfjs`). */
+export interface TfjsLayersLike {
+  layers: {
+    batchNormalization(config?: object): object;
+    layerNormalization(config?: object): object;
+  };
+}
+
+/** What createTfjsLayers returns: tf.layers' own factories' types, building this package's layers. */
+export interface TfjsLayers<L extends TfjsLayersLike> {
+  /** tf.layers.batchNormalization's config, weights, getConfig and class name; training forward and gradient on this package's kernels. */
+  batchNormalization: L["layers"]["batchNormalization"];
+  /** tf.layers.layerNormalization's config, weights, getConfig and class name; forward and gradient on this package's kernels. */
+  layerNormalization: L["layers"]["layerNormalization"];
+  /**
+   * Puts TF.js's own BatchNormalization and LayerNormalization back in its serialization map,
+   * so tf.loadLayersModel builds the stock layers again (once; later calls do nothing).
+   */
+  unregister(): void;
+}
+
+export interface CreateTfjsLayersOptions {
+  /** This package's kernels to run on (default: a fresh createBackend() of the layers' own). */
+  backend?: Backend;
+}

@@ -162,6 +162,32 @@ export function layerGroupInstanceBadInputSuite(makeBackend: () => Backend): voi
       expect(() => new InstanceNorm2d(0, { backend })).toThrow(/InstanceNorm2d: numFeatures must be a positive integer/);
     });
 
+    it("layout: bad values refused before anything is allocated; channels-last shapes checked as such", () => {
+      const backend = makeBackend();
+      const live = backend.memoryStats().liveBytes;
+      for (const bad of ["nhwc", "NCW", 1, false]) {
+        const got = typeof bad === "string" ? `"${bad}"` : String(bad);
+        const message = (where: string) => new RegExp(`^${where}: layout must be "NCHW" or "NHWC", got ${got}$`);
+        expect(() => new GroupNorm(2, 4, { backend, layout: bad as never })).toThrow(message("GroupNorm"));
+        expect(() => new InstanceNorm2d(3, { backend, layout: bad as never })).toThrow(message("InstanceNorm2d"));
+        expect(() => groupNorm(ramp(24), [2, 3, 4], 2, { backend, layout: bad as never })).toThrow(message("groupNorm"));
+        expect(() => groupNormBackward(ramp(24), ramp(24), [2, 3, 4], 2, { backend, layout: bad as never })).toThrow(message("groupNormBackward"));
+        expect(() => instanceNorm(ramp(24), [2, 3, 4], { backend, layout: bad as never })).toThrow(message("instanceNorm"));
+        expect(() => instanceNormBackward(ramp(24), ramp(24), [2, 3, 4], { backend, layout: bad as never })).toThrow(message("instanceNormBackward"));
+      }
+      expect(backend.memoryStats().liveBytes).toBe(live);
+      expect(() => layerNorm(ramp(24), [2, 3, 4], 4, { backend, layout: "NHWC" } as never)).toThrow(/layerNorm: unknown option "layout"/);
+      const g = trained(new GroupNorm(2, 4, { backend, layout: "NHWC" }), [2, 3, 3, 4]);
+      expect((g.m as GroupNorm).layout).toBe("NHWC");
+      expectRefused(g, () => g.m.forward(ramp(72), [2, 4, 3, 3]), /GroupNorm\.forward: expected 4 channels \(C in \(N, \*, C\)\), got 3 in shape \[2, 4, 3, 3\]/);
+      expectRefused(g, () => g.m.forward(ramp(4), [4]), /GroupNorm\.forward: expected input of shape \(N, \*, C\) with at least 2 dimensions/);
+      const i = trained(new InstanceNorm2d(3, { backend, layout: "NHWC", trackRunningStats: true }), [2, 4, 4, 3]);
+      expectRefused(i, () => i.m.forward(ramp(96), [2, 3, 4, 4]), /InstanceNorm2d\.forward: expected 3 channels \(C in \(N, \*, C\)\), got 4 in shape \[2, 3, 4, 4\]/);
+      expectRefused(i, () => i.m.forward(ramp(96), [2, 48]), /InstanceNorm2d\.forward: expected 3-D input \(H, W, C\) or 4-D input \(N, H, W, C\), got x of shape \[2, 48\]/);
+      expectRefused(i, () => i.m.forward(ramp(6), [2, 1, 1, 3]), /expected more than 1 spatial element when training, got x of shape \[2, 1, 1, 3\]/);
+      expect(() => instanceNorm(ramp(24), [2, 4, 3], { backend, layout: "NHWC", weight: new Float32Array(4) })).toThrow(/instanceNorm: weight must have length 3/);
+    });
+
     it("loadStateDict with arrays of the wrong length or bad keys", () => {
       const backend = makeBackend();
       const l = ln(backend);

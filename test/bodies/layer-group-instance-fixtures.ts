@@ -65,8 +65,9 @@ function functionalStep(
     r = layerNorm(x, step.shape, ns, { weight, bias, eps, backend });
     g = layerNormBackward(dy, x, step.shape, ns, { weight, eps, backend, ...saved(r) });
   } else if (c.module === "GroupNorm") {
-    r = groupNorm(x, step.shape, c.args.numGroups, { weight, bias, eps, backend });
-    g = groupNormBackward(dy, x, step.shape, c.args.numGroups, { weight, eps, backend, ...saved(r) });
+    const layout = c.options.layout;
+    r = groupNorm(x, step.shape, c.args.numGroups, { weight, bias, eps, layout, backend });
+    g = groupNormBackward(dy, x, step.shape, c.args.numGroups, { weight, eps, layout, backend, ...saved(r) });
   } else {
     const o = c.options;
     // The functional API takes (N, C, *): an unbatched fixture is one sample.
@@ -74,8 +75,9 @@ function functionalStep(
     const shape = batched ? step.shape : [1, ...step.shape];
     const useInputStats = step.mode === "train" || !o.trackRunningStats;
     const stats = { runningMean: runningStats?.mean ?? null, runningVar: runningStats?.var ?? null };
-    r = instanceNorm(x, shape, { weight, bias, ...stats, useInputStats, momentum: o.momentum, eps, backend });
-    g = instanceNormBackward(dy, x, shape, { weight, useInputStats, ...stats, eps, backend, ...(useInputStats ? saved(r) : {}) });
+    const layout = o.layout;
+    r = instanceNorm(x, shape, { weight, bias, ...stats, useInputStats, momentum: o.momentum, eps, layout, backend });
+    g = instanceNormBackward(dy, x, shape, { weight, useInputStats, ...stats, eps, layout, backend, ...(useInputStats ? saved(r) : {}) });
   }
   return { y: r.y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
 }

@@ -11,7 +11,7 @@ export const hasChromium = existsSync(CHROMIUM_PATH);
 /** Why the browser suites are skipped, for the message printed instead of them. */
 export const chromiumMissingReason =
   `${CHROMIUM_PATH} not found: the Chromium suites (shared bodies in Chromium, module worker, SIMD fallback, ` +
-  `demo page e2e, package in Vite/webpack builds) were SKIPPED. Install Debian's chromium ` +
+  `demo page e2e, sync-batch-norm workers page, package in Vite/webpack builds) were SKIPPED. Install Debian's chromium ` +
   `(apt-get install chromium), as .ci/run does, to run them.`;
 
 export const CHROMIUM_ARGS = [

@@ -1,7 +1,11 @@
 // A small collector and runner for the shared bodies of test/bodies/ where vitest's runner
-// does not exist: inside a module Web Worker (test/browser/workers/bodies.worker.ts). While
-// collect() runs, the bodies' describe / it (test/helpers/test-api.ts) register here instead
-// of with vitest; the main thread uses the same call to list the tests a worker will run.
+// does not exist: inside a module Web Worker (test/browser/workers/bodies.worker.ts) and on
+// the Firefox pages (test/firefox/). While collect() runs, the bodies' describe / it
+// (test/helpers/test-api.ts) register here instead of with vitest; the vitest side uses the
+// same call to list the tests a worker or page will run (and, for Firefox, to run them in
+// Node for the digests the page's must equal).
+
+import { readDigest, resetDigest } from "./digest.js";
 
 export interface CollectedTest {
   /** The describe titles and the test title, joined by " > ". */
@@ -14,6 +18,8 @@ export interface TestResult {
   readonly ok: boolean;
   readonly error?: string;
   readonly ms: number;
+  /** The digest of the numbers the test checked (test/helpers/digest.ts), to compare engines. */
+  readonly digest: string;
 }
 
 type Body = (...args: never[]) => unknown;
@@ -97,13 +103,14 @@ export async function runTests(tests: readonly CollectedTest[]): Promise<TestRes
   const results: TestResult[] = [];
   for (const t of tests) {
     const start = performance.now();
+    resetDigest();
     try {
       await t.fn();
-      results.push({ name: t.name, ok: true, ms: performance.now() - start });
+      results.push({ name: t.name, ok: true, ms: performance.now() - start, digest: readDigest() });
     } catch (error) {
       const e = error as Error;
       const text = e?.stack?.includes(e.message) ? e.stack : `${e?.name ?? "Error"}: ${e?.message ?? String(error)}\n${e?.stack ?? ""}`;
-      results.push({ name: t.name, ok: false, error: text, ms: performance.now() - start });
+      results.push({ name: t.name, ok: false, error: text, ms: performance.now() - start, digest: readDigest() });
     }
   }
   return results;

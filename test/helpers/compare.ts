@@ -1,6 +1,7 @@
 // Tolerance checks: error relative to the largest reference magnitude, as the issue states
 // them, with the worst error per quantity kept for the report printed after the run.
 import { expect } from "vitest";
+import { addToDigest } from "./digest.js";
 
 export const worstErrors = new Map<string, number>();
 
@@ -19,6 +20,7 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 export function expectClose(actual: ArrayLike<number> | null | undefined, expected: ArrayLike<number>, tol: number, label: string, quantity?: string): void {
   expect(actual, `${label}: missing`).toBeTruthy();
   expect(actual!.length, `${label}: length`).toBe(expected.length);
+  addToDigest(actual!);
   const err = relativeError(actual!, expected);
   if (quantity) worstErrors.set(quantity, Math.max(worstErrors.get(quantity) ?? 0, err));
   expect(err, `${label}: relative error ${err.toExponential(2)} over tolerance ${tol}`).toBeLessThanOrEqual(tol);

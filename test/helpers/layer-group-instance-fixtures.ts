@@ -35,13 +35,13 @@ export interface LayerNormCase extends CaseBase {
 export interface GroupNormCase extends CaseBase {
   module: "GroupNorm";
   args: { numGroups: number; numChannels: number };
-  options: { eps: number; affine: boolean };
+  options: { eps: number; affine: boolean; layout?: "NHWC" };
 }
 
 export interface InstanceNormCase extends CaseBase {
   module: "InstanceNorm1d" | "InstanceNorm2d" | "InstanceNorm3d";
   args: { numFeatures: number };
-  options: { eps: number; momentum: number; affine: boolean; trackRunningStats: boolean };
+  options: { eps: number; momentum: number; affine: boolean; trackRunningStats: boolean; layout?: "NHWC" };
 }
 
 export type LayerGroupInstanceCase = LayerNormCase | GroupNormCase | InstanceNormCase;

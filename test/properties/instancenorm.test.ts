@@ -1,11 +1,11 @@
 // Property: InstanceNorm1d / 2d / 3d (modules, batched and unbatched input, affine, tracked
 // running statistics, train / eval steps) and instanceNorm / instanceNormBackward (input or
 // running statistics, running statistics updated in place) on the SIMD and the scalar build
-// agree with the float64 reference backend; hostile values per (sample, channel) plane.
+// agree with the float64 reference backend, both layouts; hostile values per (sample, channel) plane.
 import fc from "fast-check";
 import { describe } from "vitest";
 import {
-  InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, instanceNorm, instanceNormBackward, tensor, type Backend, type InstanceNormBase,
+  InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, instanceNorm, instanceNormBackward, tensor, type Backend, type InstanceNormBase, type Layout,
 } from "../../src/index.js";
 import {
   attempt, backwardScales, expectNoLeak, expectSameRefusal, forwardScales, inDomain, liveBytes, maxAbsPerUnit, runningScale, take,
@@ -26,6 +26,7 @@ interface InCase {
   readonly dims: NCS;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
+  readonly layout: Layout;
   readonly momentum: number | undefined;
   readonly eps: number | undefined;
   /** Module: train / eval per step. Functional: useInputStats of the first step. */
@@ -48,6 +49,7 @@ const inCase: fc.Arbitrary<InCase> = fc
       dims: ncsFor(spatialRank, path),
       affine: fc.boolean(),
       trackRunningStats: fc.boolean(),
+      layout: fc.constantFrom("NCHW" as const, "NHWC" as const),
       momentum: fc.oneof(fc.constant(undefined), fc.constantFrom(0, 1, 0.1), fc.double({ min: 0, max: 1, noNaN: true })),
       eps: fc.constantFrom(undefined, 1e-5, 1e-3, 0),
       steps: fc.array(fc.record({ training: fc.boolean(), tensors: fc.boolean() }), { minLength: 1, maxLength: 3 }),
@@ -64,18 +66,21 @@ const builds = wasmBuilds();
 
 function geometry(c: InCase) {
   const N = c.batched ? c.dims.N : 1, C = c.dims.C, S = sizeOf(c.dims.spatial);
-  const shape = c.batched ? [N, C, ...c.dims.spatial] : [C, ...c.dims.spatial];
-  const full = [N, C, ...c.dims.spatial];
+  const last = c.layout === "NHWC";
+  const sample = last ? [...c.dims.spatial, C] : [C, ...c.dims.spatial];
+  const shape = c.batched ? [N, ...sample] : sample;
+  const full = [N, ...sample];
+  const channelOf = last ? (i: number) => i % C : (i: number) => Math.floor(i / S) % C;
   return {
     shape, full, N, C, S, units: N * C, size: N * C * S,
-    unitOf: (i: number) => Math.floor(i / S), channelOf: (i: number) => Math.floor(i / S) % C,
+    unitOf: (i: number) => Math.floor(i / (S * C)) * C + channelOf(i), channelOf,
   };
 }
 
 function makeModule(c: InCase, backend: Backend): InstanceNormBase {
   const Module = { 1: InstanceNorm1d, 2: InstanceNorm2d, 3: InstanceNorm3d }[c.spatialRank];
   const m = new Module(c.dims.C, {
-    backend, affine: c.affine, trackRunningStats: c.trackRunningStats,
+    backend, affine: c.affine, trackRunningStats: c.trackRunningStats, layout: c.layout,
     ...(c.momentum !== undefined ? { momentum: c.momentum } : {}), ...(c.eps !== undefined ? { eps: c.eps } : {}),
   });
   const C = c.dims.C;
@@ -89,13 +94,14 @@ function makeModule(c: InCase, backend: Backend): InstanceNormBase {
 }
 
 /** Per-plane mean / invstd a forward normalizes with: the planes' own, or the channel's running statistics. */
-function planeStats(x: Float32Array, full: number[], eps: number, running: { mean: Float32Array; var: Float32Array } | null, N: number) {
+function planeStats(
+  x: Float32Array, full: number[], eps: number, running: { mean: Float32Array; var: Float32Array } | null, N: number, C: number, layout: Layout,
+) {
   if (running === null) {
-    const r = attempt(() => instanceNorm(x, full, { eps, backend: reference }));
-    const n = full[0] * full[1];
+    const r = attempt(() => instanceNorm(x, full, { eps, layout, backend: reference }));
+    const n = N * C;
     return r.value ? { mean: r.value.saveMean, invstd: r.value.saveInvstd } : { mean: new Float64Array(n), invstd: new Float64Array(n) };
   }
-  const C = running.mean.length;
   return {
     mean: Float64Array.from({ length: N * C }, (_, u) => running.mean[u % C]),
     invstd: Float64Array.from({ length: N * C }, (_, u) => 1 / Math.sqrt(running.var[u % C] + eps)),
@@ -116,7 +122,7 @@ function checkModule(c: InCase): void {
       const x = fillUnits(size, units, unitOf, c.xKinds, c.seed + 10 * s);
       const dy = fillGrads(size, units, unitOf, c.dyKinds, c.seed + 10 * s + 5);
       const useRunning = !step.training && c.trackRunningStats;
-      const stats = planeStats(x, full, ref.eps, useRunning ? { mean: ref.runningMean!, var: ref.runningVar! } : null, N);
+      const stats = planeStats(x, full, ref.eps, useRunning ? { mean: ref.runningMean!, var: ref.runningVar! } : null, N, C, c.layout);
       fc.pre(inDomain(stats.invstd));
       const before = ref.runningMean ? [ref.runningMean.slice(), ref.runningVar!.slice()] : null;
       const refY = attempt(() => ref.forward(x, shape));
@@ -153,7 +159,7 @@ function checkFunctional(c: InCase): void {
   const rm0 = fillParams(C, "normal", c.seed + 3), rv0 = fillParams(C, "normal", c.seed + 4).map((v) => Math.abs(v) + 0.25);
   const withRunning = c.trackRunningStats || !useInputStats;
   const runningFor = () => (withRunning ? { runningMean: rm0.slice(), runningVar: rv0.slice() } : {});
-  const options = { weight, bias, eps, useInputStats, ...(c.momentum !== undefined ? { momentum: c.momentum } : {}) };
+  const options = { weight, bias, eps, useInputStats, layout: c.layout, ...(c.momentum !== undefined ? { momentum: c.momentum } : {}) };
   const refRunning = runningFor();
   const refFwd = attempt(() => instanceNorm(x, shape, { ...options, ...refRunning, backend: reference }));
   const backends = builds.map((b) => b.backend);
@@ -166,7 +172,7 @@ function checkFunctional(c: InCase): void {
       continue;
     }
     const r = refFwd.value;
-    const stats = planeStats(x, shape, eps, useInputStats ? null : { mean: rm0, var: rv0 }, N);
+    const stats = planeStats(x, shape, eps, useInputStats ? null : { mean: rm0, var: rv0 }, N, C, c.layout);
     fc.pre(inDomain(stats.invstd));
     const check = checker(build.name, "functional");
     const xt = tensors ? tensor(shape, x, { backend }) : null;
@@ -182,7 +188,7 @@ function checkFunctional(c: InCase): void {
         check.scalars("running_mean", running.runningMean!, refRunning.runningMean!, runningScale(rm0, refRunning.runningMean!, m, maxAbsPerUnit(x, C, channelOf)));
         check.scalars("running_var", running.runningVar!, refRunning.runningVar!, runningScale(rv0, refRunning.runningVar!, m, new Float64Array(C)));
       }
-      const back = { weight, eps, useInputStats, ...(useInputStats ? {} : { runningMean: rm0, runningVar: rv0 }) };
+      const back = { weight, eps, useInputStats, layout: c.layout, ...(useInputStats ? {} : { runningMean: rm0, runningVar: rv0 }) };
       const want = instanceNormBackward(dy, x, shape, {
         ...back, ...(useInputStats ? { saveMean: r.saveMean, saveInvstd: r.saveInvstd } : {}), backend: reference,
       });

@@ -80,3 +80,14 @@ export function ncsFor(k: number, path: PathClass, maxC = 9): fc.Arbitrary<NCS> 
 export function sizeOf(shape: readonly number[]): number {
   return product(shape);
 }
+
+/** An (N, S, C) channels-last array as (N, C, S), channels second (a copy). */
+export function channelsFirst(data: Float32Array, N: number, S: number, C: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let n = 0; n < N; n++) {
+    for (let s = 0; s < S; s++) {
+      for (let c = 0; c < C; c++) out[(n * C + c) * S + s] = data[(n * S + s) * C + c];
+    }
+  }
+  return out;
+}

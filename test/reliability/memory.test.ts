@@ -182,12 +182,13 @@ describe.each(BUILDS)("%s build", (name, simd) => {
     }
     modules.forEach((entry, i) => expect(snapshot(entry), entry.name).toEqual(before[i]));
     expect(held.data).toEqual(values(1000, 900));
-    // A backward whose staging does not fit: a forward of 2 MiB fits (x and y), its dy and dx do not.
+    // A backward whose staging does not fit: a forward of 3 MiB fits (x and y), its dy does
+    // not beside them (dx reuses y's region, so dy is the one block the backward needs).
     const wide = new BatchNorm1d(4, { backend });
-    const xw = values(4 * 131072, 1200);
-    const yw = wide.forward(xw, [131072, 4]);
+    const xw = values(4 * 196608, 1200);
+    const yw = wide.forward(xw, [196608, 4]);
     const wideState = wide.stateDict(), wideLive = backend.memoryStats().liveBytes;
-    expect(() => wide.backward(values(4 * 131072, 1201))).toThrow(RangeError);
+    expect(() => wide.backward(values(4 * 196608, 1201))).toThrow(RangeError);
     expect(backend.memoryStats().liveBytes).toBe(wideLive);
     expect(wide.stateDict()).toEqual(wideState);
     wide.dispose();

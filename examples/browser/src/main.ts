@@ -1,27 +1,23 @@
 // The demo page: the benchmark first (so training does not disturb its timings), then the
-// two training runs with live charts. Everything it measured ends up in window.__demo, and
+// training comparison (comparison.ts) with live curves and decision regions. Everything it measured ends up in window.__demo, and
 // <body data-state> turns "done" (or "error"), for people and for the e2e test alike.
 import { simdSupported } from "../../../src/index.js";
 import { IMPLS, runBenchmark, type BenchRow } from "./bench.js";
 import { curveChart, ratioChart } from "./charts.js";
-import { batchOf, lcg, Mlp, spirals, type Dataset, type StepStats } from "./train.js";
-
-const STEPS = 300;
-const EVAL_EVERY = 15;
-const LR = 0.03;
-const BATCH = 64;
-const SIZES = [2, 32, 32, 3];
+import { Comparison, DEMO_SETTING, firstReaching, NETS, TARGET_ACCURACY, type NetKey, type Snapshot } from "./comparison.js";
+import type { Dataset, Mlp, StepStats } from "./train.js";
 
 interface NetResult extends StepStats { msPerStep: number }
 interface DemoResult {
   simd: boolean;
   bench: BenchRow[];
-  training?: { steps: number; withBn: NetResult; withoutBn: NetResult; curves: { step: number; withBn: StepStats; withoutBn: StepStats }[] };
+  training?: { steps: number; evalEvery: number; withBn: NetResult; withoutBn: NetResult; curves: Snapshot[] };
   error?: string;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fmt = (v: number | undefined, digits = 3) => (v === undefined || !Number.isFinite(v) ? "–" : v < 0.01 ? v.toExponential(2) : v.toFixed(digits));
+const percent = (v: number) => `${Math.round(v * 100)}%`;
 const yieldToPage = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 const result: DemoResult = { simd: simdSupported(), bench: [] };
 (window as unknown as { __demo: DemoResult }).__demo = result;
@@ -46,83 +42,83 @@ function addBenchRows(rows: BenchRow[], chart: ReturnType<typeof ratioChart>) {
   chart.update("none");
 }
 
-/** Predicted classes over the data's bounding box, painted, with the test points on top. */
-function drawBoundary(canvas: HTMLCanvasElement, net: Mlp, data: Dataset) {
-  const ctx = canvas.getContext("2d")!;
-  const G = 80;
-  const [x0, x1, y0, y1] = [-20, 70, -3.25, -2.75];
-  const grid = new Float32Array(G * G * 2);
-  for (let j = 0; j < G; j++) for (let i = 0; i < G; i++) {
-    grid[2 * (j * G + i)] = x0 + ((i + 0.5) / G) * (x1 - x0);
-    grid[2 * (j * G + i) + 1] = y1 - ((j + 0.5) / G) * (y1 - y0);
+const GRID = 60; // cells per side of the decision-region maps
+const EXTENT = 1.1; // the maps cover [-EXTENT, EXTENT]^2 (the spirals fill the unit disc)
+const REGION_GRID = (() => {
+  const grid = new Float32Array(GRID * GRID * 2);
+  for (let j = 0; j < GRID; j++) for (let i = 0; i < GRID; i++) {
+    grid[2 * (j * GRID + i)] = ((2 * (i + 0.5)) / GRID - 1) * EXTENT;
+    grid[2 * (j * GRID + i) + 1] = (1 - (2 * (j + 0.5)) / GRID) * EXTENT;
   }
+  return grid;
+})();
+
+/** The class the network predicts (inference mode) over the plane, painted, with the test points on top. */
+function drawRegions(canvas: HTMLCanvasElement, net: Mlp, data: Dataset) {
+  const ctx = canvas.getContext("2d")!;
   net.train(false);
-  const logits = net.forward(grid, G * G);
+  const logits = net.forward(REGION_GRID, GRID * GRID);
   net.train(true);
   const fills = ["#bfdbfe", "#bbf7d0", "#fde68a"];
   const dots = ["#1d4ed8", "#15803d", "#b45309"];
-  const cell = canvas.width / G;
-  for (let p = 0; p < G * G; p++) {
+  const cell = canvas.width / GRID;
+  for (let p = 0; p < GRID * GRID; p++) {
     const l = logits.subarray(3 * p, 3 * p + 3);
     const c = l[0] >= l[1] && l[0] >= l[2] ? 0 : l[1] >= l[2] ? 1 : 2;
     ctx.fillStyle = fills[c];
-    ctx.fillRect((p % G) * cell, Math.floor(p / G) * cell, cell + 0.5, cell + 0.5);
+    ctx.fillRect((p % GRID) * cell, Math.floor(p / GRID) * cell, cell + 0.5, cell + 0.5);
   }
+  const toPixel = (v: number) => ((v / EXTENT + 1) / 2) * canvas.width;
   for (let k = 0; k < data.n; k++) {
-    const px = ((data.x[2 * k] - x0) / (x1 - x0)) * canvas.width;
-    const py = ((y1 - data.x[2 * k + 1]) / (y1 - y0)) * canvas.height;
     ctx.fillStyle = dots[data.labels[k]];
-    ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
+    ctx.fillRect(toPixel(data.x[2 * k]) - 1.5, canvas.height - toPixel(data.x[2 * k + 1]) - 1.5, 3, 3);
   }
 }
 
+/** The closing line under the maps: what the run showed, in its own numbers. */
+function story(curves: readonly Snapshot[], steps: number): string {
+  const last = curves[curves.length - 1];
+  const reached = (key: NetKey) => {
+    const at = firstReaching(curves, key);
+    return at === null
+      ? `had not reached ${percent(TARGET_ACCURACY)} after ${steps} steps (${percent(last[key].accuracy)} at the end)`
+      : `passed ${percent(TARGET_ACCURACY)} test accuracy at step ${at} and ended at ${percent(last[key].accuracy)}`;
+  };
+  return `In this run the network with BatchNorm1d ${reached("withBn")}; the same network without it ${reached("withoutBn")}.`;
+}
+
 async function train() {
-  const trainSet = spirals(1500, 1);
-  const testSet = spirals(600, 2);
-  const nets = { withBn: new Mlp(SIZES, true, 7), withoutBn: new Mlp(SIZES, false, 7) };
-  const batches = { withBn: lcg(3), withoutBn: lcg(3) };
-  const spent = { withBn: 0, withoutBn: 0 };
-  const lossChart = curveChart($("loss-chart"), "test loss (inference mode; axis clipped at 2)", "cross-entropy", 2);
+  const setting = DEMO_SETTING;
+  const run = new Comparison(setting);
+  const lossChart = curveChart($("loss-chart"), "test loss (inference mode)", "cross-entropy");
   const accChart = curveChart($("acc-chart"), "test accuracy (inference mode)", "accuracy", 1);
-  const curves: NonNullable<DemoResult["training"]>["curves"] = [];
-  const record = (step: number) => {
-    const withBn = nets.withBn.evaluate(testSet);
-    const withoutBn = nets.withoutBn.evaluate(testSet);
-    curves.push({ step, withBn, withoutBn });
-    lossChart.data.labels!.push(step);
-    lossChart.data.datasets[0].data.push(withBn.loss);
-    lossChart.data.datasets[1].data.push(withoutBn.loss);
-    accChart.data.labels!.push(step);
-    accChart.data.datasets[0].data.push(withBn.accuracy);
-    accChart.data.datasets[1].data.push(withoutBn.accuracy);
+  const maps = { withBn: $<HTMLCanvasElement>("boundary-bn"), withoutBn: $<HTMLCanvasElement>("boundary-plain") };
+  const curves: Snapshot[] = [];
+  for (const snap of run.run()) {
+    curves.push(snap);
+    lossChart.data.labels!.push(snap.step);
+    accChart.data.labels!.push(snap.step);
+    NETS.forEach((key, k) => {
+      lossChart.data.datasets[k].data.push(snap[key].loss);
+      accChart.data.datasets[k].data.push(snap[key].accuracy);
+      drawRegions(maps[key], run.nets[key], run.testSet);
+    });
     lossChart.update("none");
     accChart.update("none");
-    return { withBn, withoutBn };
-  };
-  record(0);
-  for (let step = 1; step <= STEPS; step++) {
-    for (const key of ["withBn", "withoutBn"] as const) {
-      const b = batchOf(trainSet, BATCH, batches[key]);
-      const t = performance.now();
-      nets[key].step(b.x, b.labels, BATCH, LR);
-      spent[key] += performance.now() - t;
-    }
-    if (step % EVAL_EVERY === 0) {
-      const { withBn, withoutBn } = record(step);
-      status(`training: step ${step} of ${STEPS}, test accuracy ${fmt(withBn.accuracy, 2)} with batch norm, ${fmt(withoutBn.accuracy, 2)} without`);
-      await yieldToPage();
-    }
+    $("regions-step").textContent = `step ${snap.step} of ${setting.steps}`;
+    status(`training: step ${snap.step} of ${setting.steps}, test accuracy ${fmt(snap.withBn.accuracy, 2)} with batch norm, ${fmt(snap.withoutBn.accuracy, 2)} without`);
+    await yieldToPage();
   }
-  const final = (key: "withBn" | "withoutBn"): NetResult => ({ ...nets[key].evaluate(testSet), msPerStep: spent[key] / STEPS });
-  result.training = { steps: STEPS, withBn: final("withBn"), withoutBn: final("withoutBn"), curves };
-  drawBoundary($("boundary-bn"), nets.withBn, testSet);
-  drawBoundary($("boundary-plain"), nets.withoutBn, testSet);
+  const last = curves[curves.length - 1];
+  const final = (key: NetKey): NetResult => ({ ...last[key], msPerStep: run.spentMs[key] / setting.steps });
+  result.training = { steps: setting.steps, evalEvery: setting.evalEvery, withBn: final("withBn"), withoutBn: final("withoutBn"), curves };
+  $("train-story").textContent = story(curves, setting.steps);
   const body = $<HTMLTableElement>("train-table").tBodies[0];
-  for (const [label, r] of [["with BatchNorm1d", result.training.withBn], ["without", result.training.withoutBn]] as const) {
+  for (const [label, r, key] of [["with BatchNorm1d", result.training.withBn, "withBn"], ["without", result.training.withoutBn, "withoutBn"]] as const) {
     const tr = body.insertRow();
-    for (const text of [label, fmt(r.accuracy), fmt(r.loss), fmt(r.msPerStep, 2)]) tr.insertCell().textContent = text;
+    for (const text of [label, fmt(r.accuracy), fmt(r.loss), String(firstReaching(curves, key) ?? "–"), fmt(r.msPerStep, 2)]) tr.insertCell().textContent = text;
   }
-  nets.withBn.dispose();
+  run.dispose();
 }
 
 async function main() {

@@ -1,7 +1,6 @@
-// A small training run, with and without batch norm: an MLP classifying three interleaved
-// spirals whose two coordinates arrive on very different scales and offsets (as raw sensor
-// readings do). The linear layers are plain JavaScript; the batch norm layers are the
-// package's BatchNorm1d. Both networks start from the same weights and see the same batches.
+// The demo's networks and data: MLPs classifying three interleaved spirals, with and without
+// batch norm. The linear layers, ReLU, loss and SGD are plain JavaScript; the batch norm
+// layers are the package's BatchNorm1d. src/comparison.ts trains two of them side by side.
 import { BatchNorm1d, type Backend } from "../../../src/index.js";
 
 /** A seeded uniform generator in [0, 1) (LCG), so every run of the demo is the same. */
@@ -18,8 +17,14 @@ export interface Dataset {
   readonly classes: number;
 }
 
-/** Three spirals of n / 3 points each, with noise; feature 0 scaled x40 + 25, feature 1 x0.2 - 3. */
-export function spirals(n: number, seed: number): Dataset {
+/** How the spirals are drawn: the angle each arm sweeps, and the angular noise. */
+export interface SpiralsShape {
+  readonly turn: number; // radians each arm sweeps from the centre (r = 0) out to r = 1
+  readonly noise: number; // radians of uniform angular jitter
+}
+
+/** Three spirals of n / 3 points each (class i % 3) in the unit disc, seeded. */
+export function spirals(n: number, seed: number, shape: SpiralsShape): Dataset {
   const rand = lcg(seed);
   const classes = 3;
   const x = new Float32Array(n * 2);
@@ -27,9 +32,9 @@ export function spirals(n: number, seed: number): Dataset {
   for (let i = 0; i < n; i++) {
     const c = i % classes;
     const r = rand();
-    const t = r * 2.5 + (c * 2 * Math.PI) / classes + (rand() - 0.5) * 0.35;
-    x[2 * i] = r * Math.cos(t) * 40 + 25;
-    x[2 * i + 1] = r * Math.sin(t) * 0.2 - 3;
+    const t = r * shape.turn + (c * 2 * Math.PI) / classes + (rand() - 0.5) * shape.noise;
+    x[2 * i] = r * Math.cos(t);
+    x[2 * i + 1] = r * Math.sin(t);
     labels[i] = c;
   }
   return { x, labels, n, features: 2, classes };
@@ -119,17 +124,32 @@ export interface StepStats {
   accuracy: number;
 }
 
-/** Linear -> [BatchNorm1d] -> ReLU, repeated, then a linear classifier. */
+export interface MlpOptions {
+  readonly sizes: readonly number[]; // features, hidden widths..., classes
+  readonly batchNorm: boolean; // BatchNorm1d after each hidden linear layer, before its ReLU
+  readonly seed: number; // of the initial weights: two networks of one seed start equal
+  readonly backend?: Backend;
+}
+
+/** (Linear -> [BatchNorm1d] -> ReLU) per hidden layer, then a linear classifier. */
 export class Mlp {
   private readonly linears: Linear[] = [];
   readonly norms: BatchNorm1d[] = [];
+  /** The momentum buffers of each norm's weight and bias. */
+  private readonly normVelocity: { w: Float32Array; b: Float32Array }[] = [];
+  readonly batchNorm: boolean;
   private acts: Float32Array[] = [];
 
-  constructor(sizes: number[], readonly batchNorm: boolean, seed: number, backend?: Backend) {
-    const rand = lcg(seed);
+  constructor(options: MlpOptions) {
+    const { sizes, batchNorm, backend } = options;
+    this.batchNorm = batchNorm;
+    const rand = lcg(options.seed);
     for (let l = 0; l + 1 < sizes.length; l++) {
       this.linears.push(new Linear(sizes[l], sizes[l + 1], rand));
-      if (batchNorm && l + 2 < sizes.length) this.norms.push(new BatchNorm1d(sizes[l + 1], { backend }));
+      if (batchNorm && l + 2 < sizes.length) {
+        this.norms.push(new BatchNorm1d(sizes[l + 1], { backend }));
+        this.normVelocity.push({ w: new Float32Array(sizes[l + 1]), b: new Float32Array(sizes[l + 1]) });
+      }
     }
   }
 
@@ -164,8 +184,8 @@ export class Mlp {
         if (this.batchNorm) {
           const bn = this.norms[l - 1];
           const { dx, dweight, dbias } = bn.backward(g);
-          sgd(bn.weight!, dweight!, lr, bnVelocity(bn, "w"));
-          sgd(bn.bias!, dbias!, lr, bnVelocity(bn, "b"));
+          sgd(bn.weight!, dweight!, lr, this.normVelocity[l - 1].w);
+          sgd(bn.bias!, dbias!, lr, this.normVelocity[l - 1].b);
           g = dx;
         }
       }
@@ -189,13 +209,6 @@ export class Mlp {
   dispose(): void {
     for (const bn of this.norms) bn.dispose();
   }
-}
-
-const velocities = new WeakMap<BatchNorm1d, { w: Float32Array; b: Float32Array }>();
-function bnVelocity(bn: BatchNorm1d, which: "w" | "b"): Float32Array {
-  let v = velocities.get(bn);
-  if (!v) velocities.set(bn, (v = { w: new Float32Array(bn.numFeatures), b: new Float32Array(bn.numFeatures) }));
-  return v[which];
 }
 
 function sgd(p: Float32Array, g: Float32Array, lr: number, v: Float32Array): void {

@@ -8,11 +8,12 @@ import { describe, fail } from "../../runtime/checks.js";
 import { slabCopy } from "../../runtime/slab.js";
 import type { Gradients, Tensor } from "../../runtime/tensor.js";
 import type { BatchNormContext } from "../../ops/batchnorm.js";
-import type { Input } from "../../ops/shapes.js";
+import type { Input, Out } from "../../ops/shapes.js";
 import type { Workspace } from "../../ops/workspace.js";
 import { invstdOf, runningUpdate, updateRunningStats } from "../../ops/running.js";
 import { affineGrads, applyStats, shardDx, shardGradSums, shardStats } from "../../ops/split.js";
 import { BatchNormBase, type BatchNormOptions } from "../batchnorm.js";
+import type { BackwardOptions, ForwardOptions } from "../module.js";
 import { SyncChannel } from "./channel.js";
 import type { SyncGroupHandle } from "./group.js";
 
@@ -63,8 +64,8 @@ export class SyncBatchNorm extends BatchNormBase {
   }
 
   /** Training forwards (and any with trackRunningStats: false) use the statistics over all ranks. @internal */
-  protected override runForward(ws: Workspace, where: string, input: Input): { y: Float32Array | Tensor; context: BatchNormContext } {
-    if (!this.batchStats) return super.runForward(ws, where, input);
+  protected override runForward(ws: Workspace, where: string, input: Input, out: Out | null): { y: Float32Array | Tensor; context: BatchNormContext } {
+    if (!this.batchStats) return super.runForward(ws, where, input, out);
     const d = this.dimsFor(where, input.shape);
     const local = shardStats(ws, where, input, d);
     const global = this.channel.allGatherStats(where, local.stats);
@@ -72,7 +73,7 @@ export class SyncBatchNorm extends BatchNormBase {
       fail(where, "expected more than 1 value per channel over all ranks when using batch statistics, got 1");
     }
     const invstd = invstdOf(global.var, this.eps);
-    const y = applyStats(ws, where, local.x, input, d, { mean: global.mean, invstd }, this.weight, this.bias);
+    const y = applyStats(ws, where, local.x, input, d, { mean: global.mean, invstd }, this.weight, this.bias, out);
     if (this.training && this.trackRunningStats) {
       const update = runningUpdate(this.convention, this.momentum, this.batches, global.count);
       updateRunningStats({ mean: this.runningMean!, var: this.runningVar! }, global.mean, global.var, update.momentum, update.varFactor);
@@ -87,12 +88,12 @@ export class SyncBatchNorm extends BatchNormBase {
   }
 
   /** @internal */
-  protected override runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input): Gradients<Float32Array | Tensor> {
-    if (!context.training) return super.runBackward(ws, where, context, dy);
+  protected override runBackward(ws: Workspace, where: string, context: BatchNormContext, dy: Input, dxOut: Out | null): Gradients<Float32Array | Tensor> {
+    if (!context.training) return super.runBackward(ws, where, context, dy, dxOut);
     const sync = context as SyncContext, d = sync.dims;
     const local = shardGradSums(ws, where, dy, sync.x, d, sync.mean);
     const sums = this.channel.allReduceGradSums(where, local.sumDy, local.sumDyXmu);
-    const dx = shardDx(ws, where, local.dy, dy, sync.x, d, sync, sync.weight, sums, sync.globalCount);
+    const dx = shardDx(ws, where, local.dy, dy, sync.x, d, sync, sync.weight, sums, sync.globalCount, dxOut);
     if (!this.affine) return { dx, dweight: null, dbias: null };
     return { dx, ...affineGrads(sums.sumDy, sums.sumDyXmu, sync.invstd) };
   }
@@ -103,17 +104,17 @@ export class SyncBatchNorm extends BatchNormBase {
 
   // Collective calls (a forward with batch statistics, the backward of one): if one fails on
   // this rank, it breaks the group so no peer waits for it.
-  override forward(x: Float32Array, shape: readonly number[]): Float32Array;
-  override forward(x: Tensor, shape?: readonly number[]): Tensor;
-  override forward(x: Float32Array | Tensor, shape?: readonly number[]): Float32Array | Tensor {
-    const call = () => super.forward(x as Float32Array, shape as number[]);
+  override forward(x: Float32Array, shape: readonly number[], options?: ForwardOptions): Float32Array;
+  override forward(x: Tensor, shape?: readonly number[] | null, options?: ForwardOptions & { out?: null }): Tensor;
+  override forward(x: Float32Array | Tensor, shape?: readonly number[] | null, options?: ForwardOptions): Float32Array | Tensor {
+    const call = () => super.forward(x as Float32Array, shape as number[], options);
     return this.batchStats ? this.collective(this.at.forward, call) : call();
   }
 
-  override backward(dy: Float32Array): Gradients<Float32Array>;
-  override backward(dy: Tensor): Gradients<Tensor>;
-  override backward(dy: Float32Array | Tensor): Gradients<Float32Array | Tensor> {
-    const call = () => super.backward(dy as Float32Array);
+  override backward(dy: Float32Array, options?: BackwardOptions): Gradients<Float32Array>;
+  override backward(dy: Tensor, options?: BackwardOptions & { dx?: null }): Gradients<Tensor>;
+  override backward(dy: Float32Array | Tensor, options?: BackwardOptions): Gradients<Float32Array | Tensor> {
+    const call = () => super.backward(dy as Float32Array, options);
     return (this.context as BatchNormContext | null)?.training === true ? this.collective(this.at.backward, call) : call();
   }
 

@@ -1,13 +1,14 @@
 // How each threaded kernel call is cut between threads, so that every output has the bits
 // the one-thread kernel gives, for any thread count:
-// - planar batch norm (training forward, backward through the batch statistics): by
-//   channels; each thread runs the kernel on its channel range (assembly/units.ts), and a
-//   range starting at channel c computes c's statistics as the one-thread loop does;
-// - layer norm and the centered row norms: forward, and backward without parameter
-//   gradients, by rows, each thread on its rows through a block of its own (the
+// - planar batch norm of runs under 1024 floats (training forward, backward through the
+//   batch statistics): by channels; each thread runs the kernel on its channel range
+//   (assembly/units.ts), and a range starting at channel c computes c's statistics as the
+//   one-thread loop does;
+// - the centered row norms (layer norm of a residual add): forward, and backward without
+//   parameter gradients, by rows, each thread on its rows through a block of its own (the
 //   statistics copied in or out); rows are independent.
-// Everything else (channels-last batch norm, inference, group norm, RMS norm, the split
-// primitives, tiny channels or rows) runs on the calling thread alone.
+// Everything else (longer planar runs, channels-last batch norm, inference, layer, group and
+// RMS norm, the split primitives, tiny channels or rows) runs on the calling thread alone.
 
 import { type Block, blockBytes, fieldOffset, type ParamField } from "../block.js";
 import type { Region } from "../backend.js";
@@ -17,6 +18,11 @@ import { COPY, ENTRY, KERNEL } from "./protocol.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
 const EXACT = 8;
+/**
+ * Planar runs of at least this many floats take the in-memory-order passes (inMemoryOrder,
+ * CHUNK / 2 in assembly/layout.ts), which walk every channel and ignore unit ranges.
+ */
+const IN_ORDER_RUN = 1024;
 /** Every unit (assembly/units.ts). */
 export const ALL_UNITS = 0x7fffffff;
 
@@ -115,7 +121,7 @@ const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r
 function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<ChannelArgs> {
   return (a, ctx) => {
     const { N, C, S, flags } = a;
-    if (flags & FLAGS.channelsLast || S === 1 || N * S <= EXACT) return null;
+    if (flags & FLAGS.channelsLast || S === 1 || S >= IN_ORDER_RUN || N * S <= EXACT) return null;
     const T = threadsFor(ctx, N * C * S, C);
     if (T < 2) return null;
     const program = new Program(T);
@@ -128,11 +134,11 @@ function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<C
 const trainForward = byChannels("batchNormTrainForward");
 const backwardByChannels = byChannels("batchNormBackward");
 
-/** Row-norm kernels: layer norm, and the row norms (RMS, residual add). */
-type RowKernel = "layerNormForward" | "rowNormForward" | "layerNormBackward" | "rowNormBackward";
+/** The row-norm kernels a plan may cut (the centered ones: layer norm of a residual add). */
+type RowKernel = "rowNormForward" | "rowNormBackward";
 
 /** Whether the kernel reads / writes the per-row mean (layer norm, centered row norms). */
-const centered = (name: RowKernel, flags: number) => name.startsWith("layer") || (flags & FLAGS.centered) !== 0;
+const centered = (flags: number) => (flags & FLAGS.centered) !== 0;
 
 /** The per-element parameter arrays a row kernel reads, as flagged. */
 function paramsRead(flags: number): ParamField[] {
@@ -157,7 +163,7 @@ function rowUnits(
   const units = Math.ceil(R / rowsPer);
   const forward = name.endsWith("Forward");
   const scratch = block.region.byteLength - fieldOffset("scratch", block.K, block.P);
-  const stats = centered(name, flags) ? (["mean", "invstd"] as const) : (["invstd"] as const);
+  const stats = centered(flags) ? (["mean", "invstd"] as const) : (["invstd"] as const);
   const program = new Program(T);
   const rowBytes = L * 4;
   for (let t = 0; t < T; t++) {
@@ -195,7 +201,7 @@ function rowUnits(
   return program;
 }
 
-function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> {
+function rowForward(name: "rowNormForward"): Plan<RowArgs> {
   return (a, ctx) => {
     const T = threadsFor(ctx, a.R * a.L, a.R);
     return T < 2 ? null : rowUnits(name, a, ctx, T, Math.ceil(a.R / T));
@@ -209,7 +215,7 @@ function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> 
  * rows merged in row order, and that cut measured 2.6x slower than one thread here (64x197x768:
  * 17.4 ms against 6.6; docs/threads.md).
  */
-function rowBackward(name: "layerNormBackward" | "rowNormBackward"): Plan<RowArgs> {
+function rowBackward(name: "rowNormBackward"): Plan<RowArgs> {
   return (a, ctx) => {
     const { R, L, flags } = a;
     const grads = flags & (FLAGS.dweight | FLAGS.dbias) || (flags & FLAGS.daddBias && a.dx);
@@ -232,11 +238,10 @@ export const PLANS: { readonly [K in KernelName]?: Plan<KernelArgs<K>> } = {
     if (!(a.flags & FLAGS.training) || a.dx === null || ptrOf(a.dx) === a.dy.ptr || ptrOf(a.dx) === a.x.ptr) return null;
     return backwardByChannels(a, ctx);
   },
-  layerNormForward: rowForward("layerNormForward"),
-  layerNormBackward: rowBackward("layerNormBackward"),
-  // RMS norm's rows are software-pipelined (a row's statistic summed while the previous row
-  // is written, assembly/rownorm.ts): a range's first row would get other bits, so RMS norm
-  // stays on one thread; the centered row norms (layer norm of a residual add) are cut.
+  // RMS norm's and layer norm's rows are software-pipelined (a row's statistic summed while
+  // the previous row is written, assembly/rownorm.ts, layernorm.ts): a range's first row
+  // would get other bits, so they stay on one thread; the centered row norms (layer norm of
+  // a residual add) are cut.
   rowNormForward: (a, ctx) => (a.flags & FLAGS.centered ? rowNormForward(a, ctx) : null),
   rowNormBackward: (a, ctx) => (a.flags & FLAGS.centered ? rowNormBackward(a, ctx) : null),
 };

@@ -19,7 +19,8 @@ export interface BodiesAnswer {
   results: TestResult[];
 }
 
-function ask<T>(worker: Worker, message: unknown, timeoutMs: number): Promise<T> {
+/** Sends the worker one message; resolves with its answer (and ends the worker) or fails. */
+export function askWorker<T>(worker: Worker, message: unknown, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       worker.terminate();
@@ -43,11 +44,11 @@ function ask<T>(worker: Worker, message: unknown, timeoutMs: number): Promise<T>
 /** Fixture cases through the modules on each build (test/browser/workers/batchnorm.worker.ts). */
 export function runInWorker(cases: FixtureCase[], builds: { name: string; options: BackendOptions }[]): Promise<WorkerAnswer> {
   const worker = new Worker(new URL("./batchnorm.worker.ts", import.meta.url), { type: "module" });
-  return ask<WorkerAnswer>(worker, { cases, builds }, 30_000);
+  return askWorker<WorkerAnswer>(worker, { cases, builds }, 30_000);
 }
 
 /** One list of shared bodies on one backend (test/browser/workers/bodies.worker.ts). */
 export function runBodiesInWorker(list: BodyList, backend: string, timeoutMs: number): Promise<BodiesAnswer> {
   const worker = new Worker(new URL("./bodies.worker.ts", import.meta.url), { type: "module" });
-  return ask<BodiesAnswer>(worker, { list, backend }, timeoutMs);
+  return askWorker<BodiesAnswer>(worker, { list, backend }, timeoutMs);
 }

@@ -3,10 +3,11 @@ import * as lib from "batchnorm-wasm";
 import fixture from "../fixture.json";
 import { compute } from "../compute.js";
 
-// importScripts() with no arguments is a no-op in a classic worker and throws in a module worker.
+// importScripts of an empty script runs it in a classic worker and throws in a module worker
+// (with no argument, Firefox's module workers return early instead of throwing).
 function isModuleWorker() {
   try {
-    importScripts();
+    importScripts("data:text/javascript,");
     return false;
   } catch {
     return true;

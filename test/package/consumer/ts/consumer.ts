@@ -6,6 +6,7 @@ import {
   type Backend, type BatchNormStateDict, type Gradients, type Layout, type Tensor,
 } from "batchnorm-wasm";
 import { registerTfjsKernels, type RegisterTfjsOptions, type TfjsLike } from "batchnorm-wasm/tfjs";
+import { runOnnxNode, supportedOnnxOps, type OnnxNode, type OnnxTensor } from "batchnorm-wasm/onnx";
 
 const backend: Backend = createBackend({ simd: "auto" });
 const layout: Layout = "NHWC";
@@ -21,9 +22,14 @@ const back = batchNormBackward(new Float32Array(12), new Float32Array(12), [2, 3
   saveMean: r.saveMean, saveInvstd: r.saveInvstd, training: true,
 });
 const kind: "simd" | "scalar" | "reference" = getDefaultBackend().kind;
+// The out options: the caller's arrays, filled and returned.
+const yOut: Float32Array = bn.forward(new Float32Array(96), [2, 4, 4, 3], { out: new Float32Array(96) });
+const gOut: Gradients<Float32Array> = bn.backward(yOut, { dx: new Float32Array(96) });
 
 // @ts-expect-error forward takes a Float32Array or a Tensor, not a string
 bn.forward("x", [1]);
+// @ts-expect-error out is a Float32Array
+bn.forward(new Float32Array(96), [2, 4, 4, 3], { out: [0] });
 // @ts-expect-error the layout is "NCHW" or "NHWC"
 new BatchNorm2d(3, { layout: "CHW" });
 // @ts-expect-error simd is a boolean or "auto"
@@ -35,4 +41,13 @@ const adapt = (): (() => void) => registerTfjsKernels(tfLike, { backends: ["cpu"
 // @ts-expect-error backends is an array of backend names
 const badOptions: RegisterTfjsOptions = { backends: "cpu" };
 
-export const used = [dx, sd, t, yt, back, kind, adapt, badOptions];
+// The ONNX nodes' declarations.
+const node: OnnxNode = { opType: "LayerNormalization", opset: 17, attributes: { axis: -1, epsilon: 1e-5 } };
+const outputs: (OnnxTensor | null)[] = runOnnxNode(node, [{ data: new Float32Array(6), shape: [2, 3] }, { data: new Float32Array(3), shape: [3] }, null], { backend });
+const versions: number[] = supportedOnnxOps()[0].versions;
+// @ts-expect-error an input's data is a Float32Array
+runOnnxNode(node, [{ data: [1, 2], shape: [2] }]);
+// @ts-expect-error the node needs its opset
+const noOpset: OnnxNode = { opType: "LayerNormalization" };
+
+export const used = [dx, sd, t, yt, back, kind, gOut, adapt, badOptions, outputs, versions, noOpset];

@@ -1,0 +1,12 @@
+// batchnorm-wasm/onnx on every backend: the shared bodies run once per backend (SIMD, scalar, reference).
+import { afterAll, describe } from "vitest";
+import { BACKENDS } from "./helpers/backends.js";
+import { worstErrors } from "./helpers/compare.js";
+import { onnxSuites } from "./bodies/onnx-suites.js";
+
+describe.each(BACKENDS.map((b) => [b.name, b] as const))("%s backend", (_name, b) => onnxSuites(b));
+
+afterAll(() => {
+  const rows = [...worstErrors].sort(([a], [b]) => a.localeCompare(b)).map(([q, e]) => `  ${q}: ${e.toExponential(2)}`);
+  if (rows.length) console.log(`worst relative error against the ONNX cases (all backends):\n${rows.join("\n")}`);
+});
