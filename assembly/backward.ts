@@ -11,6 +11,7 @@
 import {
   CHUNK, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
+import { endUnit, firstUnit } from "./units";
 import { rowGroupOf, rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
 import { masked } from "./mask";
@@ -409,8 +410,9 @@ export function elemtChannels<M>(
   } else if (inMemoryOrder(S)) {
     // Run after run in memory order, as applyChannels (apply.ts).
     const cb = <usize>C << 2, run = <usize>S << 2;
-    for (let n = 0, o: usize = 0; n < N; n++) {
-      for (let c = 0; c < C; c++, o += run) {
+    const c0 = firstUnit(), c1 = endUnit(C);
+    for (let n = 0; n < N; n++) {
+      for (let c = c0, o = (<usize>n * <usize>C + <usize>c0) * run; c < c1; c++, o += run) {
         const q = <usize>c << 2;
         elemtRuns<M>(
           dy + o, x + o, dx + o, 1, S, 0, load<f32>(coef + q), load<f32>(coef + cb + q), load<f32>(coef + 2 * cb + q),
@@ -433,10 +435,13 @@ function planeReduceInOrder<M>(
   const pieces = (S + CHUNK - 1) / CHUNK;
   const pieceLen = (S + pieces - 1) / pieces;
   const run = <usize>S << 2;
-  memory.fill(sumDy64, 0, <usize>C << 3);
-  memory.fill(sumDyXmu64, 0, <usize>C << 3);
-  for (let n = 0, o: usize = 0; n < N; n++) {
-    for (let c = 0; c < C; c++, o += run) {
+  // This thread's channels (units.ts; all of them on one thread).
+  const c0 = firstUnit(), c1 = endUnit(C);
+  if (c0 >= c1) return;
+  memory.fill(sumDy64 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  memory.fill(sumDyXmu64 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  for (let n = 0; n < N; n++) {
+    for (let c = c0, o = (<usize>n * <usize>C + <usize>c0) * run; c < c1; c++, o += run) {
       const o8 = <usize>c << 3;
       const center = <f32>load<f64>(mean64 + o8);
       const fscale: f32 = masked<M>() ? forwardScale(fcoef, C, c) : 0, foffset: f32 = masked<M>() ? forwardOffset(fcoef, C, c) : 0;
@@ -452,7 +457,7 @@ function planeReduceInOrder<M>(
       store<f64>(sumDyXmu64 + o8, accDyX);
     }
   }
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const o8 = <usize>c << 3;
     const mean = load<f64>(mean64 + o8);
     store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) - (mean - <f64><f32>mean) * load<f64>(sumDy64 + o8));

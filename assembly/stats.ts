@@ -18,6 +18,7 @@
 import {
   CHUNK, EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
+import { endUnit, firstUnit } from "./units";
 import { hsum64 } from "./simd";
 
 // Running (count, mean, M2) of the planar channel being reduced, and the shifted sums of
@@ -159,8 +160,10 @@ export function planeStatsInOrder(x: usize, N: i32, C: i32, S: i32, mean64: usiz
   const pieces = (S + CHUNK - 1) / CHUNK;
   const pieceLen = (S + pieces - 1) / pieces;
   const run = <usize>S << 2;
-  for (let n = 0, p = x; n < N; n++) {
-    for (let c = 0; c < C; c++, p += run) {
+  // This thread's channels (units.ts; all of them on one thread).
+  const c0 = firstUnit(), c1 = endUnit(C);
+  for (let n = 0; n < N; n++) {
+    for (let c = c0, p = x + (<usize>n * <usize>C + <usize>c0) * run; c < c1; c++, p += run) {
       const o8 = <usize>c << 3;
       if (n == 0) {
         beginPlaneStats(p, 1, S, 0);
@@ -179,7 +182,7 @@ export function planeStatsInOrder(x: usize, N: i32, C: i32, S: i32, mean64: usiz
     }
   }
   const invCount = 1.0 / (<f64>N * <f64>S);
-  for (let c = 0; c < C; c++) store<f64>(var64 + (<usize>c << 3), load<f64>(var64 + (<usize>c << 3)) * invCount);
+  for (let c = c0; c < c1; c++) store<f64>(var64 + (<usize>c << 3), load<f64>(var64 + (<usize>c << 3)) * invCount);
 }
 
 /**

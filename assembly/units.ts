@@ -6,6 +6,18 @@
 export let unitFrom: i32 = 0;
 export let unitTo: i32 = i32.MAX_VALUE;
 
+/** The first unit of a call over `count` units. */
+// @ts-ignore: decorator
+@inline export function firstUnit(): i32 {
+  return max(unitFrom, 0);
+}
+
+/** The end of this instance's units in a call over `count` units. */
+// @ts-ignore: decorator
+@inline export function endUnit(count: i32): i32 {
+  return min(unitTo, count);
+}
+
 /** Restricts the next kernel calls of this instance to units [from, to) (clamped to the call's count). */
 export function setUnits(from: i32, to: i32): void {
   unitFrom = from;

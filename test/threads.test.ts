@@ -94,10 +94,10 @@ function addLayerNormRun(backend: Backend, R: number, L: number): Outputs {
 describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
   const one = createBackend({ simd });
   // Shapes: S a multiple of 8, S % 4 = 3 (the scalar tails), S < 1024 (chunks of several
-  // samples), S > 2048 (chunks cut inside a run), channels fewer than the threads.
+  // samples), S >= 1024 (the in-memory-order passes; S > 2048 cut inside a run), channels fewer than the threads.
   const BN_CASES: [number[], boolean, Activation][] = [
     [[4, 37, 31, 29], true, "none"], [[3, 16, 7, 7], false, "none"], [[2, 5, 48, 49], true, "relu"],
-    [[5, 3, 9, 11], true, "relu"], [[2, 9, 1, 3], true, "none"],
+    [[5, 3, 9, 11], true, "relu"], [[2, 9, 1, 3], true, "none"], [[3, 6, 32, 40], true, "none"],
   ];
   for (const [shape, affine, activation] of BN_CASES) {
     it(`BatchNorm2d NCHW ${shape.join("x")} affine ${affine} ${activation}`, async () => {

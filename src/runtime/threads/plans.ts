@@ -1,13 +1,13 @@
 // How each threaded kernel call is cut between threads, so that every output has the bits
 // the one-thread kernel gives, for any thread count:
-// - planar batch norm of runs under 1024 floats (training forward, backward through the
-//   batch statistics): by channels; each thread runs the kernel on its channel range
-//   (assembly/units.ts), and a range starting at channel c computes c's statistics as the
-//   one-thread loop does;
+// - planar batch norm (training forward, backward through the batch statistics): by
+//   channels; each thread runs the kernel on its channel range (assembly/units.ts): the
+//   in-memory-order passes walk only its channels, and in the pipelined loop a range
+//   starting at channel c computes c's statistics as the one-thread loop does;
 // - the centered row norms (layer norm of a residual add): forward, and backward without
 //   parameter gradients, by rows, each thread on its rows through a block of its own (the
 //   statistics copied in or out); rows are independent.
-// Everything else (longer planar runs, channels-last batch norm, inference, layer, group and
+// Everything else (channels-last batch norm, inference, layer, group and
 // RMS norm, the split primitives, tiny channels or rows) runs on the calling thread alone.
 
 import { type Block, blockBytes, fieldOffset, type ParamField } from "../block.js";
@@ -18,11 +18,6 @@ import { COPY, ENTRY, KERNEL } from "./protocol.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
 const EXACT = 8;
-/**
- * Planar runs of at least this many floats take the in-memory-order passes (inMemoryOrder,
- * CHUNK / 2 in assembly/layout.ts), which walk every channel and ignore unit ranges.
- */
-const IN_ORDER_RUN = 1024;
 /** Every unit (assembly/units.ts). */
 export const ALL_UNITS = 0x7fffffff;
 
@@ -121,7 +116,7 @@ const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r
 function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<ChannelArgs> {
   return (a, ctx) => {
     const { N, C, S, flags } = a;
-    if (flags & FLAGS.channelsLast || S === 1 || S >= IN_ORDER_RUN || N * S <= EXACT) return null;
+    if (flags & FLAGS.channelsLast || S === 1 || N * S <= EXACT) return null;
     const T = threadsFor(ctx, N * C * S, C);
     if (T < 2) return null;
     const program = new Program(T);
