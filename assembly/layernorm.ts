@@ -9,7 +9,7 @@
 // offset carries what that rounding dropped.
 
 import {
-  fusedMoments, isOnePiece, momentMean, momentM2, runMoments, runWeightedSums, dotSumDy, dotSumDyX,
+  firstPilot, fusedMoments, isOnePiece, momentMean, momentM2, runMoments, runWeightedSums, dotSumDy, dotSumDyX,
 } from "./rowstats";
 import { hsum64 } from "./simd";
 import { runApply } from "./runmaps";
@@ -80,9 +80,12 @@ function affineRows(
       affineRow(x + o, y + o, L, shift, scale, offset, w, b);
       break;
     }
+    // The next row's pilot comes from that row alone (as runMoments picks it): a pilot taken
+    // from this row would make the next row's rounding, and its fallback, depend on this one.
     const next = x + o + rowBytes;
-    affineWithSums(x + o, y + o, next, L, shift, scale, offset, w, b, shift);
-    fusedMoments(next, L, shift, fusedSum, fusedSumSq);
+    const pilot = firstPilot(next, L);
+    affineWithSums(x + o, y + o, next, L, shift, scale, offset, w, b, pilot);
+    fusedMoments(next, L, pilot, fusedSum, fusedSumSq);
   }
 }
 

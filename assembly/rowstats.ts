@@ -118,7 +118,7 @@ function checkedCenteredSums(p: usize, n: i32, center: f32): void {
 }
 
 /** Mean of the first (up to) 16 floats: the pilot of a run's first piece (in f64: values near 3e38 overflow an f32 sum). */
-function firstPilot(p: usize, L: i32): f32 {
+export function firstPilot(p: usize, L: i32): f32 {
   const n = min(L, 16);
   let s: f64 = 0;
   for (let i = 0; i < n; i++) s += <f64>load<f32>(p + (<usize>i << 2));
@@ -165,7 +165,8 @@ export function isOnePiece(L: i32): bool {
 
 /**
  * runMoments of a one-piece run whose sums of x - pilot and (x - pilot)^2 a fused loop formed
- * (sum, sumSq; the pilot a neighbouring run's mean): they are kept when the pilot held as
+ * (sum, sumSq; pilot: firstPilot of this run, so no run's statistics depend on its
+ * neighbours): they are kept when the pilot held as
  * pieceMoments' first pass is (finite, within one standard deviation of the mean), else the
  * run gets runMoments from scratch: a pilot off by orders of magnitude (a row of 1e-40 after a
  * row of ones) leaves nothing of the run in f32 differences, not even for a second pass.
