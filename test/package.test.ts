@@ -31,7 +31,8 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
  * issue may raise it only by what it adds, stated here in bytes with the reason.
  */
 // + 8,700 bytes for issue 15's RMS norm and residual add + norm (kernels in both wasm builds, ops, API, types): 57,527 -> 66,162.
-const TARBALL_MAX_BYTES = 60 * 1024 + 8_700;
+// + 6,200 bytes for issue 13's kernel speed (planar walks in memory order, row-group loops, the pipelined LayerNorm forward; both wasm builds): 66,205 -> 72,369.
+const TARBALL_MAX_BYTES = 60 * 1024 + 8_700 + 6_200;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
 
 /** Fixture cases the consumers compute: 1d, 2d over steps, 3d channels-last, no affine. */
