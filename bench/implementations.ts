@@ -5,6 +5,8 @@ export interface Implementation {
   readonly label: string;
   /** One line for the README: what exactly is timed. */
   readonly what: string;
+  /** Threads it runs on (default 1): a row's "vs PyTorch" is against PyTorch at the same count. */
+  readonly threads?: number;
 }
 
 export const IMPLEMENTATIONS: readonly Implementation[] = [
@@ -14,7 +16,7 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "simd-array-out", label: "ours SIMD, Float32Array + out", what: "module on the SIMD build, plain Float32Arrays in, outputs written into the caller's arrays (`forward(x, shape, { out })`, `backward(dy, { dx })`)" },
   { key: "array-floor", label: "Float32Array floor, out", what: "the copies the Float32Array path cannot avoid, alone: each input copied into the backend's memory, each output out into an existing array (`bench/runners/array-floor.ts`); issue 13's limit for `simd-array-out` is 1.15x (`simd-tensor` + this)" },
   { key: "array-alloc-floor", label: "Float32Array floor, new arrays", what: "the same copies with each output copied into a `new Float32Array(n)`; the limit for `simd-array` is 1.15x (`simd-tensor` + this)" },
-  { key: "simd-threads2", label: "ours SIMD, 2 threads, zero-copy", what: "module on `createThreadedBackend({ threads: 2 })` (SIMD build), `tensor()` handles in and out: compare with simd-tensor (the same kernels on one thread)" },
+  { key: "simd-threads2", label: "ours SIMD, 2 threads, zero-copy", what: "module on `createThreadedBackend({ threads: 2 })` (SIMD build), `tensor()` handles in and out: compare with simd-tensor (the same kernels on one thread)", threads: 2 },
   { key: "scalar-tensor", label: "ours scalar, zero-copy", what: "module on the scalar build, tensors in and out" },
   { key: "scalar-array", label: "ours scalar, Float32Array", what: "module on the scalar build, plain Float32Arrays" },
   { key: "simd-wrapper", label: "ours, wrapper only", what: "the zero-copy module call on a backend whose kernels do nothing (same memory and allocator): the wrapper's own cost, target 5" },
@@ -32,6 +34,7 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
   { key: "simd-relu-fused", label: "ours SIMD, fused ReLU", what: "module with `activation: \"relu\"` on the SIMD build, zero-copy: batch norm and ReLU in one pass (forward), dy masked inside the backward" },
   { key: "simd-relu-pass", label: "ours SIMD + wasm ReLU pass", what: "the baseline of the fused ReLU, what one runs without it: the plain module zero-copy, then a ReLU pass in wasm over y in place (SIMD, on the backend's memory: `bench/wasm/relu-pass.ts`), and dy masked by y > 0 in wasm before the backward" },
   { key: "torch", label: "PyTorch", what: "PyTorch CPU, `torch.set_num_threads(1)`, `nn.BatchNorm1d/2d` (NHWC = channels_last; training with autograd on, inference under `inference_mode`), run by bench/torch_bench.py" },
+  { key: "torch2", label: "PyTorch, 2 threads", what: "the same with `torch.set_num_threads(2)` (training ops): the anchor of the two-thread rows, whose \"vs PyTorch\" is against it", threads: 2 },
 ];
 
 export function implementation(key: string): Implementation {

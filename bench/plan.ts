@@ -1,5 +1,6 @@
 // Which workloads and rows of a family this run measures, from --quick and --filter.
 import { OP_NAMES, rowId, type Case, type Workload } from "./case.js";
+import { TORCH_COLUMNS } from "./torch-rows.js";
 import type { BenchContext, Family } from "./families/family.js";
 import { matchesFilters, type Options } from "./options.js";
 
@@ -21,7 +22,7 @@ export function planFamily(family: Family, ctx: BenchContext, options: Options):
     .map((w) => ({
       w,
       cases: family.cases(w, ctx).filter((c) => c.op === "copy" || matchesFilters(options, c.id)),
-      torch: OP_NAMES.some((op) => matchesFilters(options, rowId(family.name, w, op, "torch"))),
+      torch: TORCH_COLUMNS.some((t) => OP_NAMES.some((op) => matchesFilters(options, rowId(family.name, w, op, t.impl)))),
     }))
     .filter((p) => p.cases.length > 1 || p.torch);
 }

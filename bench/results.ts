@@ -1,6 +1,7 @@
 // The run's figures as data: what the tables, the chart, docs/speed.md, the README block and
 // the raw results file (latest.json / partial.json, not committed) are made from.
 import type { Layout } from "../src/runtime/backend.js";
+import { IMPLEMENTATIONS } from "./implementations.js";
 import type { OpName } from "./case.js";
 import type { Machine } from "./machine.js";
 import type { Summary } from "./stats.js";
@@ -23,7 +24,7 @@ export interface RowResult {
   stats?: Summary;
   /** median / median of the memory.copy floor of the same workload in this run. */
   ratioToCopy?: number;
-  /** PyTorch's median / this median (above 1: faster than PyTorch), where PyTorch was measured. */
+  /** PyTorch's median at the row's thread count / this median (above 1: faster than PyTorch), where PyTorch was measured. */
   speedupVsTorch?: number;
 }
 
@@ -51,7 +52,13 @@ export interface Report {
   targets: import("./targets.js").TargetCheck[];
 }
 
-/** Fills ratioToCopy and speedupVsTorch from the floors and PyTorch rows of the same workload. */
+const isTorch = (impl: string) => impl === "torch" || impl === "torch2";
+const threadsOf = (impl: string) => IMPLEMENTATIONS.find((i) => i.key === impl)?.threads ?? 1;
+
+/**
+ * Fills ratioToCopy and speedupVsTorch from the floors and PyTorch rows of the same workload:
+ * each row against PyTorch at its own thread count (the two-thread rows against torch2).
+ */
 export function relate(rows: RowResult[]): void {
   const floor = new Map<string, number>();
   const torch = new Map<string, number>();
@@ -59,14 +66,14 @@ export function relate(rows: RowResult[]): void {
     if (r.status !== "measured" || !r.stats) continue;
     const key = `${r.family}|${r.workload}`;
     if (r.impl === "copy") floor.set(key, r.stats.median);
-    if (r.impl === "torch") torch.set(`${key}|${r.op}`, r.stats.median);
+    if (isTorch(r.impl)) torch.set(`${key}|${r.op}|${threadsOf(r.impl)}`, r.stats.median);
   }
   for (const r of rows) {
     if (r.status !== "measured" || !r.stats) continue;
     const key = `${r.family}|${r.workload}`;
     const f = floor.get(key);
     if (f !== undefined) r.ratioToCopy = r.stats.median / f;
-    const t = torch.get(`${key}|${r.op}`);
-    if (t !== undefined && r.impl !== "torch") r.speedupVsTorch = t / r.stats.median;
+    const t = torch.get(`${key}|${r.op}|${threadsOf(r.impl)}`);
+    if (t !== undefined && !isTorch(r.impl)) r.speedupVsTorch = t / r.stats.median;
   }
 }

@@ -1,7 +1,7 @@
-"""PyTorch's CPU normalization ops on the bench's workloads, one thread, for `npm run bench`.
+"""PyTorch's CPU normalization ops on the bench's workloads, for `npm run bench`.
 
 Reads a JSON request on stdin:
-  {"family": "batchnorm", "budget_s": 1.0, "min_samples": 5, "warmup_s": 0.2,
+  {"family": "batchnorm", "threads": 1, "budget_s": 1.0, "min_samples": 5, "warmup_s": 0.2,
    "workloads": [{"label": "32x64x56x56 NCHW", "shape": [32, 64, 56, 56], "layout": "NCHW"}, ...],
    "ops": ["train", "infer", "trainBackward"]}
 Shapes are given in their layout: NHWC shapes are (N, H, W, C) and run as torch's
@@ -16,6 +16,8 @@ composite of x + r), the residual r a second random tensor of x's shape.
 Ops: train = the module in training mode (autograd on, as in a training step);
 infer = eval mode under torch.inference_mode(); trainBackward = training forward with
 x.requires_grad, then y.backward(dy) (gradients of x and of the parameters there are).
+threads (default 1) goes to torch.set_num_threads: 1 for the one-thread columns, 2 for the
+anchor of the two-thread rows (issue 14).
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
 import json
@@ -120,7 +122,7 @@ def main():
     family = request["family"]
     if family not in ("batchnorm", "layernorm", "groupnorm", "instancenorm", "rmsnorm", "addlayernorm", "addrmsnorm"):
         raise SystemExit(f"torch_bench.py: no rows for family {family}")
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(request.get("threads", 1)))
     torch.manual_seed(0)
     rows = []
     for wl in request["workloads"]:

@@ -69,6 +69,27 @@ describe("bench report", () => {
     expect(rows[1].speedupVsTorch).toBe(4);
   });
 
+  it("relates the two-thread rows to PyTorch at two threads and checks issue 14's targets", () => {
+    const w = "64x128x56x56 NCHW", shape = [64, 128, 56, 56];
+    const threaded = [
+      row(w, shape, "NCHW", "copy", "copy", 10),
+      row(w, shape, "NCHW", "trainBackward", "simd-tensor", 40),
+      row(w, shape, "NCHW", "trainBackward", "simd-threads2", 20),
+      row(w, shape, "NCHW", "trainBackward", "torch", 160),
+      row(w, shape, "NCHW", "trainBackward", "torch2", 50),
+      row(w, shape, "NCHW", "train", "simd-tensor", 10),
+      row(w, shape, "NCHW", "train", "simd-threads2", 12),
+    ];
+    relate(threaded);
+    expect(threaded[1].speedupVsTorch).toBe(4);
+    expect(threaded[2].speedupVsTorch).toBe(2.5);
+    expect(threaded[4].speedupVsTorch).toBeUndefined();
+    const checks = checkTargets(threaded, []).filter((c) => c.issue === 14);
+    expect(checks.map((c) => [c.target, c.met, +c.measured.toFixed(3)])).toEqual([
+      [1, true, 2], [3, true, 2], [2, true, 0.4], [3, false, 0.833],
+    ]);
+  });
+
   it("replaces only the README block between the markers", () => {
     const block = headlineMarkdown(r, "bench/results/ratios.svg", "docs/speed.md");
     expect(block.startsWith(START) && block.endsWith(END)).toBe(true);

@@ -53,7 +53,7 @@ export function reluComparison(report: Report): { workload: string; op: string; 
 
 export function speedMarkdown(report: Report): string {
   const m = report.machine;
-  const torch = report.torch.measured ? `PyTorch ${report.versions.torch} (${report.torch.threads ?? 1} thread)` : `PyTorch ${report.torch.reason ?? "not measured"}`;
+  const torch = report.torch.measured ? `PyTorch ${report.versions.torch} (${report.torch.threads ?? 1} thread; the two-thread rows against PyTorch at 2 threads)` : `PyTorch ${report.torch.reason ?? "not measured"}`;
   const out: string[] = [
     GENERATED,
     "# Speed: every row of the bench",

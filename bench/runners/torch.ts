@@ -30,6 +30,8 @@ export function torchUnavailable(): string | null {
 
 export interface TorchRequest {
   readonly family: string;
+  /** torch.set_num_threads. */
+  readonly threads: number;
   readonly workloads: readonly Workload[];
   readonly ops: readonly OpName[];
   readonly budgetS: number;
@@ -42,6 +44,7 @@ export function runTorch(req: TorchRequest): TorchRun {
   if (unavailable) return { ok: false, reason: unavailable };
   const input = JSON.stringify({
     family: req.family,
+    threads: req.threads,
     budget_s: req.budgetS,
     min_samples: req.minSamples,
     warmup_s: req.warmupS,
