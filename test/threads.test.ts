@@ -67,6 +67,22 @@ function batchNormRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC"
   return { ...out, runningMean: bn.runningMean, runningVar: bn.runningVar };
 }
 
+/** BatchNorm2d after a training forward: eval() forward and its frozen-statistics backward. */
+function batchNormEvalRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC", affine: boolean, activation: Activation): Outputs {
+  const C = layout === "NCHW" ? shape[1] : shape[shape.length - 1];
+  const n = shape.reduce((a, b) => a * b);
+  const bn = new BatchNorm2d(C, { backend, layout, affine, activation });
+  if (affine) {
+    bn.weight!.set(values(C, 3, 0.5, 1));
+    bn.bias!.set(values(C, 4));
+  }
+  bn.forward(values(n, 10, 3, 5), shape);
+  bn.eval();
+  const y = bn.forward(values(n, 11, 3, 5), shape);
+  const g = bn.backward(values(n, 21));
+  return { y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
+}
+
 function rowModuleRun(backend: Backend, kind: "layer" | "rms", R: number, L: number, affine: boolean): Outputs {
   const m = kind === "layer" ? new LayerNorm(L, { backend, elementwiseAffine: affine }) : new RMSNorm(L, { backend, elementwiseAffine: affine });
   if (affine) m.weight!.set(values(L, 5, 0.5, 1));
@@ -110,6 +126,22 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
     const expected = batchNormRun(one, shape, "NHWC", true, "none");
     for (const t of [1, 3]) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NHWC", true, "none"), expected, `${t} threads`);
   });
+  // Inference and frozen backward, cut by rows: samples (NCHW) or rows of C (NHWC, S = 1);
+  // affine true keeps the backward (dweight / dbias wanted) on one thread.
+  const EVAL_CASES: [number[], "NCHW" | "NHWC", Activation][] = [
+    [[4, 37, 31, 29], "NCHW", "none"], [[5, 3, 9, 11], "NCHW", "relu"], [[3, 6, 1, 1], "NCHW", "none"],
+    [[3, 6, 5, 7], "NHWC", "none"], [[2, 5, 7, 19], "NHWC", "relu"],
+  ];
+  for (const [shape, layout, activation] of EVAL_CASES) {
+    it(`BatchNorm2d eval forward and frozen backward ${layout} ${shape.join("x")} ${activation}`, async () => {
+      for (const affine of [false, true]) {
+        const expected = batchNormEvalRun(one, shape, layout, affine, activation);
+        for (const t of COUNTS) {
+          expectSameOutputs(batchNormEvalRun(await threaded(t, simd), shape, layout, affine, activation), expected, `${t} threads affine ${affine}`);
+        }
+      }
+    });
+  }
   // Rows: odd counts, fewer rows than threads, L tiny (exact path); with and without parameter gradients.
   for (const [R, L] of [[333, 77], [100, 128], [3, 40], [70, 5]]) {
     for (const kind of ["layer", "rms"] as const) {

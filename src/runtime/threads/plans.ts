@@ -7,7 +7,8 @@
 // - the centered row norms (layer norm of a residual add): forward, and backward without
 //   parameter gradients, by rows, each thread on its rows through a block of its own (the
 //   statistics copied in or out); rows are independent.
-// Everything else (channels-last batch norm, inference, layer, group and
+// - batch norm inference forward and frozen-statistics backward: by rows (channel-plans.ts).
+// Everything else (channels-last batch norm training, layer, group and
 // RMS norm, the split primitives, tiny channels or rows) runs on the calling thread alone.
 
 import { type Block, blockBytes, fieldOffset, type ParamField } from "../block.js";
@@ -15,6 +16,7 @@ import type { Region } from "../backend.js";
 import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
+import { evalForward, frozenBackward } from "./channel-plans.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
 const EXACT = 8;
@@ -74,7 +76,7 @@ export interface PlanContext {
   alloc(bytes: number): Region;
 }
 
-type Plan<A> = (a: A, ctx: PlanContext) => Program | null;
+export type Plan<A> = (a: A, ctx: PlanContext) => Program | null;
 
 /** What a channel plan reads of a batch-norm kernel's arguments. */
 interface ChannelArgs {
@@ -94,15 +96,15 @@ interface RowArgs {
 }
 
 /** Threads worth waking for `elements` of work cut into `units` independent pieces. */
-function threadsFor(ctx: PlanContext, elements: number, units: number): number {
+export function threadsFor(ctx: PlanContext, elements: number, units: number): number {
   return Math.max(1, Math.min(ctx.threads, units, Math.floor(elements / ctx.minElementsPerThread)));
 }
 
 /** [first, end) of part t of n items cut into T near-equal parts. */
-const part = (n: number, T: number, t: number): [number, number] => [Math.floor((t * n) / T), Math.floor(((t + 1) * n) / T)];
+export const part = (n: number, T: number, t: number): [number, number] => [Math.floor((t * n) / T), Math.floor(((t + 1) * n) / T)];
 
 /** The kernel's positional arguments with some tensor arguments replaced by addresses. */
-function argsWith(name: KernelName, a: object, replace: Record<string, number>): number[] {
+export function argsWith(name: KernelName, a: object, replace: Record<string, number>): number[] {
   const values = positional(name, a, []);
   const names: readonly string[] = KERNELS[name].args;
   for (const [arg, value] of Object.entries(replace)) values[names.indexOf(arg)] = value;
@@ -110,7 +112,7 @@ function argsWith(name: KernelName, a: object, replace: Record<string, number>):
 }
 
 const ptrOf = (r: Region | null): number => (r === null ? 0 : r.ptr);
-const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r.ptr + bytes);
+export const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r.ptr + bytes);
 
 /** Planar batch norm by channel ranges, when every channel goes through the pipelined loop. */
 function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<ChannelArgs> {
@@ -227,10 +229,12 @@ const rowNormBackward = rowBackward("rowNormBackward");
 export const PLANS: { readonly [K in KernelName]?: Plan<KernelArgs<K>> } = {
   // y must not alias x: a thread's first channel writes y before reading x on (batchnorm.ts).
   batchNormTrainForward: (a, ctx) => (a.x.ptr === a.y.ptr ? null : trainForward(a, ctx)),
+  batchNormEvalForward: (a, ctx) => evalForward(a, ctx),
   batchNormBackward: (a, ctx) => {
     // Through the batch statistics with dx wanted: the pipelined loop (batchnorm.ts), whose
     // dx must not alias its inputs (a thread's first channel writes dx before reading on).
-    if (!(a.flags & FLAGS.training) || a.dx === null || ptrOf(a.dx) === a.dy.ptr || ptrOf(a.dx) === a.x.ptr) return null;
+    if (!(a.flags & FLAGS.training)) return frozenBackward(a, ctx);
+    if (a.dx === null || ptrOf(a.dx) === a.dy.ptr || ptrOf(a.dx) === a.x.ptr) return null;
     return backwardByChannels(a, ctx);
   },
   // RMS norm's and layer norm's rows are software-pipelined (a row's statistic summed while

@@ -1,0 +1,58 @@
+// Batch-norm plans that cut by rows: the inference forward and the frozen-statistics
+// backward are element-wise given per-channel coefficients, so each thread runs the kernel
+// on its own rows (samples of a planar tensor, rows of C values of an interleaved one) as a
+// smaller tensor of the same channels. Every thread computes all C coefficients (and the
+// inference forward's widened mean / var / invstd) from the same inputs with the same
+// arithmetic: the racing writes store identical bytes, so any of them is the one-thread value.
+// (Imported by plans.ts' PLANS table; its helpers are used only at call time.)
+
+import type { Region } from "../backend.js";
+import { FLAGS, type KernelArgs } from "../kernels.js";
+import { argsWith, part, Program, shifted, threadsFor, type Plan, type PlanContext } from "./plans.js";
+
+type RowKernel = "batchNormEvalForward" | "batchNormBackward";
+
+/** What the row plan reads of a batch-norm kernel's arguments (the tensors too, by name). */
+interface Dims {
+  readonly N: number;
+  readonly C: number;
+  readonly S: number;
+  readonly flags: number;
+}
+
+/** Kernel `name` on T row ranges, with `tensors` shifted to each range's first row. */
+function byRows(name: RowKernel, tensors: readonly string[]): Plan<Dims> {
+  return (a, ctx) => {
+    const { N, C, S, flags } = a;
+    // Interleaved (channels last, or S = 1): N * S rows of C values, run as (rows, C, 1);
+    // planar: N samples of C * S values.
+    const interleaved = (flags & FLAGS.channelsLast) !== 0 || S === 1;
+    const units = interleaved ? N * S : N, unitBytes = (interleaved ? C : C * S) * 4;
+    const T = threadsFor(ctx, N * C * S, units);
+    if (T < 2) return null;
+    const program = new Program(T);
+    const named = a as unknown as Record<string, Region | null>;
+    for (let t = 0; t < T; t++) {
+      const [u0, u1] = part(units, T, t);
+      const replace: Record<string, number> = { N: u1 - u0, S: interleaved ? 1 : S };
+      for (const arg of tensors) replace[arg] = shifted(named[arg], u0 * unitBytes);
+      program.kernel(t, name, argsWith(name, a, replace));
+    }
+    return program;
+  };
+}
+
+const evalRows = byRows("batchNormEvalForward", ["x", "y"]);
+const frozenRows = byRows("batchNormBackward", ["dy", "x", "dx"]);
+
+/** The inference forward: y from the running statistics, row by row. */
+export const evalForward = (a: KernelArgs<"batchNormEvalForward">, ctx: PlanContext): Program | null => evalRows(a, ctx);
+
+/**
+ * The frozen-statistics backward with dx alone: dweight / dbias are sums over all rows
+ * (the kernel's reduction order), so with them wanted it stays on one thread.
+ */
+export function frozenBackward(a: KernelArgs<"batchNormBackward">, ctx: PlanContext): Program | null {
+  if (a.dx === null || a.flags & (FLAGS.dweight | FLAGS.dbias)) return null;
+  return frozenRows(a, ctx);
+}
