@@ -121,11 +121,18 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
       for (const t of COUNTS) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NCHW", affine, activation), expected, `${t} threads`);
     });
   }
-  it("BatchNorm2d NHWC (one thread inside the threaded backend)", async () => {
-    const shape = [3, 6, 5, 7];
-    const expected = batchNormRun(one, shape, "NHWC", true, "none");
-    for (const t of [1, 3]) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NHWC", true, "none"), expected, `${t} threads`);
-  });
+  // Interleaved, cut by blocks of 4 channels: C below 4 * threads, C % 4 != 0 (the scalar
+  // columns), rows fewer than a row group, and (N, C) as NCHW with S = 1.
+  const INTERLEAVED_CASES: [number[], "NCHW" | "NHWC", boolean, Activation][] = [
+    [[3, 6, 5, 7], "NHWC", true, "none"], [[4, 5, 9, 37], "NHWC", true, "relu"], [[2, 3, 3, 64], "NHWC", false, "none"],
+    [[3, 1, 3, 13], "NHWC", true, "none"], [[40, 13, 1, 1], "NCHW", true, "relu"], [[70, 32, 1, 1], "NCHW", false, "none"],
+  ];
+  for (const [shape, layout, affine, activation] of INTERLEAVED_CASES) {
+    it(`BatchNorm2d interleaved ${layout} ${shape.join("x")} affine ${affine} ${activation}`, async () => {
+      const expected = batchNormRun(one, shape, layout, affine, activation);
+      for (const t of COUNTS) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, layout, affine, activation), expected, `${t} threads`);
+    });
+  }
   // Inference and frozen backward, cut by rows: samples (NCHW) or rows of C (NHWC, S = 1);
   // affine true keeps the backward (dweight / dbias wanted) on one thread.
   const EVAL_CASES: [number[], "NCHW" | "NHWC", Activation][] = [

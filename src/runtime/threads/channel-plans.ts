@@ -1,4 +1,9 @@
-// Batch-norm plans that cut by rows: the inference forward and the frozen-statistics
+// Batch-norm plans of interleaved tensors and element-wise passes.
+// - Interleaved (channels last, or S = 1) by blocks of 4 channels (assembly/units.ts
+//   firstColumn): every pass walks all rows of the thread's columns, and a column's sums
+//   take the same arithmetic whatever the range, so statistics, coefficients, outputs and
+//   gradients are the one-thread ones; each thread writes only its channels.
+// - By rows: the inference forward and the frozen-statistics
 // backward are element-wise given per-channel coefficients, so each thread runs the kernel
 // on its own rows (samples of a planar tensor, rows of C values of an interleaved one) as a
 // smaller tensor of the same channels. Every thread computes all C coefficients (and the
@@ -7,7 +12,8 @@
 // (Imported by plans.ts' PLANS table; its helpers are used only at call time.)
 
 import type { Region } from "../backend.js";
-import { FLAGS, type KernelArgs } from "../kernels.js";
+import { FLAGS, type KernelArgs, type KernelName } from "../kernels.js";
+import { positional } from "../wasm-backend.js";
 import { argsWith, part, Program, shifted, threadsFor, type Plan, type PlanContext } from "./plans.js";
 
 type RowKernel = "batchNormEvalForward" | "batchNormBackward";
@@ -18,6 +24,20 @@ interface Dims {
   readonly C: number;
   readonly S: number;
   readonly flags: number;
+}
+
+/** Channels per unit of an interleaved tensor (assembly/units.ts firstColumn). */
+const COLUMN_BLOCK = 4;
+
+/** An interleaved tensor's kernel call cut into ranges of blocks of 4 channels. */
+export function byColumnBlocks(name: KernelName, a: Dims, ctx: PlanContext): Program | null {
+  const units = Math.ceil(a.C / COLUMN_BLOCK);
+  const T = threadsFor(ctx, a.N * a.C * a.S, units);
+  if (T < 2) return null;
+  const program = new Program(T);
+  const values = positional(name, a, []);
+  for (let t = 0; t < T; t++) program.kernel(t, name, values, ...part(units, T, t));
+  return program;
 }
 
 /** Kernel `name` on T row ranges, with `tensors` shifted to each range's first row. */
@@ -49,10 +69,12 @@ const frozenRows = byRows("batchNormBackward", ["dy", "x", "dx"]);
 export const evalForward = (a: KernelArgs<"batchNormEvalForward">, ctx: PlanContext): Program | null => evalRows(a, ctx);
 
 /**
- * The frozen-statistics backward with dx alone: dweight / dbias are sums over all rows
- * (the kernel's reduction order), so with them wanted it stays on one thread.
+ * The frozen-statistics backward: with dx alone by rows; with dweight / dbias wanted (sums
+ * over all rows in the kernel's order) by blocks of channels when interleaved, else on one
+ * thread.
  */
 export function frozenBackward(a: KernelArgs<"batchNormBackward">, ctx: PlanContext): Program | null {
-  if (a.dx === null || a.flags & (FLAGS.dweight | FLAGS.dbias)) return null;
-  return frozenRows(a, ctx);
+  if (a.dx !== null && !(a.flags & (FLAGS.dweight | FLAGS.dbias))) return frozenRows(a, ctx);
+  const interleaved = (a.flags & FLAGS.channelsLast) !== 0 || a.S === 1;
+  return interleaved ? byColumnBlocks("batchNormBackward", a, ctx) : null;
 }

@@ -7,8 +7,10 @@
 // - the centered row norms (layer norm of a residual add): forward, and backward without
 //   parameter gradients, by rows, each thread on its rows through a block of its own (the
 //   statistics copied in or out); rows are independent.
+// - interleaved batch norm (channels last, or S = 1), training forward and backward: by
+//   blocks of 4 channels (channel-plans.ts);
 // - batch norm inference forward and frozen-statistics backward: by rows (channel-plans.ts).
-// Everything else (channels-last batch norm training, layer, group and
+// Everything else (layer, group and
 // RMS norm, the split primitives, tiny channels or rows) runs on the calling thread alone.
 
 import { type Block, blockBytes, fieldOffset, type ParamField } from "../block.js";
@@ -16,7 +18,7 @@ import type { Region } from "../backend.js";
 import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
-import { evalForward, frozenBackward } from "./channel-plans.js";
+import { byColumnBlocks, evalForward, frozenBackward } from "./channel-plans.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
 const EXACT = 8;
@@ -114,11 +116,12 @@ export function argsWith(name: KernelName, a: object, replace: Record<string, nu
 const ptrOf = (r: Region | null): number => (r === null ? 0 : r.ptr);
 export const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r.ptr + bytes);
 
-/** Planar batch norm by channel ranges, when every channel goes through the pipelined loop. */
+/** Planar batch norm by channel ranges, when every channel goes through the pipelined loop; interleaved by blocks of channels. */
 function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<ChannelArgs> {
   return (a, ctx) => {
     const { N, C, S, flags } = a;
-    if (flags & FLAGS.channelsLast || S === 1 || N * S <= EXACT) return null;
+    if (N * S <= EXACT) return null;
+    if (flags & FLAGS.channelsLast || S === 1) return byColumnBlocks(name, a, ctx);
     const T = threadsFor(ctx, N * C * S, C);
     if (T < 2) return null;
     const program = new Program(T);
