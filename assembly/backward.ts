@@ -397,7 +397,7 @@ export function reduceChannels<M>(
   } else if (inMemoryOrder(S)) {
     planeReduceInOrder<M>(dy, x, N, C, S, mean64, sumDy64, sumDyXmu64, fcoef);
   } else {
-    for (let c = 0; c < C; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, fcoef);
+    for (let c = firstUnit(), end = endUnit(C); c < end; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, fcoef);
   }
 }
 

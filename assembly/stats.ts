@@ -335,6 +335,6 @@ export function momentsOfChannels(
   } else if (inMemoryOrder(S)) {
     planeStatsInOrder(x, N, C, S, mean64, var64);
   } else {
-    for (let c = 0; c < C; c++) planeStats(x, N, C, S, c, mean64, var64);
+    for (let c = firstUnit(), end = endUnit(C); c < end; c++) planeStats(x, N, C, S, c, mean64, var64);
   }
 }

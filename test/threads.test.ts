@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  BatchNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, createBackend, createThreadedBackend, layerNorm,
-  layerNormBackward, type Backend, type ThreadedBackend,
+  BatchNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, batchNormBackwardElemt, batchNormBackwardReduce,
+  batchNormElemt, batchNormGatherStats, batchNormStats, createBackend, createThreadedBackend, layerNorm, layerNormBackward,
+  type Backend, type ThreadedBackend,
 } from "../src/index.js";
 import type { Activation } from "../src/modules/batchnorm.js";
 import { Program } from "../src/runtime/threads/plans.js";
@@ -83,6 +84,22 @@ function batchNormEvalRun(backend: Backend, shape: number[], layout: "NCHW" | "N
   return { y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
 }
 
+/** The split primitives over one shard: the f32 outputs, and the f64 statistics and sums as bytes. */
+function splitRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC"): { f32: Outputs; f64: Uint8Array[] } {
+  const n = shape.reduce((a, b) => a * b), C = layout === "NCHW" ? shape[1] : shape[shape.length - 1];
+  const opts = { backend, layout };
+  const x = values(n, 50, 2, 3), dy = values(n, 51), weight = values(C, 52, 0.5, 1), bias = values(C, 53);
+  const stats = batchNormStats(x, shape, opts);
+  const global = batchNormGatherStats([stats]);
+  const y = batchNormElemt(x, shape, { ...opts, mean: global.mean, invstd: global.invstd, weight, bias });
+  const r = batchNormBackwardReduce(dy, x, shape, { ...opts, mean: global.mean, invstd: global.invstd });
+  const dx = batchNormBackwardElemt(dy, x, shape, {
+    ...opts, mean: global.mean, invstd: global.invstd, weight, sumDy: r.sumDy, sumDyXmu: r.sumDyXmu, count: global.count,
+  });
+  const bytes = (a: Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return { f32: { y, dx, dweight: r.dweight, dbias: r.dbias }, f64: [stats.mean, stats.var, r.sumDy, r.sumDyXmu].map(bytes) };
+}
+
 function rowModuleRun(backend: Backend, kind: "layer" | "rms", R: number, L: number, affine: boolean): Outputs {
   const m = kind === "layer" ? new LayerNorm(L, { backend, elementwiseAffine: affine }) : new RMSNorm(L, { backend, elementwiseAffine: affine });
   if (affine) m.weight!.set(values(L, 5, 0.5, 1));
@@ -146,6 +163,20 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
         for (const t of COUNTS) {
           expectSameOutputs(batchNormEvalRun(await threaded(t, simd), shape, layout, affine, activation), expected, `${t} threads affine ${affine}`);
         }
+      }
+    });
+  }
+  // The split primitives: planar in memory order (S >= 1024), planar pipelined, interleaved, S = 1.
+  const SPLIT_CASES: [number[], "NCHW" | "NHWC"][] = [
+    [[2, 5, 32, 40], "NCHW"], [[3, 7, 9, 11], "NCHW"], [[3, 5, 7, 19], "NHWC"], [[50, 13, 1, 1], "NCHW"],
+  ];
+  for (const [shape, layout] of SPLIT_CASES) {
+    it(`split primitives ${layout} ${shape.join("x")}`, async () => {
+      const expected = splitRun(one, shape, layout);
+      for (const t of COUNTS) {
+        const got = splitRun(await threaded(t, simd), shape, layout);
+        expectSameOutputs(got.f32, expected.f32, `${t} threads`);
+        got.f64.forEach((b, i) => expect(b, `${t} threads f64 output ${i}`).toEqual(expected.f64[i]));
       }
     });
   }

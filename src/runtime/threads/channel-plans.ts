@@ -9,14 +9,15 @@
 // smaller tensor of the same channels. Every thread computes all C coefficients (and the
 // inference forward's widened mean / var / invstd) from the same inputs with the same
 // arithmetic: the racing writes store identical bytes, so any of them is the one-thread value.
-// (Imported by plans.ts' PLANS table; its helpers are used only at call time.)
+// (Imported by plans.ts, whose PLANS table takes these; plans.ts' helpers are used here
+// only at call time, so the cycle is safe as long as plans.ts is imported first.)
 
 import type { Region } from "../backend.js";
 import { FLAGS, type KernelArgs, type KernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
-import { argsWith, part, Program, shifted, threadsFor, type Plan, type PlanContext } from "./plans.js";
+import { argsWith, EXACT, part, Program, shifted, threadsFor, type Plan, type PlanContext } from "./plans.js";
 
-type RowKernel = "batchNormEvalForward" | "batchNormBackward";
+type RowKernel = "batchNormEvalForward" | "batchNormBackward" | "applyStats" | "backwardElemt";
 
 /** What the row plan reads of a batch-norm kernel's arguments (the tensors too, by name). */
 interface Dims {
@@ -26,12 +27,15 @@ interface Dims {
   readonly flags: number;
 }
 
+/** Channels last, or S = 1: rows of C values. */
+const interleavedOf = (a: Dims): boolean => (a.flags & FLAGS.channelsLast) !== 0 || a.S === 1;
+
 /** Channels per unit of an interleaved tensor (assembly/units.ts firstColumn). */
 const COLUMN_BLOCK = 4;
 
-/** An interleaved tensor's kernel call cut into ranges of blocks of 4 channels. */
-export function byColumnBlocks(name: KernelName, a: Dims, ctx: PlanContext): Program | null {
-  const units = Math.ceil(a.C / COLUMN_BLOCK);
+/** A kernel call cut into ranges of channels (planar) or of blocks of 4 channels (interleaved). */
+export function byChannelUnits(name: KernelName, a: Dims, ctx: PlanContext): Program | null {
+  const units = interleavedOf(a) ? Math.ceil(a.C / COLUMN_BLOCK) : a.C;
   const T = threadsFor(ctx, a.N * a.C * a.S, units);
   if (T < 2) return null;
   const program = new Program(T);
@@ -43,10 +47,10 @@ export function byColumnBlocks(name: KernelName, a: Dims, ctx: PlanContext): Pro
 /** Kernel `name` on T row ranges, with `tensors` shifted to each range's first row. */
 function byRows(name: RowKernel, tensors: readonly string[]): Plan<Dims> {
   return (a, ctx) => {
-    const { N, C, S, flags } = a;
+    const { N, C, S } = a;
     // Interleaved (channels last, or S = 1): N * S rows of C values, run as (rows, C, 1);
     // planar: N samples of C * S values.
-    const interleaved = (flags & FLAGS.channelsLast) !== 0 || S === 1;
+    const interleaved = interleavedOf(a);
     const units = interleaved ? N * S : N, unitBytes = (interleaved ? C : C * S) * 4;
     const T = threadsFor(ctx, N * C * S, units);
     if (T < 2) return null;
@@ -75,6 +79,20 @@ export const evalForward = (a: KernelArgs<"batchNormEvalForward">, ctx: PlanCont
  */
 export function frozenBackward(a: KernelArgs<"batchNormBackward">, ctx: PlanContext): Program | null {
   if (a.dx !== null && !(a.flags & (FLAGS.dweight | FLAGS.dbias))) return frozenRows(a, ctx);
-  const interleaved = (a.flags & FLAGS.channelsLast) !== 0 || a.S === 1;
-  return interleaved ? byColumnBlocks("batchNormBackward", a, ctx) : null;
+  return interleavedOf(a) ? byChannelUnits("batchNormBackward", a, ctx) : null;
 }
+
+/**
+ * The split primitives: the reductions (channelStats, backwardReduce) by channel units, as
+ * the training kernels (channels of at most EXACT values take the exact f64 path, which
+ * ignores units); the element-wise ones (applyStats, backwardElemt: coefficients from given
+ * statistics and the given count) by rows.
+ */
+const reduction = (name: "channelStats" | "backwardReduce") => (a: Dims, ctx: PlanContext): Program | null =>
+  (a.N * a.S <= EXACT ? null : byChannelUnits(name, a, ctx));
+export const SPLIT_PLANS = {
+  channelStats: reduction("channelStats"),
+  backwardReduce: reduction("backwardReduce"),
+  applyStats: byRows("applyStats", ["x", "y"]),
+  backwardElemt: byRows("backwardElemt", ["dy", "x", "dx"]),
+};

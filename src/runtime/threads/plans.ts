@@ -9,19 +9,20 @@
 //   statistics copied in or out); rows are independent.
 // - interleaved batch norm (channels last, or S = 1), training forward and backward: by
 //   blocks of 4 channels (channel-plans.ts);
-// - batch norm inference forward and frozen-statistics backward: by rows (channel-plans.ts).
+// - batch norm inference forward and frozen-statistics backward: by rows (channel-plans.ts);
+// - the split primitives: reductions by channels or blocks of channels, element-wise by rows.
 // Everything else (layer, group and
-// RMS norm, the split primitives, tiny channels or rows) runs on the calling thread alone.
+// RMS norm, tiny channels or rows) runs on the calling thread alone.
 
 import { type Block, blockBytes, fieldOffset, type ParamField } from "../block.js";
 import type { Region } from "../backend.js";
 import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
-import { byColumnBlocks, evalForward, frozenBackward } from "./channel-plans.js";
+import { byChannelUnits, evalForward, frozenBackward, SPLIT_PLANS } from "./channel-plans.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
-const EXACT = 8;
+export const EXACT = 8;
 /** Every unit (assembly/units.ts). */
 export const ALL_UNITS = 0x7fffffff;
 
@@ -118,17 +119,7 @@ export const shifted = (r: Region | null, bytes: number): number => (r === null 
 
 /** Planar batch norm by channel ranges, when every channel goes through the pipelined loop; interleaved by blocks of channels. */
 function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<ChannelArgs> {
-  return (a, ctx) => {
-    const { N, C, S, flags } = a;
-    if (N * S <= EXACT) return null;
-    if (flags & FLAGS.channelsLast || S === 1) return byColumnBlocks(name, a, ctx);
-    const T = threadsFor(ctx, N * C * S, C);
-    if (T < 2) return null;
-    const program = new Program(T);
-    const values = positional(name, a, []);
-    for (let t = 0; t < T; t++) program.kernel(t, name, values, ...part(C, T, t));
-    return program;
-  };
+  return (a, ctx) => (a.N * a.S <= EXACT ? null : byChannelUnits(name, a, ctx));
 }
 
 const trainForward = byChannels("batchNormTrainForward");
@@ -233,6 +224,7 @@ export const PLANS: { readonly [K in KernelName]?: Plan<KernelArgs<K>> } = {
   // y must not alias x: a thread's first channel writes y before reading x on (batchnorm.ts).
   batchNormTrainForward: (a, ctx) => (a.x.ptr === a.y.ptr ? null : trainForward(a, ctx)),
   batchNormEvalForward: (a, ctx) => evalForward(a, ctx),
+  ...SPLIT_PLANS,
   batchNormBackward: (a, ctx) => {
     // Through the batch statistics with dx wanted: the pipelined loop (batchnorm.ts), whose
     // dx must not alias its inputs (a thread's first channel writes dx before reading on).
