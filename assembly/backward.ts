@@ -11,7 +11,7 @@
 import {
   CHUNK, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
-import { endUnit, firstUnit } from "./units";
+import { endColumn, endUnit, firstColumn, firstUnit } from "./units";
 import { rowGroupOf, rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
 import { masked } from "./mask";
@@ -185,20 +185,20 @@ export function planeReduce<M>(
  * chunk sums of dy * (x - center)). When masked, fcoef holds the forward's coefficients.
  */
 export function rowReduce<M>(
-  dy: usize, x: usize, R: i32, C: i32,
+  dy: usize, x: usize, R: i32, C: i32, c0: i32, c1: i32,
   mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
 ): void {
   const rowBytes = <usize>C << 2;
   const centers = scratch, gs = scratch + rowBytes, hs = gs + rowBytes;
   const fscales = fcoef + rowBytes, foffsets = fcoef + 2 * rowBytes;
-  for (let c = 0; c < C; c++) store<f32>(centers + (<usize>c << 2), <f32>load<f64>(mean64 + (<usize>c << 3)));
-  memory.fill(sumDy64, 0, <usize>C << 3);
-  memory.fill(sumDyXmu64, 0, <usize>C << 3);
+  for (let c = c0; c < c1; c++) store<f32>(centers + (<usize>c << 2), <f32>load<f64>(mean64 + (<usize>c << 3)));
+  memory.fill(sumDy64 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  memory.fill(sumDyXmu64 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
   for (let r0 = 0; r0 < R; r0 += ROW_CHUNK) {
     const rows = min(ROW_CHUNK, R - r0);
     const at = <usize>r0 * rowBytes;
-    rowReduceChunk<M>(dy + at, x + at, rows, C, centers, gs, hs, fscales, foffsets);
-    for (let c = 0; c < C; c++) {
+    rowReduceChunk<M>(dy + at, x + at, rows, C, c0, c1, centers, gs, hs, fscales, foffsets);
+    for (let c = c0; c < c1; c++) {
       const q = <usize>c << 2, o8 = <usize>c << 3;
       partDy = <f64>load<f32>(gs + q);
       partDyX = <f64>load<f32>(hs + q);
@@ -208,7 +208,7 @@ export function rowReduce<M>(
       store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) + partDyX);
     }
   }
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const o8 = <usize>c << 3;
     const lost = load<f64>(mean64 + o8) - <f64>load<f32>(centers + (<usize>c << 2));
     store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) - lost * load<f64>(sumDy64 + o8));
@@ -220,16 +220,16 @@ export function rowReduce<M>(
  * summed over the rows in order; ROW_GROUP rows at a time, as shiftedColumnSums (stats.ts).
  */
 function rowReduceChunk<M>(
-  dy: usize, x: usize, rows: i32, C: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
+  dy: usize, x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
 ): void {
-  const cb = <usize>C << 2;
-  memory.fill(gs, 0, cb);
-  memory.fill(hs, 0, cb);
+  const cb = <usize>C << 2, b4 = <usize>c0 << 2, nb = <usize>(c1 - c0) << 2;
+  memory.fill(gs + b4, 0, nb);
+  memory.fill(hs + b4, 0, nb);
   let r = 0;
   if (ASC_FEATURE_SIMD) {
-    const c4 = C & ~3, ddy = dy - x;
+    const c4 = c0 + ((c1 - c0) & ~3), ddy = dy - x;
     for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
-      for (let c = 0; c < c4; c += 4) {
+      for (let c = c0; c < c4; c += 4) {
         const o = <usize>c << 2;
         const m = v128.load(centers + o);
         const p0 = x + o, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
@@ -245,20 +245,20 @@ function rowReduceChunk<M>(
         const h = f32x4.add(f32x4.add(v128.load(hs + o), f32x4.mul(g0, d0)), f32x4.mul(g1, d1));
         v128.store(hs + o, f32x4.add(f32x4.add(h, f32x4.mul(g2, d2)), f32x4.mul(g3, d3)));
       }
-      if (c4 < C) reduceColumnsScalar<M>(x + ddy, x, ROW_GROUP, C, c4, centers, gs, hs, fscales, foffsets);
+      if (c4 < c1) reduceColumnsScalar<M>(x + ddy, x, ROW_GROUP, C, c4, c1, centers, gs, hs, fscales, foffsets);
     }
     dy = x + ddy;
   }
-  if (r < rows) reduceColumnsScalar<M>(dy, x, rows - r, C, 0, centers, gs, hs, fscales, foffsets);
+  if (r < rows) reduceColumnsScalar<M>(dy, x, rows - r, C, c0, c1, centers, gs, hs, fscales, foffsets);
 }
 
-/** rowReduceChunk over columns [c0, C), one float at a time (gs / hs already hold the earlier rows). */
+/** rowReduceChunk over columns [c0, c1), one float at a time (gs / hs already hold the earlier rows). */
 function reduceColumnsScalar<M>(
-  dy: usize, x: usize, rows: i32, C: i32, c0: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
+  dy: usize, x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
 ): void {
   const cb = <usize>C << 2;
   for (let r = 0; r < rows; r++, dy += cb, x += cb) {
-    for (let c = c0; c < C; c++) {
+    for (let c = c0; c < c1; c++) {
       const o = <usize>c << 2;
       const d = load<f32>(x + o) - load<f32>(centers + o);
       const g = masked<M>() ? maskedGrad(load<f32>(dy + o), d, load<f32>(fscales + o), load<f32>(foffsets + o)) : load<f32>(dy + o);
@@ -307,28 +307,28 @@ export function planeElemt<M>(
   );
 }
 
-/** dx = a * (dy + h * (x - shift) + k) over R rows of C channels, from the last rows to the first. */
-export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
+/** dx = a * (dy + h * (x - shift) + k) over channels [c0, c1) of R rows of C channels, from the last rows to the first. */
+export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, fcoef: usize): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
   const grouped = rowGroupOf(R, C) > 1;
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    if (grouped) rowElemtGroups<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
-    else rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, coef, fcoef);
+    if (grouped) rowElemtGroups<M>(dy + at, x + at, dx + at, r1 - r0, C, c0, c1, coef, fcoef);
+    else rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, c0, c1, coef, fcoef);
   }
 }
 
 /** rowElemtRange ROW_GROUP rows per load of each vector of coefficients (see rowGroupOf in apply.ts). */
-function rowElemtGroups<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
+function rowElemtGroups<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, fcoef: usize): void {
   const cb = <usize>C << 2;
   const ddy = dy - x, ddx = dx - x;
   let r = 0;
   if (ASC_FEATURE_SIMD) {
-    const c4 = C & ~3;
+    const c4 = c0 + ((c1 - c0) & ~3);
     for (; r + ROW_GROUP <= R; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
-      for (let c = 0; c < c4; c += 4) {
+      for (let c = c0; c < c4; c += 4) {
         const q = <usize>c << 2;
         const vs = v128.load(coef + q), va = v128.load(coef + cb + q), vh = v128.load(coef + 2 * cb + q), vk = v128.load(coef + 3 * cb + q);
         const fs = masked<M>() ? v128.load(fcoef + cb + q) : vs, fo = masked<M>() ? v128.load(fcoef + 2 * cb + q) : vs;
@@ -339,17 +339,17 @@ function rowElemtGroups<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef:
           v128.store(p + ddx, f32x4.mul(va, f32x4.add(f32x4.add(g, f32x4.mul(vh, d)), vk)));
         }
       }
-      if (c4 < C) elemtColumns<M>(x, ddy, ddx, ROW_GROUP, C, c4, coef, fcoef);
+      if (c4 < c1) elemtColumns<M>(x, ddy, ddx, ROW_GROUP, C, c4, c1, coef, fcoef);
     }
   }
-  if (r < R) elemtColumns<M>(x, ddy, ddx, R - r, C, 0, coef, fcoef);
+  if (r < R) elemtColumns<M>(x, ddy, ddx, R - r, C, c0, c1, coef, fcoef);
 }
 
-/** dx over columns [c0, C) of `rows` rows at x (dy and dx ddy / ddx bytes from x), one float at a time. */
-function elemtColumns<M>(x: usize, ddy: usize, ddx: usize, rows: i32, C: i32, c0: i32, coef: usize, fcoef: usize): void {
+/** dx over columns [c0, c1) of `rows` rows at x (dy and dx ddy / ddx bytes from x), one float at a time. */
+function elemtColumns<M>(x: usize, ddy: usize, ddx: usize, rows: i32, C: i32, c0: i32, c1: i32, coef: usize, fcoef: usize): void {
   const cb = <usize>C << 2;
   for (let r = 0; r < rows; r++, x += cb) {
-    for (let c = c0; c < C; c++) {
+    for (let c = c0; c < c1; c++) {
       const q = <usize>c << 2;
       const d = load<f32>(x + q) - load<f32>(coef + q);
       const g0 = load<f32>(x + ddy + q);
@@ -359,14 +359,14 @@ function elemtColumns<M>(x: usize, ddy: usize, ddx: usize, rows: i32, C: i32, c0
   }
 }
 
-function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
+function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, fcoef: usize): void {
   const cb = <usize>C << 2;
   const shifts = coef, as = coef + cb, hs = coef + 2 * cb, ks = coef + 3 * cb;
   const fscales = fcoef + cb, foffsets = fcoef + 2 * cb;
   for (let r = 0; r < R; r++, dy += cb, x += cb, dx += cb) {
-    let c = 0;
+    let c = c0;
     if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= C; c += 4) {
+      for (; c + 4 <= c1; c += 4) {
         const q = <usize>c << 2;
         const d = f32x4.sub(v128.load(x + q), v128.load(shifts + q));
         let g = v128.load(dy + q);
@@ -375,7 +375,7 @@ function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: 
         v128.store(dx + q, f32x4.mul(v128.load(as + q), f32x4.add(t, v128.load(ks + q))));
       }
     }
-    for (; c < C; c++) {
+    for (; c < c1; c++) {
       const q = <usize>c << 2;
       const d = load<f32>(x + q) - load<f32>(shifts + q);
       const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, load<f32>(fscales + q), load<f32>(foffsets + q)) : load<f32>(dy + q);
@@ -393,11 +393,11 @@ export function reduceChannels<M>(
   mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowReduce<M>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, scratch, fcoef);
+    rowReduce<M>(dy, x, N * S, C, firstColumn(C), endColumn(C), mean64, sumDy64, sumDyXmu64, scratch, fcoef);
   } else if (inMemoryOrder(S)) {
     planeReduceInOrder<M>(dy, x, N, C, S, mean64, sumDy64, sumDyXmu64, fcoef);
   } else {
-    for (let c = 0; c < C; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, fcoef);
+    for (let c = firstUnit(), end = endUnit(C); c < end; c++) planeReduce<M>(dy, x, N, C, S, c, mean64, sumDy64, sumDyXmu64, fcoef);
   }
 }
 
@@ -406,7 +406,7 @@ export function elemtChannels<M>(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowElemt<M>(dy, x, dx, N * S, C, coef, fcoef);
+    rowElemt<M>(dy, x, dx, N * S, C, firstColumn(C), endColumn(C), coef, fcoef);
   } else if (inMemoryOrder(S)) {
     // Run after run in memory order, as applyChannels (apply.ts).
     const cb = <usize>C << 2, run = <usize>S << 2;

@@ -26,7 +26,7 @@ import {
 } from "./backward";
 import { applyWithSums, elemtWithReduce } from "./pipeline";
 import { masked, Plain, Relu } from "./mask";
-import { endUnit, firstUnit, unitFrom, unitTo } from "./units";
+import { endColumn, endUnit, firstColumn, firstUnit, unitFrom, unitTo } from "./units";
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
   affineGrads, widenStats, frozenCoefficients, applyCoefficients,
@@ -41,6 +41,18 @@ import {
 // @ts-ignore: decorator
 @inline function floorOf(relu: i32): f32 {
   return relu ? 0 : -Infinity;
+}
+
+/** This instance's first channel (units.ts): of a block of 4 of an interleaved tensor, or of a planar one. */
+// @ts-ignore: decorator
+@inline function channelFrom(C: i32, S: i32, channelsLast: i32): i32 {
+  return isInterleaved(S, channelsLast) ? firstColumn(C) : firstUnit();
+}
+
+/** The end of this instance's channels (see channelFrom). */
+// @ts-ignore: decorator
+@inline function channelEnd(C: i32, S: i32, channelsLast: i32): i32 {
+  return isInterleaved(S, channelsLast) ? endColumn(C) : endUnit(C);
 }
 
 /** Where the backward's coefficients start: after the forward's 3 * C. */
@@ -74,9 +86,11 @@ function trainForward(
     return;
   }
   if (isInterleaved(S, channelsLast)) {
-    rowStats(x, N * S, C, mean64, var64, scratch);
-    forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
-    rowApply(x, y, N * S, C, coef, floor);
+    // This instance's blocks of channels (units.ts): the columns are independent.
+    const c0 = firstColumn(C), c1 = endColumn(C);
+    rowStats(x, N * S, C, c0, c1, mean64, var64, scratch);
+    for (let c = c0; c < c1; c++) forwardCoefficient(c, C, mean64, var64, eps, weight, bias, coef, invstd64);
+    rowApply(x, y, N * S, C, c0, c1, coef, floor);
     return;
   }
   if (inMemoryOrder(S)) {
@@ -164,7 +178,8 @@ export function batchNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32
   const relu = flags & RELU;
   // The mask needs the forward's exact f32 coefficients: the same formula on the same f64
   // mean / invstd gives them bit for bit.
-  if (relu) applyCoefficients(C, mean64, invstd64, weight, optional(block, C, C, BIAS_AT, flags, BIAS), coef, unitFrom, unitTo);
+  const cl = flags & CHANNELS_LAST;
+  if (relu) applyCoefficients(C, mean64, invstd64, weight, optional(block, C, C, BIAS_AT, flags, BIAS), coef, channelFrom(C, S, cl), channelEnd(C, S, cl));
   backwardPass(
     dy, x, dx, N, C, S, flags & CHANNELS_LAST, (flags & TRAINING) != 0 ? 1 : 0, mean64, invstd64, weight,
     optional(block, C, C, DWEIGHT_AT, flags, DWEIGHT), optional(block, C, C, DBIAS_AT, flags, DBIAS),
@@ -183,7 +198,7 @@ function backwardPass(
     backward<Plain>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
   }
   // This call's channels only (all of them unless a thread's share is set, units.ts).
-  const c0 = max(unitFrom, 0), n = min(unitTo, C) - c0;
+  const c0 = channelFrom(C, S, channelsLast), n = channelEnd(C, S, channelsLast) - c0;
   if (n > 0) {
     const o8 = <usize>c0 << 3, o4 = <usize>c0 << 2;
     affineGrads(
@@ -207,7 +222,7 @@ function backward<M>(
     // A reduction pass, then the element-wise pass (planar: both in memory order, see trainForward).
     if (needSums) reduceChannels<M>(dy, x, N, C, S, channelsLast, mean64, sumDy64, sumDyXmu64, scratch, coef);
     if (dx && (training || masked<M>())) {
-      for (let c = firstUnit(), end = endUnit(C); c < end; c++) {
+      for (let c = channelFrom(C, S, channelsLast), end = channelEnd(C, S, channelsLast); c < end; c++) {
         backwardCoefficient(c, C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
       }
       elemtChannels<M>(dy, x, dx, N, C, S, channelsLast, bcoef, coef);

@@ -144,7 +144,7 @@ function forwardSampleLast(
   const rowBytes = <usize>C << 2;
   const chMean = scratch, chVar = scratch + (<usize>C << 3);
   const short = L <= SHORT_GROUP;
-  if (!short) rowStats(x, S, C, chMean, chVar, scratch + (<usize>C << 4));
+  if (!short) rowStats(x, S, C, 0, C, chMean, chVar, scratch + (<usize>C << 4));
   for (let g = 0; g < G; g++) {
     const c0 = g * Cg;
     let mean: f64 = 0, m2: f64 = 0;

@@ -18,7 +18,7 @@
 import {
   CHUNK, EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
-import { endUnit, firstUnit } from "./units";
+import { endColumn, endUnit, firstColumn, firstUnit } from "./units";
 import { hsum64 } from "./simd";
 
 // Running (count, mean, M2) of the planar channel being reduced, and the shifted sums of
@@ -186,23 +186,24 @@ export function planeStatsInOrder(x: usize, N: i32, C: i32, S: i32, mean64: usiz
 }
 
 /**
- * Mean and biased variance of every column of R rows of C floats.
+ * Mean and biased variance of columns [c0, c1) of R rows of C floats (c0 a multiple of 4, units.ts firstColumn).
  * scratch: 3 * C f32 (centers, chunk sums, chunk squared sums) and C f64 (M2).
  */
-export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, scratch: usize): void {
+export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usize, var64: usize, scratch: usize): void {
   const rowBytes = <usize>C << 2;
   const centers = scratch;
   const sums = centers + rowBytes;
   const squares = sums + rowBytes;
   const m2 = squares + rowBytes;
-  memory.fill(mean64, 0, <usize>C << 3);
-  memory.fill(m2, 0, <usize>C << 3);
+  const b8 = <usize>c0 << 3, b4 = <usize>c0 << 2, n = <usize>(c1 - c0);
+  memory.fill(mean64 + b8, 0, n << 3);
+  memory.fill(m2 + b8, 0, n << 3);
   // The first rows, summed around 0, give the first centers; then every chunk from row 0
   // on is summed around the running mean.
   const first = min(FIRST_ROWS, R);
-  memory.fill(centers, 0, rowBytes);
-  shiftedColumnSums(x, first, C, centers, sums, squares);
-  for (let c = 0; c < C; c++) {
+  memory.fill(centers + b4, 0, n << 2);
+  shiftedColumnSums(x, first, C, c0, c1, centers, sums, squares);
+  for (let c = c0; c < c1; c++) {
     const o = <usize>c << 2;
     let s = <f64>load<f32>(sums + o);
     if (!isFinite(s)) {
@@ -214,12 +215,12 @@ export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, 
   for (let r0 = 0; r0 < R;) {
     const rows = min(r0 == 0 ? first : ROW_CHUNK, R - r0);
     const chunk = x + <usize>r0 * rowBytes;
-    shiftedColumnSums(chunk, rows, C, centers, sums, squares);
-    mergeColumns(chunk, rows, C, <f64>r0, centers, sums, squares, mean64, m2);
+    shiftedColumnSums(chunk, rows, C, c0, c1, centers, sums, squares);
+    mergeColumns(chunk, rows, C, c0, c1, <f64>r0, centers, sums, squares, mean64, m2);
     r0 += rows;
   }
   const invR = 1.0 / <f64>R;
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const o8 = <usize>c << 3;
     store<f64>(var64 + o8, load<f64>(m2 + o8) * invR);
   }
@@ -230,15 +231,15 @@ export function rowStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, 
  * each column summed over the rows in order. ROW_GROUP rows at a time: each vector of sums
  * is loaded and stored once per group of rows rather than once per row.
  */
-function shiftedColumnSums(x: usize, rows: i32, C: i32, centers: usize, sums: usize, squares: usize): void {
-  const cb = <usize>C << 2;
-  memory.fill(sums, 0, cb);
-  memory.fill(squares, 0, cb);
+function shiftedColumnSums(x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, sums: usize, squares: usize): void {
+  const cb = <usize>C << 2, b4 = <usize>c0 << 2, nb = <usize>(c1 - c0) << 2;
+  memory.fill(sums + b4, 0, nb);
+  memory.fill(squares + b4, 0, nb);
   let r = 0;
   if (ASC_FEATURE_SIMD) {
-    const c4 = C & ~3;
+    const c4 = c0 + ((c1 - c0) & ~3);
     for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
-      for (let c = 0; c < c4; c += 4) {
+      for (let c = c0; c < c4; c += 4) {
         const o = <usize>c << 2;
         const m = v128.load(centers + o);
         const p0 = x + o, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
@@ -248,17 +249,17 @@ function shiftedColumnSums(x: usize, rows: i32, C: i32, centers: usize, sums: us
         const q = f32x4.add(f32x4.add(v128.load(squares + o), f32x4.mul(u0, u0)), f32x4.mul(u1, u1));
         v128.store(squares + o, f32x4.add(f32x4.add(q, f32x4.mul(u2, u2)), f32x4.mul(u3, u3)));
       }
-      if (c4 < C) columnSumsScalar(x, ROW_GROUP, C, c4, centers, sums, squares);
+      if (c4 < c1) columnSumsScalar(x, ROW_GROUP, C, c4, c1, centers, sums, squares);
     }
   }
-  if (r < rows) columnSumsScalar(x, rows - r, C, 0, centers, sums, squares);
+  if (r < rows) columnSumsScalar(x, rows - r, C, c0, c1, centers, sums, squares);
 }
 
-/** shiftedColumnSums over columns [c0, C), one float at a time (sums / squares already hold the earlier rows). */
-function columnSumsScalar(x: usize, rows: i32, C: i32, c0: i32, centers: usize, sums: usize, squares: usize): void {
+/** shiftedColumnSums over columns [c0, c1), one float at a time (sums / squares already hold the earlier rows). */
+function columnSumsScalar(x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, sums: usize, squares: usize): void {
   const cb = <usize>C << 2;
   for (let r = 0; r < rows; r++, x += cb) {
-    for (let c = c0; c < C; c++) {
+    for (let c = c0; c < c1; c++) {
       const o = <usize>c << 2;
       const u = load<f32>(x + o) - load<f32>(centers + o);
       store<f32>(sums + o, load<f32>(sums + o) + u);
@@ -273,12 +274,12 @@ function columnSumsScalar(x: usize, rows: i32, C: i32, c0: i32, centers: usize, 
  * summed again in f64 (see the note at the top).
  */
 function mergeColumns(
-  x: usize, rows: i32, C: i32, done: f64, centers: usize, sums: usize, squares: usize, mean64: usize, m2: usize,
+  x: usize, rows: i32, C: i32, c0: i32, c1: i32, done: f64, centers: usize, sums: usize, squares: usize, mean64: usize, m2: usize,
 ): void {
   const rowBytes = <usize>C << 2;
   const n = <f64>rows, total = done + n;
   const wNew = n / total, wCross = done * n / total;
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     const o4 = <usize>c << 2, o8 = <usize>c << 3;
     const center = load<f32>(centers + o4);
     let sd = <f64>load<f32>(sums + o4), sdd = <f64>load<f32>(squares + o4);
@@ -330,10 +331,10 @@ export function momentsOfChannels(
   if (N * S <= EXACT_COUNT) {
     exactStats(x, N, C, S, channelsLast, mean64, var64);
   } else if (isInterleaved(S, channelsLast)) {
-    rowStats(x, N * S, C, mean64, var64, scratch);
+    rowStats(x, N * S, C, firstColumn(C), endColumn(C), mean64, var64, scratch);
   } else if (inMemoryOrder(S)) {
     planeStatsInOrder(x, N, C, S, mean64, var64);
   } else {
-    for (let c = 0; c < C; c++) planeStats(x, N, C, S, c, mean64, var64);
+    for (let c = firstUnit(), end = endUnit(C); c < end; c++) planeStats(x, N, C, S, c, mean64, var64);
   }
 }

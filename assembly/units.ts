@@ -18,6 +18,23 @@ export let unitTo: i32 = i32.MAX_VALUE;
   return min(unitTo, count);
 }
 
+/**
+ * Units of an interleaved tensor (channels last, or S = 1) are blocks of 4 channels, one
+ * f32x4: the column kernels take channels [c0, c0 + 4 * k) in vectors and the rest one at a
+ * time exactly as over all C (a channel's sums are computed alike in both), so a range of
+ * whole blocks gives each channel the bits of the one-thread call.
+ */
+// @ts-ignore: decorator
+@inline export function firstColumn(C: i32): i32 {
+  return min(min(firstUnit(), (C + 3) >> 2) << 2, C);
+}
+
+/** The end of this instance's channels of an interleaved tensor (see firstColumn). */
+// @ts-ignore: decorator
+@inline export function endColumn(C: i32): i32 {
+  return min(endUnit((C + 3) >> 2) << 2, C);
+}
+
 /** Restricts the next kernel calls of this instance to units [from, to) (clamped to the call's count). */
 export function setUnits(from: i32, to: i32): void {
   unitFrom = from;

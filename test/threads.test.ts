@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  BatchNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, createBackend, createThreadedBackend, layerNorm,
-  layerNormBackward, type Backend, type ThreadedBackend,
+  BatchNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, batchNormBackwardElemt, batchNormBackwardReduce,
+  batchNormElemt, batchNormGatherStats, batchNormStats, createBackend, createThreadedBackend, layerNorm, layerNormBackward,
+  type Backend, type ThreadedBackend,
 } from "../src/index.js";
 import type { Activation } from "../src/modules/batchnorm.js";
 import { Program } from "../src/runtime/threads/plans.js";
@@ -67,6 +68,38 @@ function batchNormRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC"
   return { ...out, runningMean: bn.runningMean, runningVar: bn.runningVar };
 }
 
+/** BatchNorm2d after a training forward: eval() forward and its frozen-statistics backward. */
+function batchNormEvalRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC", affine: boolean, activation: Activation): Outputs {
+  const C = layout === "NCHW" ? shape[1] : shape[shape.length - 1];
+  const n = shape.reduce((a, b) => a * b);
+  const bn = new BatchNorm2d(C, { backend, layout, affine, activation });
+  if (affine) {
+    bn.weight!.set(values(C, 3, 0.5, 1));
+    bn.bias!.set(values(C, 4));
+  }
+  bn.forward(values(n, 10, 3, 5), shape);
+  bn.eval();
+  const y = bn.forward(values(n, 11, 3, 5), shape);
+  const g = bn.backward(values(n, 21));
+  return { y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
+}
+
+/** The split primitives over one shard: the f32 outputs, and the f64 statistics and sums as bytes. */
+function splitRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC"): { f32: Outputs; f64: Uint8Array[] } {
+  const n = shape.reduce((a, b) => a * b), C = layout === "NCHW" ? shape[1] : shape[shape.length - 1];
+  const opts = { backend, layout };
+  const x = values(n, 50, 2, 3), dy = values(n, 51), weight = values(C, 52, 0.5, 1), bias = values(C, 53);
+  const stats = batchNormStats(x, shape, opts);
+  const global = batchNormGatherStats([stats]);
+  const y = batchNormElemt(x, shape, { ...opts, mean: global.mean, invstd: global.invstd, weight, bias });
+  const r = batchNormBackwardReduce(dy, x, shape, { ...opts, mean: global.mean, invstd: global.invstd });
+  const dx = batchNormBackwardElemt(dy, x, shape, {
+    ...opts, mean: global.mean, invstd: global.invstd, weight, sumDy: r.sumDy, sumDyXmu: r.sumDyXmu, count: global.count,
+  });
+  const bytes = (a: Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return { f32: { y, dx, dweight: r.dweight, dbias: r.dbias }, f64: [stats.mean, stats.var, r.sumDy, r.sumDyXmu].map(bytes) };
+}
+
 function rowModuleRun(backend: Backend, kind: "layer" | "rms", R: number, L: number, affine: boolean): Outputs {
   const m = kind === "layer" ? new LayerNorm(L, { backend, elementwiseAffine: affine }) : new RMSNorm(L, { backend, elementwiseAffine: affine });
   if (affine) m.weight!.set(values(L, 5, 0.5, 1));
@@ -105,11 +138,48 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
       for (const t of COUNTS) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NCHW", affine, activation), expected, `${t} threads`);
     });
   }
-  it("BatchNorm2d NHWC (one thread inside the threaded backend)", async () => {
-    const shape = [3, 6, 5, 7];
-    const expected = batchNormRun(one, shape, "NHWC", true, "none");
-    for (const t of [1, 3]) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NHWC", true, "none"), expected, `${t} threads`);
-  });
+  // Interleaved, cut by blocks of 4 channels: C below 4 * threads, C % 4 != 0 (the scalar
+  // columns), rows fewer than a row group, and (N, C) as NCHW with S = 1.
+  const INTERLEAVED_CASES: [number[], "NCHW" | "NHWC", boolean, Activation][] = [
+    [[3, 6, 5, 7], "NHWC", true, "none"], [[4, 5, 9, 37], "NHWC", true, "relu"], [[2, 3, 3, 64], "NHWC", false, "none"],
+    [[3, 1, 3, 13], "NHWC", true, "none"], [[40, 13, 1, 1], "NCHW", true, "relu"], [[70, 32, 1, 1], "NCHW", false, "none"],
+  ];
+  for (const [shape, layout, affine, activation] of INTERLEAVED_CASES) {
+    it(`BatchNorm2d interleaved ${layout} ${shape.join("x")} affine ${affine} ${activation}`, async () => {
+      const expected = batchNormRun(one, shape, layout, affine, activation);
+      for (const t of COUNTS) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, layout, affine, activation), expected, `${t} threads`);
+    });
+  }
+  // Inference and frozen backward, cut by rows: samples (NCHW) or rows of C (NHWC, S = 1);
+  // affine true keeps the backward (dweight / dbias wanted) on one thread.
+  const EVAL_CASES: [number[], "NCHW" | "NHWC", Activation][] = [
+    [[4, 37, 31, 29], "NCHW", "none"], [[5, 3, 9, 11], "NCHW", "relu"], [[3, 6, 1, 1], "NCHW", "none"],
+    [[3, 6, 5, 7], "NHWC", "none"], [[2, 5, 7, 19], "NHWC", "relu"],
+  ];
+  for (const [shape, layout, activation] of EVAL_CASES) {
+    it(`BatchNorm2d eval forward and frozen backward ${layout} ${shape.join("x")} ${activation}`, async () => {
+      for (const affine of [false, true]) {
+        const expected = batchNormEvalRun(one, shape, layout, affine, activation);
+        for (const t of COUNTS) {
+          expectSameOutputs(batchNormEvalRun(await threaded(t, simd), shape, layout, affine, activation), expected, `${t} threads affine ${affine}`);
+        }
+      }
+    });
+  }
+  // The split primitives: planar in memory order (S >= 1024), planar pipelined, interleaved, S = 1.
+  const SPLIT_CASES: [number[], "NCHW" | "NHWC"][] = [
+    [[2, 5, 32, 40], "NCHW"], [[3, 7, 9, 11], "NCHW"], [[3, 5, 7, 19], "NHWC"], [[50, 13, 1, 1], "NCHW"],
+  ];
+  for (const [shape, layout] of SPLIT_CASES) {
+    it(`split primitives ${layout} ${shape.join("x")}`, async () => {
+      const expected = splitRun(one, shape, layout);
+      for (const t of COUNTS) {
+        const got = splitRun(await threaded(t, simd), shape, layout);
+        expectSameOutputs(got.f32, expected.f32, `${t} threads`);
+        got.f64.forEach((b, i) => expect(b, `${t} threads f64 output ${i}`).toEqual(expected.f64[i]));
+      }
+    });
+  }
   // Rows: odd counts, fewer rows than threads, L tiny (exact path); with and without parameter gradients.
   for (const [R, L] of [[333, 77], [100, 128], [3, 40], [70, 5]]) {
     for (const kind of ["layer", "rms"] as const) {

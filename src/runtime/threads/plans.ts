@@ -7,17 +7,22 @@
 // - the centered row norms (layer norm of a residual add): forward, and backward without
 //   parameter gradients, by rows, each thread on its rows through a block of its own (the
 //   statistics copied in or out); rows are independent.
-// Everything else (channels-last batch norm, inference, layer, group and
-// RMS norm, the split primitives, tiny channels or rows) runs on the calling thread alone.
+// - interleaved batch norm (channels last, or S = 1), training forward and backward: by
+//   blocks of 4 channels (channel-plans.ts);
+// - batch norm inference forward and frozen-statistics backward: by rows (channel-plans.ts);
+// - the split primitives: reductions by channels or blocks of channels, element-wise by rows.
+// Everything else (layer, group and
+// RMS norm, tiny channels or rows) runs on the calling thread alone.
 
 import { type Block, blockBytes, fieldOffset, type ParamField } from "../block.js";
 import type { Region } from "../backend.js";
 import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
+import { byChannelUnits, evalForward, frozenBackward, SPLIT_PLANS } from "./channel-plans.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
-const EXACT = 8;
+export const EXACT = 8;
 /** Every unit (assembly/units.ts). */
 export const ALL_UNITS = 0x7fffffff;
 
@@ -74,7 +79,7 @@ export interface PlanContext {
   alloc(bytes: number): Region;
 }
 
-type Plan<A> = (a: A, ctx: PlanContext) => Program | null;
+export type Plan<A> = (a: A, ctx: PlanContext) => Program | null;
 
 /** What a channel plan reads of a batch-norm kernel's arguments. */
 interface ChannelArgs {
@@ -94,15 +99,15 @@ interface RowArgs {
 }
 
 /** Threads worth waking for `elements` of work cut into `units` independent pieces. */
-function threadsFor(ctx: PlanContext, elements: number, units: number): number {
+export function threadsFor(ctx: PlanContext, elements: number, units: number): number {
   return Math.max(1, Math.min(ctx.threads, units, Math.floor(elements / ctx.minElementsPerThread)));
 }
 
 /** [first, end) of part t of n items cut into T near-equal parts. */
-const part = (n: number, T: number, t: number): [number, number] => [Math.floor((t * n) / T), Math.floor(((t + 1) * n) / T)];
+export const part = (n: number, T: number, t: number): [number, number] => [Math.floor((t * n) / T), Math.floor(((t + 1) * n) / T)];
 
 /** The kernel's positional arguments with some tensor arguments replaced by addresses. */
-function argsWith(name: KernelName, a: object, replace: Record<string, number>): number[] {
+export function argsWith(name: KernelName, a: object, replace: Record<string, number>): number[] {
   const values = positional(name, a, []);
   const names: readonly string[] = KERNELS[name].args;
   for (const [arg, value] of Object.entries(replace)) values[names.indexOf(arg)] = value;
@@ -110,20 +115,11 @@ function argsWith(name: KernelName, a: object, replace: Record<string, number>):
 }
 
 const ptrOf = (r: Region | null): number => (r === null ? 0 : r.ptr);
-const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r.ptr + bytes);
+export const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r.ptr + bytes);
 
-/** Planar batch norm by channel ranges, when every channel goes through the pipelined loop. */
+/** Planar batch norm by channel ranges, when every channel goes through the pipelined loop; interleaved by blocks of channels. */
 function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<ChannelArgs> {
-  return (a, ctx) => {
-    const { N, C, S, flags } = a;
-    if (flags & FLAGS.channelsLast || S === 1 || N * S <= EXACT) return null;
-    const T = threadsFor(ctx, N * C * S, C);
-    if (T < 2) return null;
-    const program = new Program(T);
-    const values = positional(name, a, []);
-    for (let t = 0; t < T; t++) program.kernel(t, name, values, ...part(C, T, t));
-    return program;
-  };
+  return (a, ctx) => (a.N * a.S <= EXACT ? null : byChannelUnits(name, a, ctx));
 }
 
 const trainForward = byChannels("batchNormTrainForward");
@@ -227,10 +223,13 @@ const rowNormBackward = rowBackward("rowNormBackward");
 export const PLANS: { readonly [K in KernelName]?: Plan<KernelArgs<K>> } = {
   // y must not alias x: a thread's first channel writes y before reading x on (batchnorm.ts).
   batchNormTrainForward: (a, ctx) => (a.x.ptr === a.y.ptr ? null : trainForward(a, ctx)),
+  batchNormEvalForward: (a, ctx) => evalForward(a, ctx),
+  ...SPLIT_PLANS,
   batchNormBackward: (a, ctx) => {
     // Through the batch statistics with dx wanted: the pipelined loop (batchnorm.ts), whose
     // dx must not alias its inputs (a thread's first channel writes dx before reading on).
-    if (!(a.flags & FLAGS.training) || a.dx === null || ptrOf(a.dx) === a.dy.ptr || ptrOf(a.dx) === a.x.ptr) return null;
+    if (!(a.flags & FLAGS.training)) return frozenBackward(a, ctx);
+    if (a.dx === null || ptrOf(a.dx) === a.dy.ptr || ptrOf(a.dx) === a.x.ptr) return null;
     return backwardByChannels(a, ctx);
   },
   // RMS norm's and layer norm's rows are software-pipelined (a row's statistic summed while
