@@ -41,9 +41,12 @@ function paramsRead(flags: number): ParamField[] {
  * Rows cut into `units` runs of `rowsPer` rows (the last may be shorter), T threads each
  * on consecutive units through a block of its own (K = rowsPer, P = L, the main block's
  * scratch size): its parameters copied in once, each unit's statistics copied in (backward)
- * or out (forward) around its kernel call.
+ * or out (forward) around its kernel call; `after` adds entries after each unit's call.
  */
-function rowUnits(name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, rowsPer: number): Program {
+function rowUnits(
+  name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, rowsPer: number,
+  after: (program: Program, t: number, u: number, rows: number, ownPtr: number) => void = () => {},
+): Program {
   const { R, L, flags } = a;
   const block = a.block;
   const units = Math.ceil(R / rowsPer);
@@ -82,6 +85,7 @@ function rowUnits(name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, rows
       }
       program.kernel(t, name, argsWith(name, a, tensors));
       if (forward) moveStats(false);
+      after(program, t, u, rows, own.ptr);
     }
   }
   return program;
@@ -95,20 +99,57 @@ function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> 
   };
 }
 
+/** Rows per f32 block of the row backwards' parameter gradients (FLUSH_ROWS in assembly/layernorm.ts, rownorm.ts). */
+const FLUSH_ROWS = 32;
+
+/** The parameter gradients a row backward writes, as flagged (daddBias only with dx). */
+function gradsWritten(a: RowArgs): ParamField[] {
+  const grads: ParamField[] = [];
+  if (a.flags & FLAGS.dweight) grads.push("dweight");
+  if (a.flags & FLAGS.dbias) grads.push("dbias");
+  if (a.flags & FLAGS.daddBias && a.dx) grads.push("daddBias");
+  return grads;
+}
+
 /**
- * Row backwards without parameter gradients (dx only), by rows. With dweight / dbias /
- * daddBias wanted they stay on one thread: those are sums over rows that the kernel adds in
- * f32 over 32 rows, then in f64 block after block, so the same bits need units of exactly 32
- * rows merged in row order, and that cut measured 2.6x slower than one thread here (64x197x768:
- * 17.4 ms against 6.6; docs/threads.md).
+ * Row backwards by rows. Parameter gradients are sums over rows that the kernel adds in f32
+ * over blocks of FLUSH_ROWS rows, then in f64 block after block: cut into units of exactly
+ * FLUSH_ROWS rows (a property of the kernel, not of the thread count), each unit's gradient
+ * is that f32 block sum, and the calling thread adds the units up in f64 in row order, as
+ * the kernel does.
  */
 function rowBackward(name: "layerNormBackward" | "rowNormBackward"): Plan<RowArgs> {
   return (a, ctx) => {
-    const { R, L, flags } = a;
-    const grads = flags & (FLAGS.dweight | FLAGS.dbias) || (flags & FLAGS.daddBias && a.dx);
-    if (L <= EXACT || grads) return null;
-    const T = threadsFor(ctx, R * L, R);
-    return T < 2 ? null : rowUnits(name, a, ctx, T, Math.ceil(R / T));
+    const { R, L } = a;
+    if (L <= EXACT) return null;
+    const grads = gradsWritten(a);
+    if (grads.length === 0) {
+      const T = threadsFor(ctx, R * L, R);
+      return T < 2 ? null : rowUnits(name, a, ctx, T, Math.ceil(R / T));
+    }
+    const units = Math.ceil(R / FLUSH_ROWS);
+    const T = threadsFor(ctx, R * L, units);
+    if (T < 2) return null;
+    // Each unit's gradients, unit after unit, one array per gradient.
+    const partials = ctx.alloc(grads.length * units * L * 4);
+    const program = rowUnits(name, a, ctx, T, FLUSH_ROWS, (p, t, u, rows, own) => {
+      grads.forEach((g, j) => p.copy(t, partials.ptr + (j * units + u) * L * 4, own + fieldOffset(g, rows, L), L * 4));
+    });
+    program.temps.push(partials);
+    const block = a.block;
+    program.finish = () => {
+      const all = partials.f32();
+      const total = new Float64Array(L);
+      grads.forEach((g, j) => {
+        total.fill(0);
+        for (let u = 0; u < units; u++) {
+          const from = (j * units + u) * L;
+          for (let i = 0; i < L; i++) total[i] += all[from + i];
+        }
+        block.param(g).set(total);
+      });
+    };
+    return program;
   };
 }
 
