@@ -5,9 +5,9 @@
 // rownorm.ts) sum a fused row in the very order of the unfused sums, so a range's first row
 // has the bits it has in the middle of a one-thread call.
 
-import { type Block, blockBytes, fieldOffset, type ParamField } from "../block.js";
+import { type Block, blockBytes, fieldOffset, type ParamField, type StatField } from "../block.js";
 import type { Region } from "../backend.js";
-import { FLAGS, KERNELS, type KernelArgs } from "../kernels.js";
+import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import { EXACT, Program, argsWith, part, shifted, threadsFor, type Plan, type PlanContext } from "./plans.js";
 
 /** The kernels cut here. */
@@ -22,10 +22,8 @@ interface RowArgs {
   readonly dx?: Region | null;
 }
 
-type Stat = "mean" | "invstd";
-
 /** The per-row statistics a kernel reads or writes: layer norm and the centered row norms have a mean. */
-const statsOf = (name: RowKernel, flags: number): readonly Stat[] =>
+const statsOf = (name: RowKernel, flags: number): readonly StatField[] =>
   name.startsWith("layerNorm") || flags & FLAGS.centered ? ["mean", "invstd"] : ["invstd"];
 
 /** The per-element parameter arrays a row kernel reads, as flagged. */
@@ -38,46 +36,61 @@ function paramsRead(flags: number): ParamField[] {
 }
 
 /**
- * Rows cut into `units` runs of `rowsPer` rows (the last may be shorter), T threads each
- * on consecutive units through a block of its own (K = rowsPer, P = L, the main block's
- * scratch size): its parameters copied in once, each unit's statistics copied in (backward)
- * or out (forward) around its kernel call; `after` adds entries after each unit's call.
+ * How a kernel's independent units lie: `units` of them (rows, or samples of a group norm),
+ * `count` the kernel argument that says how many, `statsPer` statistics per unit (1, or G),
+ * `P` parameters per element or channel, `unitBytes` of each tensor per unit.
  */
-function rowUnits(
-  name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, rowsPer: number,
-  after: (program: Program, t: number, u: number, rows: number, ownPtr: number) => void = () => {},
+interface Cut {
+  readonly count: "R" | "N";
+  readonly units: number;
+  readonly statsPer: number;
+  readonly P: number;
+  readonly unitBytes: number;
+  readonly stats: readonly StatField[];
+}
+
+const rowCut = (name: RowKernel, a: RowArgs): Cut =>
+  ({ count: "R", units: a.R, statsPer: 1, P: a.L, unitBytes: a.L * 4, stats: statsOf(name, a.flags) });
+
+/**
+ * Units cut into parts of `per` units (the last may be shorter), T threads each on
+ * consecutive parts through a block of its own (K = per * statsPer, P, the main block's
+ * scratch size): its parameters copied in once, each part's statistics copied in (backward)
+ * or out (forward) around its kernel call; `after` adds entries after each part's call.
+ */
+function unitParts(
+  name: KernelName, a: { readonly flags: number; readonly block: Block }, cut: Cut, ctx: PlanContext, T: number, per: number,
+  after: (program: Program, t: number, u: number, K: number, ownPtr: number) => void = () => {},
 ): Program {
-  const { R, L, flags } = a;
-  const block = a.block;
-  const units = Math.ceil(R / rowsPer);
+  const { flags, block } = a;
+  const { P, statsPer } = cut;
+  const parts = Math.ceil(cut.units / per);
   const forward = name.endsWith("Forward");
   const scratch = block.region.byteLength - fieldOffset("scratch", block.K, block.P);
-  const stats = statsOf(name, flags);
   const program = new Program(T);
-  const rowBytes = L * 4;
   for (let t = 0; t < T; t++) {
-    const [u0, u1] = part(units, T, t);
+    const [u0, u1] = part(parts, T, t);
     if (u0 === u1) continue;
-    const own = ctx.alloc(blockBytes(rowsPer, L, scratch));
+    const own = ctx.alloc(blockBytes(per * statsPer, P, scratch));
     program.temps.push(own);
     let laidOut = 0;
     for (let u = u0; u < u1; u++) {
-      const r0 = u * rowsPer, rows = Math.min(rowsPer, R - r0), at = r0 * rowBytes;
-      // The kernel lays its block out for K = rows: the parameters move with K (the last unit).
-      if (rows !== laidOut) {
+      const first = u * per, count = Math.min(per, cut.units - first), K = count * statsPer, at = first * cut.unitBytes;
+      // The kernel lays its block out for its K: the parameters move with K (the last part).
+      if (K !== laidOut) {
         for (const p of paramsRead(flags)) {
-          program.copy(t, own.ptr + fieldOffset(p, rows, L), block.ptr + fieldOffset(p, block.K, block.P), rowBytes);
+          program.copy(t, own.ptr + fieldOffset(p, K, P), block.ptr + fieldOffset(p, block.K, block.P), P * 4);
         }
-        laidOut = rows;
+        laidOut = K;
       }
       const moveStats = (toOwn: boolean) => {
-        for (const s of stats) {
-          const mine = own.ptr + fieldOffset(s, rows, L), main = block.ptr + fieldOffset(s, block.K, block.P) + r0 * 8;
-          program.copy(t, toOwn ? mine : main, toOwn ? main : mine, rows * 8);
+        for (const s of cut.stats) {
+          const mine = own.ptr + fieldOffset(s, K, P), main = block.ptr + fieldOffset(s, block.K, block.P) + first * statsPer * 8;
+          program.copy(t, toOwn ? mine : main, toOwn ? main : mine, K * 8);
         }
       };
       if (!forward) moveStats(true);
-      const tensors: Record<string, number> = { R: rows, block: own.ptr };
+      const tensors: Record<string, number> = { [cut.count]: count, block: own.ptr };
       for (const arg of ["x", "y", "dy", "dx", "residual", "sum", "dsum"]) {
         if ((KERNELS[name].args as readonly string[]).includes(arg)) {
           tensors[arg] = shifted((a as unknown as Record<string, Region | null>)[arg], at);
@@ -85,11 +98,14 @@ function rowUnits(
       }
       program.kernel(t, name, argsWith(name, a, tensors));
       if (forward) moveStats(false);
-      after(program, t, u, rows, own.ptr);
+      after(program, t, u, K, own.ptr);
     }
   }
   return program;
 }
+
+const rowUnits = (name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, per: number, after?: Parameters<typeof unitParts>[6]) =>
+  unitParts(name, a, rowCut(name, a), ctx, T, per, after);
 
 /** Row forwards, by rows. */
 function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> {
@@ -153,7 +169,35 @@ function rowBackward(name: "layerNormBackward" | "rowNormBackward"): Plan<RowArg
   };
 }
 
-export const ROW_PLANS: { readonly [K in RowKernel]: Plan<KernelArgs<K>> } = {
+/** What a group-norm plan reads of its kernel's arguments. */
+interface GroupArgs {
+  readonly N: number;
+  readonly C: number;
+  readonly S: number;
+  readonly G: number;
+  readonly flags: number;
+  readonly block: Block;
+}
+
+/**
+ * Group and instance norm (both layouts) by samples: a sample's groups are independent of
+ * the other samples'. The backward only without parameter gradients (dweight / dbias are
+ * per-channel sums over samples, left on one thread).
+ */
+function bySamples(name: "groupNormForward" | "groupNormBackward"): Plan<GroupArgs> {
+  return (a, ctx) => {
+    const { N, C, S, G, flags } = a;
+    if (name === "groupNormBackward" && (flags & (FLAGS.dweight | FLAGS.dbias) || (C / G) * S <= EXACT)) return null;
+    const T = threadsFor(ctx, N * C * S, N);
+    if (T < 2) return null;
+    const stats: readonly StatField[] = name === "groupNormForward" ? ["mean", "var", "invstd"] : ["mean", "invstd"];
+    return unitParts(name, a, { count: "N", units: N, statsPer: G, P: C, unitBytes: C * S * 4, stats }, ctx, T, Math.ceil(N / T));
+  };
+}
+
+export const ROW_PLANS: { readonly [K in RowKernel | "groupNormForward" | "groupNormBackward"]: Plan<KernelArgs<K>> } = {
+  groupNormForward: bySamples("groupNormForward"),
+  groupNormBackward: bySamples("groupNormBackward"),
   layerNormForward: rowForward("layerNormForward"),
   layerNormBackward: rowBackward("layerNormBackward"),
   rowNormForward: rowForward("rowNormForward"),
