@@ -4,7 +4,8 @@
 //   channels; each thread runs the kernel on its channel range (assembly/units.ts): the
 //   in-memory-order passes walk only its channels, and in the pipelined loop a range
 //   starting at channel c computes c's statistics as the one-thread loop does;
-// - the row norms (layer, RMS, and of a residual add): by rows (row-plans.ts).
+// - the row norms (layer, RMS, and of a residual add) by rows, group / instance norm by
+//   samples (row-plans.ts).
 // Everything else (channels-last batch norm, inference, the split primitives, tiny channels
 // or rows) runs on the calling thread alone.
 
