@@ -1,9 +1,10 @@
-// The row norms cut by rows (layer norm, RMS norm, and both of a residual add): each thread
-// runs the kernel on consecutive rows through a block of its own, the statistics copied in
-// (backward) or out (forward). Rows are independent, and the software-pipelined forwards
-// (a row's statistics summed while the previous row is written, assembly/layernorm.ts,
-// rownorm.ts) sum a fused row in the very order of the unfused sums, so a range's first row
-// has the bits it has in the middle of a one-thread call.
+// The normalizations cut into independent units: the row norms by rows (layer norm, RMS
+// norm, and both of a residual add), group / instance norm by samples. Each thread runs the
+// kernel on consecutive units through a block of its own, the statistics copied in
+// (backward) or out (forward). The software-pipelined row forwards (a row's statistics
+// summed while the previous row is written, assembly/layernorm.ts, rownorm.ts) sum a fused
+// row in the very order of the unfused sums, so a range's first row has the bits it has in
+// the middle of a one-thread call.
 
 import { type Block, blockBytes, fieldOffset, type ParamField, type StatField } from "../block.js";
 import type { Region } from "../backend.js";
