@@ -112,18 +112,37 @@ function affineWithSums(
       v128.store(y + q, f32x4.add(f32x4.mul(h0, v128.load(w + q)), v128.load(b + q)));
       v128.store(y + q, f32x4.add(f32x4.mul(h1, v128.load(w + q, 16)), v128.load(b + q, 16)), 16);
     }
+    for (; i + 4 <= n; i += 4) {
+      const q = <usize>i << 2;
+      const u = f32x4.sub(v128.load(t + q), m);
+      d0 = f32x4.add(d0, u); q0 = f32x4.add(q0, f32x4.mul(u, u));
+      const h = f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + q), vs), vk), vo);
+      v128.store(y + q, f32x4.add(f32x4.mul(h, v128.load(w + q)), v128.load(b + q)));
+    }
     sd = hsum64(f32x4.add(d0, d1));
     sdd = hsum64(f32x4.add(q0, q1));
   }
-  let s0: f32 = 0, t0: f32 = 0;
-  for (; i < n; i++) {
+  const i0 = i;
+  // The sums in centeredSums' (rowstats.ts) order, lane for lane and pair for pair: a row's
+  // statistics then have the same bits whether its sums were fused or not, so a range of
+  // rows may start anywhere (the threaded backend's cut by rows).
+  let s0: f32 = 0, s1: f32 = 0, t0: f32 = 0, t1: f32 = 0;
+  for (; i + 2 <= n; i += 2) {
     const q = <usize>i << 2;
-    const u = load<f32>(t + q) - pilot;
+    const u = load<f32>(t + q) - pilot, v = load<f32>(t + q, 4) - pilot;
     s0 += u; t0 += u * u;
+    s1 += v; t1 += v * v;
+  }
+  if (i < n) {
+    const u = load<f32>(t + (<usize>i << 2)) - pilot;
+    s0 += u; t0 += u * u;
+  }
+  for (let j = i0; j < n; j++) {
+    const q = <usize>j << 2;
     store<f32>(y + q, ((load<f32>(x + q) - shift) * scale + offset) * load<f32>(w + q) + load<f32>(b + q));
   }
-  fusedSum = sd + <f64>s0;
-  fusedSumSq = sdd + <f64>t0;
+  fusedSum = sd + <f64>(s0 + s1);
+  fusedSumSq = sdd + <f64>(t0 + t1);
 }
 
 /** y = ((x - shift) * scale + offset) * w + b (b == 0: no bias). */

@@ -210,31 +210,34 @@ function scaledRows(x: usize, y: usize, R: i32, L: i32, eps: f64, w: usize, invs
   }
 }
 
-/** y = s * scale * w over n floats, returning sum(t^2) of the n floats at t (f32 lanes, widened). */
+/**
+ * y = s * scale * w over n floats, returning sum(t^2) of the n floats at t in pieceSquares'
+ * order, lane for lane and pair for pair: a row's sum has the same bits fused or not, so a
+ * range of rows may start anywhere (the threaded backend's cut by rows).
+ */
 function scalePiece(s: usize, y: usize, n: i32, scale: f32, w: usize, t: usize): f64 {
   let i = 0;
   let sq: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     const vk = f32x4.splat(scale);
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-    for (; i + 8 <= n; i += 8) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (; i + 16 <= n; i += 16) {
       const q = <usize>i << 2;
-      v128.store(y + q, f32x4.mul(f32x4.mul(v128.load(s + q), vk), v128.load(w + q)));
-      v128.store(y + q, f32x4.mul(f32x4.mul(v128.load(s + q, 16), vk), v128.load(w + q, 16)), 16);
-      const u = v128.load(t + q), v = v128.load(t + q, 16);
-      a0 = f32x4.add(a0, f32x4.mul(u, u));
-      a1 = f32x4.add(a1, f32x4.mul(v, v));
+      for (let k: usize = 0; k < 64; k += 16) {
+        v128.store(y + q + k, f32x4.mul(f32x4.mul(v128.load(s + q + k), vk), v128.load(w + q + k)));
+      }
+      const u0 = v128.load(t + q), u1 = v128.load(t + q, 16), u2 = v128.load(t + q, 32), u3 = v128.load(t + q, 48);
+      a0 = f32x4.add(a0, f32x4.mul(u0, u0));
+      a1 = f32x4.add(a1, f32x4.mul(u1, u1));
+      a2 = f32x4.add(a2, f32x4.mul(u2, u2));
+      a3 = f32x4.add(a3, f32x4.mul(u3, u3));
     }
-    sq = hsum64(f32x4.add(a0, a1));
+    sq = hsum64(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   }
-  let acc: f32 = 0;
-  for (; i < n; i++) {
-    const q = <usize>i << 2;
-    store<f32>(y + q, load<f32>(s + q) * scale * load<f32>(w + q));
-    const u = load<f32>(t + q);
-    acc += u * u;
-  }
-  return sq + <f64>acc;
+  const q = <usize>i << 2;
+  scaleRow(s + q, y + q, n - i, scale, w + q);
+  // Under 16 floats left: pieceSquares takes them in its scalar pairs (its lanes add 0).
+  return sq + pieceSquares(t + q, n - i);
 }
 
 /** y = s * scale * w over one row: RMS norm with a weight (no shift, no offset). */

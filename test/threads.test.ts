@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  BatchNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, batchNormBackwardElemt, batchNormBackwardReduce,
-  batchNormElemt, batchNormGatherStats, batchNormStats, createBackend, createThreadedBackend, layerNorm, layerNormBackward,
-  type Backend, type ThreadedBackend,
+  BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, batchNormBackwardElemt,
+  batchNormBackwardReduce, batchNormElemt, batchNormGatherStats, batchNormStats, createBackend, createThreadedBackend, layerNorm,
+  layerNormBackward, type Backend, type ThreadedBackend,
 } from "../src/index.js";
 import type { Activation } from "../src/modules/batchnorm.js";
 import { Program } from "../src/runtime/threads/plans.js";
@@ -109,6 +109,20 @@ function rowModuleRun(backend: Backend, kind: "layer" | "rms", R: number, L: num
   return { y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
 }
 
+/** GroupNorm (G groups; G = C: InstanceNorm2d) training forward + backward; without affine the backward is dx only. */
+function groupRun(backend: Backend, shape: number[], G: number, layout: "NCHW" | "NHWC", affine: boolean): Outputs {
+  const C = layout === "NCHW" ? shape[1] : shape[3];
+  const n = shape.reduce((a, b) => a * b);
+  const m = G === C ? new InstanceNorm2d(C, { backend, layout, affine }) : new GroupNorm(G, C, { backend, layout, affine });
+  if (affine) {
+    m.weight!.set(values(C, 5, 0.5, 1));
+    m.bias!.set(values(C, 6));
+  }
+  const y = m.forward(values(n, 50, 2, 7), shape);
+  const g = m.backward(values(n, 51));
+  return { y, dx: g.dx, dweight: g.dweight, dbias: g.dbias };
+}
+
 function addLayerNormRun(backend: Backend, R: number, L: number): Outputs {
   const shape = [R, L];
   const weight = values(L, 7, 0.5, 1), bias = values(L, 8), addBias = values(L, 9);
@@ -179,6 +193,19 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
         got.f64.forEach((b, i) => expect(b, `${t} threads f64 output ${i}`).toEqual(expected.f64[i]));
       }
     });
+  }
+  // Samples fewer than the threads, odd counts, runs of at most 8 (exact path), both layouts.
+  const GROUP_CASES: [number[], number][] = [[[5, 12, 7, 9], 3], [[3, 8, 5, 5], 8], [[2, 6, 1, 1], 2], [[7, 4, 2, 1], 4]];
+  for (const [[N, C, H, W], G] of GROUP_CASES) {
+    for (const layout of ["NCHW", "NHWC"] as const) {
+      const shape = layout === "NCHW" ? [N, C, H, W] : [N, H, W, C];
+      it(`${G === C ? "InstanceNorm2d" : "GroupNorm"} ${shape.join("x")} G ${G} ${layout}`, async () => {
+        for (const affine of [true, false]) {
+          const expected = groupRun(one, shape, G, layout, affine);
+          for (const t of COUNTS) expectSameOutputs(groupRun(await threaded(t, simd), shape, G, layout, affine), expected, `${t} threads affine ${affine}`);
+        }
+      });
+    }
   }
   // Rows: odd counts, fewer rows than threads, L tiny (exact path); with and without parameter gradients.
   for (const [R, L] of [[333, 77], [100, 128], [3, 40], [70, 5]]) {

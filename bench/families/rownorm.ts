@@ -94,6 +94,7 @@ function addNormFamily(name: string, torchName: string, op: AddNorm, withBias: b
         arrayFloorRow(ctx.simd, w, "train", true, floorRow),
         ours(w, "simd-array-out", ctx.simd, "array-out"),
         arrayFloorRow(ctx.simd, w, "train", false, floorRow),
+        ...(ctx.threads2 ? [ours(w, "simd-threads2", ctx.threads2, "tensor")] : []),
         ours(w, "scalar-tensor", ctx.scalar, "tensor"),
         row(w, "train", "js-reference", "slow", (inputs) => prepareAddNorm(op, withBias, createReferenceBackend(), w, inputs, "array")),
       ];

@@ -196,6 +196,7 @@ function threaded(
           exports.setUnits(0, ALL_UNITS);
         }
       });
+      program.finish?.();
     } finally {
       for (const r of program.temps) r.free();
     }
