@@ -15,10 +15,16 @@ export interface Budget {
   /** Total timed budget for slow rows (ms): calls = budget / first call, at least minSlowSamples. */
   readonly slowBudgetMs: number;
   readonly minSlowSamples: number;
+  /**
+   * A first call at least this long (ms) gets one timed call after it: TF.js's own layers in
+   * training on its cpu backend take minutes per call at 64x197x768, and minSlowSamples of
+   * them would take the better part of an hour for one row.
+   */
+  readonly oneSampleMs: number;
 }
 
-export const FULL: Budget = { timeMs: 1000, minSamples: 10, warmupMs: 200, slowBudgetMs: 2500, minSlowSamples: 3 };
-export const QUICK: Budget = { timeMs: 100, minSamples: 5, warmupMs: 30, slowBudgetMs: 250, minSlowSamples: 2 };
+export const FULL: Budget = { timeMs: 1000, minSamples: 10, warmupMs: 200, slowBudgetMs: 2500, minSlowSamples: 3, oneSampleMs: 30_000 };
+export const QUICK: Budget = { timeMs: 100, minSamples: 5, warmupMs: 30, slowBudgetMs: 250, minSlowSamples: 2, oneSampleMs: 3_000 };
 
 /** Timing samples (ms) of one prepared case. */
 export async function measureSamples(prepared: Prepared, pace: Pace, budget: Budget): Promise<number[]> {
@@ -37,7 +43,9 @@ export async function measureSamples(prepared: Prepared, pace: Pace, budget: Bud
     ? { time: budget.timeMs, iterations: budget.minSamples, warmup: true, warmupTime: budget.warmupMs, warmupIterations: 3 }
     : {
         time: 0,
-        iterations: Math.max(budget.minSlowSamples, Math.floor(budget.slowBudgetMs / Math.max(estimate, 1e-3))),
+        iterations: first >= budget.oneSampleMs
+          ? 1
+          : Math.max(budget.minSlowSamples, Math.floor(budget.slowBudgetMs / Math.max(estimate, 1e-3))),
         // A call as long as half the budget has had its warm-up: the first call.
         warmup: !long,
         warmupTime: 0,

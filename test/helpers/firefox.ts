@@ -11,7 +11,7 @@ export const hasFirefox = existsSync(FIREFOX_PATH);
 /** Why the Firefox checks are skipped, for the message printed instead of them. */
 export const firefoxMissingReason =
   `${FIREFOX_PATH} not found: the Firefox checks (shared bodies on the main thread and in a module worker, ` +
-  `SIMD fallback, demo page, sync-batch-norm workers page, package in Vite/webpack builds) were SKIPPED. ` +
+  `SIMD fallback, demo page, sync-batch-norm workers page, threads page, package in Vite/webpack builds) were SKIPPED. ` +
   `Install Debian's firefox-esr (apt-get install firefox-esr), as .ci/run does, to run them.`;
 
 /** puppeteer-core launch options for Debian's Firefox. */
