@@ -48,7 +48,7 @@ function opCases(w: Workload, op: OpName, ctx: BenchContext): Case[] {
     arrayFloorRow(ctx.simd, w, op, true, make),
     ours("simd-array-out", ctx.simd, "array-out"),
     arrayFloorRow(ctx.simd, w, op, false, make),
-    ...(ctx.threads2 && op !== "infer" ? [ours("simd-threads2", ctx.threads2, "tensor")] : []),
+    ...(ctx.threads2 ? [ours("simd-threads2", ctx.threads2, "tensor")] : []),
     ours("scalar-tensor", ctx.scalar, "tensor"),
     ours("scalar-array", ctx.scalar, "array"),
   ];
