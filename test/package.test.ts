@@ -40,7 +40,9 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
 // + 27,500 bytes when issues 13, 14 and 16 met in one tarball (101,990 budget -> 128,274 measured): issue 13's kernels
 // (+6,200 in the two plain builds, as much again in the two threads builds, which carry every kernel), the threaded
 // backend's range code in all four builds, createTfjsLayers (issue 16) and the README's TF.js and threads sections.
-const TARBALL_MAX_BYTES = 60 * 1024 + 8_700 + 6_350 + 2_400 + 23_100 + 27_500;
+// + 1,300 bytes for issue 14's row, group and instance norms on threads (row-plans.ts, the 32-row gradient merge, the
+// pipelined sums in the unfused order in all four builds): 128,274 -> 129,551 measured.
+const TARBALL_MAX_BYTES = 60 * 1024 + 8_700 + 6_350 + 2_400 + 23_100 + 27_500 + 1_300;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
 
 /** Fixture cases the consumers compute: 1d, 2d over steps, 3d channels-last, no affine. */

@@ -72,13 +72,22 @@ async function launchChromium(): Promise<EngineBrowser> {
   };
 }
 
+/**
+ * puppeteer's setViewport sends the viewport and a screen-orientation override together;
+ * Debian's firefox-esr 140 knows only the first ("unknown command
+ * emulation.setScreenOrientationOverride"), and the viewport is applied all the same.
+ */
+function ignoreMissingOrientationOverride(error: unknown): void {
+  if (!String(error).includes("setScreenOrientationOverride")) throw error;
+}
+
 async function launchFirefox(): Promise<EngineBrowser> {
   const puppeteer = (await import("puppeteer-core")).default;
   const browser = await puppeteer.launch(firefoxLaunchOptions);
   return {
     async newPage(viewport) {
       const page = await browser.newPage();
-      if (viewport) await page.setViewport(viewport);
+      if (viewport) await page.setViewport(viewport).catch(ignoreMissingOrientationOverride);
       // puppeteer types on() by its PageEvent enum, whose "pageerror" and "console" are these.
       return enginePage(page as unknown as LibraryPage,
         async (fn, timeout) => void (await page.waitForFunction(fn, { timeout })),

@@ -38,8 +38,6 @@ export class Program {
   readonly words: number[][] = [];
   /** Temporary regions, freed after the call. */
   readonly temps: Region[] = [];
-  /** What the calling thread does after every thread is done (before the temps are freed). */
-  finish: (() => void) | null = null;
 
   constructor(readonly threads: number) {
     for (let t = 0; t < threads; t++) this.words.push([]);

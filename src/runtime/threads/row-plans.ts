@@ -57,11 +57,10 @@ const rowCut = (name: RowKernel, a: RowArgs): Cut =>
  * Units cut into parts of `per` units (the last may be shorter), T threads each on
  * consecutive parts through a block of its own (K = per * statsPer, P, the main block's
  * scratch size): its parameters copied in once, each part's statistics copied in (backward)
- * or out (forward) around its kernel call; `after` adds entries after each part's call.
+ * or out (forward) around its kernel call.
  */
 function unitParts(
   name: KernelName, a: { readonly flags: number; readonly block: Block }, cut: Cut, ctx: PlanContext, T: number, per: number,
-  after: (program: Program, t: number, u: number, K: number, ownPtr: number) => void = () => {},
 ): Program {
   const { flags, block } = a;
   const { P, statsPer } = cut;
@@ -99,14 +98,13 @@ function unitParts(
       }
       program.kernel(t, name, argsWith(name, a, tensors));
       if (forward) moveStats(false);
-      after(program, t, u, K, own.ptr);
     }
   }
   return program;
 }
 
-const rowUnits = (name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, per: number, after?: Parameters<typeof unitParts>[6]) =>
-  unitParts(name, a, rowCut(name, a), ctx, T, per, after);
+const rowUnits = (name: RowKernel, a: RowArgs, ctx: PlanContext, T: number, per: number) =>
+  unitParts(name, a, rowCut(name, a), ctx, T, per);
 
 /** Row forwards, by rows. */
 function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> {
@@ -116,57 +114,20 @@ function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> 
   };
 }
 
-/** Rows per f32 block of the row backwards' parameter gradients (FLUSH_ROWS in assembly/layernorm.ts, rownorm.ts). */
-const FLUSH_ROWS = 32;
-
-/** The parameter gradients a row backward writes, as flagged (daddBias only with dx). */
-function gradsWritten(a: RowArgs): ParamField[] {
-  const grads: ParamField[] = [];
-  if (a.flags & FLAGS.dweight) grads.push("dweight");
-  if (a.flags & FLAGS.dbias) grads.push("dbias");
-  if (a.flags & FLAGS.daddBias && a.dx) grads.push("daddBias");
-  return grads;
-}
-
 /**
- * Row backwards by rows. Parameter gradients are sums over rows that the kernel adds in f32
- * over blocks of FLUSH_ROWS rows, then in f64 block after block: cut into units of exactly
- * FLUSH_ROWS rows (a property of the kernel, not of the thread count), each unit's gradient
- * is that f32 block sum, and the calling thread adds the units up in f64 in row order, as
- * the kernel does.
+ * Row backwards without parameter gradients (dx only), by rows. With dweight / dbias /
+ * daddBias they stay on one thread: the cut in units of the kernel's 32-row f32 blocks,
+ * merged in f64 in row order (commit 3cf441e), was bit-exact but measured slower than one
+ * thread here (LayerNorm 2048x4096 training forward + backward: 17.7 ms against 9.9;
+ * docs/threads.md).
  */
 function rowBackward(name: "layerNormBackward" | "rowNormBackward"): Plan<RowArgs> {
   return (a, ctx) => {
-    const { R, L } = a;
-    if (L <= EXACT) return null;
-    const grads = gradsWritten(a);
-    if (grads.length === 0) {
-      const T = threadsFor(ctx, R * L, R);
-      return T < 2 ? null : rowUnits(name, a, ctx, T, Math.ceil(R / T));
-    }
-    const units = Math.ceil(R / FLUSH_ROWS);
-    const T = threadsFor(ctx, R * L, units);
-    if (T < 2) return null;
-    // Each unit's gradients, unit after unit, one array per gradient.
-    const partials = ctx.alloc(grads.length * units * L * 4);
-    const program = rowUnits(name, a, ctx, T, FLUSH_ROWS, (p, t, u, rows, own) => {
-      grads.forEach((g, j) => p.copy(t, partials.ptr + (j * units + u) * L * 4, own + fieldOffset(g, rows, L), L * 4));
-    });
-    program.temps.push(partials);
-    const block = a.block;
-    program.finish = () => {
-      const all = partials.f32();
-      const total = new Float64Array(L);
-      grads.forEach((g, j) => {
-        total.fill(0);
-        for (let u = 0; u < units; u++) {
-          const from = (j * units + u) * L;
-          for (let i = 0; i < L; i++) total[i] += all[from + i];
-        }
-        block.param(g).set(total);
-      });
-    };
-    return program;
+    const { R, L, flags } = a;
+    const grads = flags & (FLAGS.dweight | FLAGS.dbias) || (flags & FLAGS.daddBias && a.dx);
+    if (L <= EXACT || grads) return null;
+    const T = threadsFor(ctx, R * L, R);
+    return T < 2 ? null : rowUnits(name, a, ctx, T, Math.ceil(R / T));
   };
 }
 

@@ -196,7 +196,6 @@ function threaded(
           exports.setUnits(0, ALL_UNITS);
         }
       });
-      program.finish?.();
     } finally {
       for (const r of program.temps) r.free();
     }
