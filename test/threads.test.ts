@@ -23,7 +23,7 @@ const created: ThreadedBackend[] = [];
 afterAll(() => created.forEach((b) => b.dispose()));
 
 async function threaded(threads: number, simd: boolean, extra: object = {}): Promise<ThreadedBackend> {
-  const b = await createThreadedBackend({ threads, simd, minElementsPerThread: 1, ...extra });
+  const b = await createThreadedBackend({ threads, simd, minElementsPerThread: 1, cutInterleaved: true, ...extra });
   created.push(b);
   return b;
 }

@@ -35,6 +35,7 @@ const COLUMN_BLOCK = 4;
 
 /** A kernel call cut into ranges of channels (planar) or of blocks of 4 channels (interleaved). */
 export function byChannelUnits(name: KernelName, a: Dims, ctx: PlanContext): Program | null {
+  if (interleavedOf(a) && !ctx.cutInterleaved) return null;
   const units = interleavedOf(a) ? Math.ceil(a.C / COLUMN_BLOCK) : a.C;
   const T = threadsFor(ctx, a.N * a.C * a.S, units);
   if (T < 2) return null;

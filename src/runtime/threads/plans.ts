@@ -74,6 +74,12 @@ export interface PlanContext {
   readonly threads: number;
   /** Elements of work per thread below which fewer threads are woken (MIN_ELEMENTS_PER_THREAD; the tests lower it). */
   readonly minElementsPerThread: number;
+  /**
+   * Whether interleaved (channels-last, S = 1) tensors are cut by blocks of channels. Off by
+   * default: bit-exact, but measured slower than one thread on an idle machine (docs/threads.md);
+   * the tests turn it on to keep the cut's bits checked until it pays.
+   */
+  readonly cutInterleaved: boolean;
   alloc(bytes: number): Region;
 }
 
