@@ -45,6 +45,14 @@ export function byChannelUnits(name: KernelName, a: Dims, ctx: PlanContext): Pro
   return program;
 }
 
+/**
+ * A reduction-carrying kernel by channel units, unless its channels hold at most EXACT
+ * values (the exact f64 path, which ignores units): the training kernels and the split
+ * reductions alike.
+ */
+export const byChannelsPlan = (name: KernelName): Plan<Dims> => (a, ctx) =>
+  (a.N * a.S <= EXACT ? null : byChannelUnits(name, a, ctx));
+
 /** Kernel `name` on T row ranges, with `tensors` shifted to each range's first row. */
 function byRows(name: RowKernel, tensors: readonly string[]): Plan<Dims> {
   return (a, ctx) => {
@@ -67,11 +75,9 @@ function byRows(name: RowKernel, tensors: readonly string[]): Plan<Dims> {
   };
 }
 
-const evalRows = byRows("batchNormEvalForward", ["x", "y"]);
-const frozenRows = byRows("batchNormBackward", ["dy", "x", "dx"]);
-
 /** The inference forward: y from the running statistics, row by row. */
-export const evalForward = (a: KernelArgs<"batchNormEvalForward">, ctx: PlanContext): Program | null => evalRows(a, ctx);
+export const evalForward = byRows("batchNormEvalForward", ["x", "y"]);
+const frozenRows = byRows("batchNormBackward", ["dy", "x", "dx"]);
 
 /**
  * The frozen-statistics backward: with dx alone by rows; with dweight / dbias wanted (sums
@@ -85,15 +91,12 @@ export function frozenBackward(a: KernelArgs<"batchNormBackward">, ctx: PlanCont
 
 /**
  * The split primitives: the reductions (channelStats, backwardReduce) by channel units, as
- * the training kernels (channels of at most EXACT values take the exact f64 path, which
- * ignores units); the element-wise ones (applyStats, backwardElemt: coefficients from given
- * statistics and the given count) by rows.
+ * the training kernels; the element-wise ones (applyStats, backwardElemt: coefficients from
+ * given statistics and the given count) by rows.
  */
-const reduction = (name: "channelStats" | "backwardReduce") => (a: Dims, ctx: PlanContext): Program | null =>
-  (a.N * a.S <= EXACT ? null : byChannelUnits(name, a, ctx));
 export const SPLIT_PLANS = {
-  channelStats: reduction("channelStats"),
-  backwardReduce: reduction("backwardReduce"),
+  channelStats: byChannelsPlan("channelStats"),
+  backwardReduce: byChannelsPlan("backwardReduce"),
   applyStats: byRows("applyStats", ["x", "y"]),
   backwardElemt: byRows("backwardElemt", ["dy", "x", "dx"]),
 };

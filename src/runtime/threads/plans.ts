@@ -16,7 +16,7 @@ import type { Region } from "../backend.js";
 import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
-import { byChannelUnits, evalForward, frozenBackward, SPLIT_PLANS } from "./channel-plans.js";
+import { byChannelsPlan, evalForward, frozenBackward, SPLIT_PLANS } from "./channel-plans.js";
 import { ROW_PLANS } from "./row-plans.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
@@ -85,14 +85,6 @@ export interface PlanContext {
 
 export type Plan<A> = (a: A, ctx: PlanContext) => Program | null;
 
-/** What a channel plan reads of a batch-norm kernel's arguments. */
-interface ChannelArgs {
-  readonly N: number;
-  readonly C: number;
-  readonly S: number;
-  readonly flags: number;
-}
-
 /** Threads worth waking for `elements` of work cut into `units` independent pieces. */
 export function threadsFor(ctx: PlanContext, elements: number, units: number): number {
   return Math.max(1, Math.min(ctx.threads, units, Math.floor(elements / ctx.minElementsPerThread)));
@@ -113,18 +105,14 @@ const ptrOf = (r: Region | null): number => (r === null ? 0 : r.ptr);
 export const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r.ptr + bytes);
 
 /** Planar batch norm by channel ranges, when every channel goes through the pipelined loop; interleaved by blocks of channels. */
-function byChannels(name: "batchNormTrainForward" | "batchNormBackward"): Plan<ChannelArgs> {
-  return (a, ctx) => (a.N * a.S <= EXACT ? null : byChannelUnits(name, a, ctx));
-}
-
-const trainForward = byChannels("batchNormTrainForward");
-const backwardByChannels = byChannels("batchNormBackward");
+const trainForward = byChannelsPlan("batchNormTrainForward");
+const backwardByChannels = byChannelsPlan("batchNormBackward");
 
 /** The plan of each threaded kernel (the others always run on the calling thread). */
 export const PLANS: { readonly [K in KernelName]?: Plan<KernelArgs<K>> } = {
   // y must not alias x: a thread's first channel writes y before reading x on (batchnorm.ts).
   batchNormTrainForward: (a, ctx) => (a.x.ptr === a.y.ptr ? null : trainForward(a, ctx)),
-  batchNormEvalForward: (a, ctx) => evalForward(a, ctx),
+  batchNormEvalForward: evalForward,
   ...SPLIT_PLANS,
   batchNormBackward: (a, ctx) => {
     // Through the batch statistics with dx wanted: the pipelined loop (batchnorm.ts), whose
