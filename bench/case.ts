@@ -66,6 +66,8 @@ export interface Case {
   readonly pace: Pace;
   /** Set when the row is listed but not measured in this run, with the reason. */
   readonly skip?: string;
+  /** Set when the row is listed but measured only with --all (a call takes minutes), with the reason. */
+  readonly allOnly?: string;
   prepare(): Promise<Prepared> | Prepared;
 }
 

@@ -17,7 +17,7 @@ export interface Budget {
   readonly minSlowSamples: number;
   /**
    * A first call at least this long (ms) gets one timed call after it: TF.js's own layers in
-   * training on its cpu backend take minutes per call at 64x197x768, and minSlowSamples of
+   * training take 19 s (cpu) to minutes (wasm) per call at 64x197x768, and minSlowSamples of
    * them would take the better part of an hour for one row.
    */
   readonly oneSampleMs: number;

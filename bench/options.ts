@@ -4,7 +4,7 @@ export interface Options {
   readonly quick: boolean;
   /** Only rows whose name contains one of these (the floor of their workload always runs). */
   readonly filters: readonly string[];
-  /** Also the rows left out by default because one call takes tens of seconds (TF.js cpu on the 56x56 shapes). */
+  /** Also the rows left out by default because one call takes tens of seconds or more (TF.js cpu on the 56x56 shapes, TF.js's own layer norm beyond 8x197x768). */
   readonly all: boolean;
   /** Run bench/torch_bench.py (default: when /usr/bin/python3 can import torch). */
   readonly torch: boolean;
@@ -16,7 +16,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--filter <substring>]..
   --quick            small shapes, short time budgets (about a minute)
   --filter <text>    only rows whose name contains <text> (case-insensitive; repeat it for
                      rows matching any), e.g. --filter "32x56x56x64 NHWC" or --filter tfjs-wasm
-  --all              include the rows left out by default (TF.js cpu on the 56x56 shapes: tens of seconds per call)
+  --all              include the rows left out by default (TF.js cpu on the 56x56 shapes, TF.js's own layer
+                     norm beyond 8x197x768: tens of seconds to minutes per call)
   --no-torch         skip the PyTorch rows
 Row names read "<family> <shape> <layout> <op> <implementation>", e.g.
   "BatchNorm 32x64x56x56 NCHW trainBackward simd-tensor" (NHWC shapes are N,H,W,C:

@@ -13,10 +13,12 @@ import { summarize } from "./stats.js";
  */
 const TFJS_CPU_MAX_ELEMENTS = 4_000_000;
 
-function skipReason(c: Case, options: Options): string | undefined {
+/** Why a listed row is not measured in this run (undefined: it is). */
+export function skipReason(c: Case, options: Options): string | undefined {
   if (c.impl === "tfjs-cpu" && c.workload.elements > TFJS_CPU_MAX_ELEMENTS && !options.all) {
     return "not measured by default: tens of seconds per call (pass --all)";
   }
+  if (c.allOnly && !options.all) return c.allOnly;
   return c.skip;
 }
 

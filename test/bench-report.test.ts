@@ -11,6 +11,9 @@ import { ratiosSvg } from "../bench/report/svg.js";
 import { relate, type Report, type RowResult } from "../bench/results.js";
 import { summarize } from "../bench/stats.js";
 import { checkTargets } from "../bench/targets.js";
+import { layerNormFamily } from "../bench/families/norms.js";
+import type { BenchContext } from "../bench/families/family.js";
+import { skipReason } from "../bench/rows.js";
 
 function row(workload: string, shape: number[], layout: "NCHW" | "NHWC", op: RowResult["op"], impl: string, median: number): RowResult {
   return {
@@ -157,5 +160,25 @@ describe("bench report", () => {
     expect([t4.measured, t4.met]).toEqual([10, false]);
     const t5 = checks.find((c) => c.target === 5)!;
     expect([t5.measured, t5.met]).toEqual([4, true]);
+  });
+});
+
+describe("rows measured only with --all", () => {
+  // Building cases does not touch the backends (prepare does), so an empty context serves.
+  const cases = layerNormFamily.workloads.flatMap((w) => layerNormFamily.cases(w, {} as BenchContext));
+  const stock = (label: string) => cases.filter((c) => c.workload.label === label && /^tfjs-(cpu|wasm)-layer$/.test(c.impl));
+
+  it("TF.js's own layer norm runs by default at 8x197x768 and only with --all at 64x197x768; ours always", () => {
+    const byDefault = parseOptions([]), all = parseOptions(["--all"]);
+    expect(stock("8x197x768").length).toBe(2);
+    expect(stock("64x197x768").length).toBe(2);
+    for (const c of stock("8x197x768")) expect(skipReason(c, byDefault)).toBeUndefined();
+    for (const c of stock("64x197x768")) {
+      expect(skipReason(c, byDefault)).toMatch(/--all/);
+      expect(skipReason(c, all)).toBeUndefined();
+    }
+    const ours = cases.filter((c) => c.impl.endsWith("-layer-ours"));
+    expect(ours.length).toBe(4);
+    for (const c of ours) expect(skipReason(c, byDefault)).toBeUndefined();
   });
 });
