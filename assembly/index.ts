@@ -5,9 +5,11 @@
 
 export { batchNormTrainForward, batchNormEvalForward, batchNormBackward } from "./batchnorm";
 export { channelStats, applyStats, backwardReduce, backwardElemt } from "./split";
-export { layerNormForward, layerNormBackward } from "./layernorm";
+export { layerNormForward, layerNormBackward, layerNormBackwardBlocks } from "./layernorm";
 export { groupNormForward, groupNormBackward } from "./groupnorm";
-export { rowNormForward, rowNormBackward } from "./rownorm";
+export { rowNormForward, rowNormBackward, rowNormBackwardBlocks } from "./rownorm";
+// Only the threaded backend calls these (src/runtime/kernels.ts THREAD_KERNELS).
+export { gradMerge } from "./blocksums";
 export { blockBytes } from "./block";
 export { setUnits } from "./units";
 
