@@ -69,16 +69,25 @@ interface Partials {
   readonly slotBytes: number;
 }
 
+/** How unitRanges' threads differ from the plain kernel on fewer units. */
+interface RangeOptions {
+  /** Ranges start at multiples of this many units (the last takes the tail); default 1. */
+  readonly align?: number;
+  /** Each thread calls this Blocks kernel, its first block's slot the last argument. */
+  readonly partials?: Partials;
+  /** Adds thread t's entries after its kernel call (its block `own`, its units [first, first + count)). */
+  readonly after?: (program: Program, t: number, own: Region, first: number, count: number) => void;
+}
+
 /**
  * The kernel on T threads, each on one range of consecutive units through a block of its own
  * (K = its units * statsPer, P, the main block's scratch size): the parameters it reads and
  * (backward) its units' statistics copied in before its one kernel call, (forward) the
- * statistics copied out after it. Ranges start at multiples of `align` units (the last takes
- * the tail). With `partials`, each thread calls that Blocks kernel, its first block's slot last.
+ * statistics copied out after it.
  */
 function unitRanges(
   name: KernelName, a: { readonly flags: number; readonly block: Block }, cut: Cut, ctx: PlanContext, T: number,
-  align = 1, partials: Partials | null = null,
+  { align = 1, partials, after }: RangeOptions = {},
 ): Program {
   const { flags, block } = a;
   const { P, statsPer } = cut;
@@ -112,6 +121,7 @@ function unitRanges(
     if (partials) program.kernel(t, partials.kernel, [...values, partials.ptr + g0 * partials.slotBytes]);
     else program.kernel(t, name, values);
     if (forward) moveStats(false);
+    after?.(program, t, own, first, count);
   }
   return program;
 }
@@ -143,7 +153,7 @@ function rowBackward(name: "layerNormBackward" | "rowNormBackward"): Plan<RowArg
     if (!grads) return unitRanges(name, a, rowCut(name, a), ctx, T);
     const arrays = name === "layerNormBackward" ? 2 : 3, slotBytes = arrays * L * 4;
     const partials = ctx.alloc(blocks * slotBytes);
-    const program = unitRanges(name, a, rowCut(name, a), ctx, T, align, { kernel: BLOCKS_KERNEL[name], ptr: partials.ptr, slotBytes });
+    const program = unitRanges(name, a, rowCut(name, a), ctx, T, { align, partials: { kernel: BLOCKS_KERNEL[name], ptr: partials.ptr, slotBytes } });
     program.temps.push(partials);
     program.barrier();
     const columns = Math.ceil(L / COLUMN_BLOCK), M = Math.min(T, threadsFor(ctx, blocks * arrays * L, columns));
@@ -166,17 +176,36 @@ interface GroupArgs {
 
 /**
  * Group and instance norm (both layouts) by samples: a sample's groups are independent of
- * the other samples'. The backward only without parameter gradients (dweight / dbias are
- * per-channel sums over samples, left on one thread).
+ * the other samples'. The backward's dweight / dbias are per-channel sums over the samples
+ * of per-(n, c) f64 sums (assembly/groupnorm.ts paramGrads): the threads run the backward
+ * without them and copy their samples' sums into the main block's scratch, and a second
+ * phase (groupNormParamGrads, channels cut across threads) sums them in sample order.
+ * Runs of at most EXACT values stay on one thread.
  */
 function bySamples(name: "groupNormForward" | "groupNormBackward"): Plan<GroupArgs> {
   return (a, ctx) => {
-    const { N, C, S, G, flags } = a;
-    if (name === "groupNormBackward" && (flags & (FLAGS.dweight | FLAGS.dbias) || (C / G) * S <= EXACT)) return null;
+    const { N, C, S, G, flags, block } = a;
+    const backward = name === "groupNormBackward";
+    if (backward && (C / G) * S <= EXACT) return null;
     const T = threadsFor(ctx, N * C * S, N);
     if (T < 2) return null;
-    const stats: readonly StatField[] = name === "groupNormForward" ? ["mean", "var", "invstd"] : ["mean", "invstd"];
-    return unitRanges(name, a, { count: "N", units: N, statsPer: G, P: C, unitBytes: C * S * 4, stats }, ctx, T);
+    const stats: readonly StatField[] = backward ? ["mean", "invstd"] : ["mean", "var", "invstd"];
+    const cut: Cut = { count: "N", units: N, statsPer: G, P: C, unitBytes: C * S * 4, stats };
+    const grads = backward ? flags & (FLAGS.dweight | FLAGS.dbias) : 0;
+    if (!grads) return unitRanges(name, a, cut, ctx, T);
+    // The per-(n, c) sums: N * C f64 of sum(dy), then N * C of sum(dy * (x - mean)).
+    const sums = block.ptr + fieldOffset("scratch", block.K, block.P), plane = N * C * 8;
+    const program = unitRanges(name, { ...a, flags: flags & ~grads }, cut, ctx, T, {
+      after: (p, t, own, first, count) => {
+        const mine = own.ptr + fieldOffset("scratch", count * G, C), bytes = count * C * 8;
+        p.copy(t, sums + first * C * 8, mine, bytes);
+        p.copy(t, sums + plane + first * C * 8, mine + bytes, bytes);
+      },
+    });
+    program.barrier();
+    const M = Math.min(T, threadsFor(ctx, 2 * N * C, C));
+    for (let t = 0; t < M; t++) program.kernel(t, "groupNormParamGrads", [N, C, G, grads, block.ptr], ...part(C, M, t));
+    return program;
   };
 }
 
