@@ -20,6 +20,7 @@ import { runMoments, momentMean, momentM2, runDotSums, dotSumDy, dotSumDyX } fro
 import { runApply, runElemt } from "./runmaps";
 import { rowStats } from "./stats";
 import { ROW_CHUNK } from "./layout";
+import { endUnit, firstUnit } from "./units";
 import {
   BIAS, BIAS_AT, CHANNELS_LAST, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN, VAR, WEIGHT, WEIGHT_AT,
   coefOf, optional, scratchOf, stat,
@@ -207,7 +208,22 @@ export function groupNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32
     if (last) backwardSampleLast(dy + at, x + at, dxs, C, S, G, weight, mean64 + st, invstd64 + st, sumDy + su, sumDyXmu + su, coef);
     else backwardSample(dy + at, x + at, dxs, C, S, G, weight, mean64 + st, invstd64 + st, sumDy + su, sumDyXmu + su, coef);
   }
-  if (dweight || dbias) paramGrads(N, C, G, invstd64, sumDy, sumDyXmu, dweight, dbias);
+  if (dweight || dbias) paramGrads(N, C, G, invstd64, sumDy, sumDyXmu, dweight, dbias, 0, C);
+}
+
+/**
+ * The threaded backend's second phase of a backward cut by samples, whose threads ran
+ * groupNormBackward without DWEIGHT / DBIAS and left their per-(n, c) sums in this block's
+ * scratch: dweight / dbias as flagged, over this instance's channels (units.ts), summed over
+ * the samples in order as in the one-thread call.
+ */
+export function groupNormParamGrads(N: i32, C: i32, G: i32, flags: i32, block: usize): void {
+  const K = N * G;
+  const sumDy = scratchOf(block, K, C);
+  paramGrads(
+    N, C, G, stat(block, K, INVSTD), sumDy, sumDy + ((<usize>N * <usize>C) << 3),
+    optional(block, K, C, DWEIGHT_AT, flags, DWEIGHT), optional(block, K, C, DBIAS_AT, flags, DBIAS), firstUnit(), endUnit(C),
+  );
 }
 
 /**
@@ -378,10 +394,12 @@ function elemtRows(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize):
   }
 }
 
-/** dweight[c] = sum over n of invstd[n, g] * sum(dy * (x - mean)); dbias[c] = sum over n of sum(dy). */
-function paramGrads(N: i32, C: i32, G: i32, invstd64: usize, sumDy: usize, sumDyXmu: usize, dweight: usize, dbias: usize): void {
+/** dweight[c] = sum over n of invstd[n, g] * sum(dy * (x - mean)); dbias[c] = sum over n of sum(dy); channels [c0, c1). */
+function paramGrads(
+  N: i32, C: i32, G: i32, invstd64: usize, sumDy: usize, sumDyXmu: usize, dweight: usize, dbias: usize, c0: i32, c1: i32,
+): void {
   const Cg = C / G;
-  for (let c = 0; c < C; c++) {
+  for (let c = c0; c < c1; c++) {
     let w: f64 = 0, b: f64 = 0;
     for (let n = 0; n < N; n++) {
       const o8 = (<usize>n * <usize>C + <usize>c) << 3;

@@ -13,14 +13,13 @@ import {
 } from "./rowstats";
 import { hsum64 } from "./simd";
 import { runApply } from "./runmaps";
+import { endBlock, FLUSH_ROWS, narrowGrads } from "./blocksums";
 import {
   BIAS, BIAS_AT, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN, WEIGHT, WEIGHT_AT, optional, scratchOf, stat,
 } from "./block";
 
 /** Rows of at most this many values take the all-f64 backward (see exactRows). */
 const EXACT_ROW: i32 = 8;
-/** Rows whose parameter-gradient contributions are summed in f32 before widening to f64. */
-const FLUSH_ROWS: i32 = 32;
 
 /**
  * Forward: the block's mean[r] and invstd[r] (K = R) and y, with weight / bias (P = L) as
@@ -203,16 +202,18 @@ function biasRow(x: usize, y: usize, L: i32, shift: f32, scale: f32, offset: f32
  * scratch: 2 * L f32 then 2 * L f64 (block sums, then totals of dweight / dbias).
  */
 export function layerNormBackward(dy: usize, x: usize, dx: usize, R: i32, L: i32, flags: i32, block: usize): void {
-  backwardRows(
-    dy, x, dx, R, L, optional(block, R, L, WEIGHT_AT, flags, WEIGHT), optional(block, R, L, DWEIGHT_AT, flags, DWEIGHT),
-    optional(block, R, L, DBIAS_AT, flags, DBIAS), stat(block, R, MEAN), stat(block, R, INVSTD), scratchOf(block, R, L),
-  );
+  layerNormBackwardBlocks(dy, x, dx, R, L, flags, block, 0);
 }
 
-function backwardRows(
-  dy: usize, x: usize, dx: usize, R: i32, L: i32, weight: usize, dweight: usize, dbias: usize,
-  mean64: usize, invstd64: usize, scratch: usize,
-): void {
+/**
+ * layerNormBackward, except that with a non-zero `partials` the parameter gradients' f32
+ * block sums go to a slot of 2 * L floats per FLUSH_ROWS rows there (blocksums.ts), and
+ * dweight / dbias are not written: the threaded backend's cut (rows L > EXACT_ROW only).
+ */
+export function layerNormBackwardBlocks(dy: usize, x: usize, dx: usize, R: i32, L: i32, flags: i32, block: usize, partials: usize): void {
+  const weight = optional(block, R, L, WEIGHT_AT, flags, WEIGHT);
+  const dweight = optional(block, R, L, DWEIGHT_AT, flags, DWEIGHT), dbias = optional(block, R, L, DBIAS_AT, flags, DBIAS);
+  const mean64 = stat(block, R, MEAN), invstd64 = stat(block, R, INVSTD), scratch = scratchOf(block, R, L);
   const rowBytes = <usize>L << 2;
   const params = dweight != 0 || dbias != 0;
   const blockW = scratch, blockB = scratch + rowBytes;
@@ -248,13 +249,10 @@ function backwardRows(
       } else if (params) {
         accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW, blockB);
       }
-      if (params && ((r + 1) % FLUSH_ROWS == 0 || r == R - 1)) flushBlock(L, blockW, blockB, totalW, totalB);
+      if (params && ((r + 1) % FLUSH_ROWS == 0 || r == R - 1)) endBlock(blockW, 2, L, totalW, partials, r / FLUSH_ROWS);
     }
   }
-  for (let i = 0; params && i < L; i++) {
-    if (dweight) store<f32>(dweight + (<usize>i << 2), <f32>load<f64>(totalW + (<usize>i << 3)));
-    if (dbias) store<f32>(dbias + (<usize>i << 2), <f32>load<f64>(totalB + (<usize>i << 3)));
-  }
+  if (!partials) narrowGrads(block, R, L, flags, 2, totalW, 0, L);
 }
 
 /** dx = (dy * w + b * (x - shift) + k) * a over one row (w == 0: ones). */
@@ -350,16 +348,6 @@ function accumulateRow(dy: usize, x: usize, L: i32, shift: f32, scale: f32, offs
     store<f32>(blockW + q, load<f32>(blockW + q) + g * h);
     store<f32>(blockB + q, load<f32>(blockB + q) + g);
   }
-}
-
-/** Adds the f32 block sums into the f64 totals and clears them. */
-function flushBlock(L: i32, blockW: usize, blockB: usize, totalW: usize, totalB: usize): void {
-  for (let i = 0; i < L; i++) {
-    const q = <usize>i << 2, o8 = <usize>i << 3;
-    store<f64>(totalW + o8, load<f64>(totalW + o8) + <f64>load<f32>(blockW + q));
-    store<f64>(totalB + o8, load<f64>(totalB + o8) + <f64>load<f32>(blockB + q));
-  }
-  memory.fill(blockW, 0, <usize>L << 3);
 }
 
 /**

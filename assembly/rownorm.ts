@@ -14,6 +14,7 @@
 import { runMoments, momentMean, momentM2, runWeightedSums, dotSumDy, dotSumDyX } from "./rowstats";
 import { runApply, runElemt } from "./runmaps";
 import { hsum64 } from "./simd";
+import { endBlock, FLUSH_ROWS, narrowGrads } from "./blocksums";
 import {
   ADD_BIAS, ADD_BIAS_AT, BIAS, BIAS_AT, CENTERED, DADD_BIAS, DADD_BIAS_AT, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN,
   WEIGHT, WEIGHT_AT, optional, scratchOf, stat,
@@ -27,8 +28,6 @@ const EXACT_ROW: i32 = 8;
  * needs 1 / RMS to more than f32 precision, as rowstats.ts's short runs.
  */
 const SHORT_ROW: i32 = 16;
-/** Rows whose parameter-gradient contributions are summed in f32 before widening to f64. */
-const FLUSH_ROWS: i32 = 32;
 
 /**
  * Forward: y, the block's invstd[r] (and mean[r] when CENTERED; K = R), and with a residual
@@ -305,9 +304,21 @@ function applyRow(s: usize, y: usize, L: i32, shift: f32, scale: f32, offset: f3
  * scratch: 3 * L f32 then 3 * L f64 (block sums, then totals of dweight / dbias / daddBias).
  */
 export function rowNormBackward(dy: usize, x: usize, dsum: usize, dx: usize, R: i32, L: i32, flags: i32, block: usize): void {
+  rowNormBackwardBlocks(dy, x, dsum, dx, R, L, flags, block, 0);
+}
+
+/**
+ * rowNormBackward, except that with a non-zero `partials` the parameter gradients' f32 block
+ * sums go to a slot of 3 * L floats per FLUSH_ROWS rows there (blocksums.ts), and dweight /
+ * dbias / daddBias are not written: the threaded backend's cut (rows L > EXACT_ROW only).
+ */
+export function rowNormBackwardBlocks(
+  dy: usize, x: usize, dsum: usize, dx: usize, R: i32, L: i32, flags: i32, block: usize, partials: usize,
+): void {
   const weight = optional(block, R, L, WEIGHT_AT, flags, WEIGHT);
   const dweight = optional(block, R, L, DWEIGHT_AT, flags, DWEIGHT), dbias = optional(block, R, L, DBIAS_AT, flags, DBIAS);
-  const daddBias = dx ? optional(block, R, L, DADD_BIAS_AT, flags, DADD_BIAS) : 0;
+  if (!dx) flags &= ~DADD_BIAS;
+  const daddBias = optional(block, R, L, DADD_BIAS_AT, flags, DADD_BIAS);
   const centered = (flags & CENTERED) != 0;
   const mean64 = stat(block, R, MEAN), invstd64 = stat(block, R, INVSTD);
   const scratch = scratchOf(block, R, L);
@@ -320,7 +331,7 @@ export function rowNormBackward(dy: usize, x: usize, dsum: usize, dx: usize, R: 
   if (L <= EXACT_ROW) {
     exactRows(dy, x, dsum, dx, R, L, centered, weight, params, mean64, invstd64, totals, totals + totalBytes, totals + 2 * totalBytes);
   } else if (!centered && weight && blockW && dx && !dsum && !blockB && !blockA) {
-    scaledGradRows(dy, x, dx, R, L, weight, invstd64, blockW, totals);
+    scaledGradRows(dy, x, dx, R, L, weight, invstd64, scratch, totals, partials);
   } else {
     const invL = 1.0 / <f64>L;
     for (let r = 0; r < R; r++) {
@@ -350,19 +361,10 @@ export function rowNormBackward(dy: usize, x: usize, dsum: usize, dx: usize, R: 
         accumulateRow(dy + o, x + o, L, shift, scale, offset, blockW);
       }
       if (blockB) addInto(blockB, dy + o, L);
-      if (params && ((r + 1) % FLUSH_ROWS == 0 || r == R - 1)) {
-        for (let j = 0; j < 3; j++) flushBlock(L, scratch + <usize>j * rowBytes, totals + <usize>j * totalBytes);
-      }
+      if (params && ((r + 1) % FLUSH_ROWS == 0 || r == R - 1)) endBlock(scratch, 3, L, totals, partials, r / FLUSH_ROWS);
     }
   }
-  if (dweight) narrowInto(dweight, totals, L);
-  if (dbias) narrowInto(dbias, totals + totalBytes, L);
-  if (daddBias) narrowInto(daddBias, totals + 2 * totalBytes, L);
-}
-
-/** out[i] = f32(total[i]) over L values. */
-function narrowInto(out: usize, total: usize, L: i32): void {
-  for (let i = 0; i < L; i++) store<f32>(out + (<usize>i << 2), <f32>load<f64>(total + (<usize>i << 3)));
+  if (!partials) narrowGrads(block, R, L, flags, 3, totals, 0, L);
 }
 
 /**
@@ -371,7 +373,7 @@ function narrowInto(out: usize, total: usize, L: i32): void {
  * dy * x * invstd are formed in the loop that sums the next row's dy * w * x.
  */
 function scaledGradRows(
-  dy: usize, x: usize, dx: usize, R: i32, L: i32, w: usize, invstd64: usize, blockW: usize, totals: usize,
+  dy: usize, x: usize, dx: usize, R: i32, L: i32, w: usize, invstd64: usize, blockW: usize, totals: usize, partials: usize,
 ): void {
   const rowBytes = <usize>L << 2;
   const invL = 1.0 / <f64>L;
@@ -382,7 +384,8 @@ function scaledGradRows(
     const b = <f32>(-invstd * invstd * sumGX * invL);
     const next = r + 1 < R ? o + rowBytes : o;
     sumGX = weightedDot(dy + next, x + next, w, L, dy + o, x + o, dx + o, blockW, <f32>invstd, b);
-    if ((r + 1) % FLUSH_ROWS == 0 || r == R - 1) flushBlock(L, blockW, totals);
+    // All three block sums (dbias' and daddBias' stay 0): the slots of partials have one layout.
+    if ((r + 1) % FLUSH_ROWS == 0 || r == R - 1) endBlock(blockW, 3, L, totals, partials, r / FLUSH_ROWS);
   }
 }
 
@@ -529,15 +532,6 @@ function addInto(dst: usize, src: usize, L: i32): void {
     const q = <usize>i << 2;
     store<f32>(dst + q, load<f32>(dst + q) + load<f32>(src + q));
   }
-}
-
-/** Adds the f32 block sums into the f64 totals and clears them. */
-function flushBlock(L: i32, blockSums: usize, total: usize): void {
-  for (let i = 0; i < L; i++) {
-    const o8 = <usize>i << 3;
-    store<f64>(total + o8, load<f64>(total + o8) + <f64>load<f32>(blockSums + (<usize>i << 2)));
-  }
-  memory.fill(blockSums, 0, <usize>L << 2);
 }
 
 /**

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, batchNormBackwardElemt,
-  batchNormBackwardReduce, batchNormElemt, batchNormGatherStats, batchNormStats, createBackend, createThreadedBackend, layerNorm,
-  layerNormBackward, type Backend, type ThreadedBackend,
+  BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, RMSNorm, addLayerNorm, addLayerNormBackward, addRmsNorm, addRmsNormBackward,
+  batchNormBackwardElemt, batchNormBackwardReduce, batchNormElemt, batchNormGatherStats, batchNormStats, createBackend,
+  createThreadedBackend, layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, type Backend, type ThreadedBackend,
 } from "../src/index.js";
 import type { Activation } from "../src/modules/batchnorm.js";
 import { Program } from "../src/runtime/threads/plans.js";
@@ -100,8 +100,9 @@ function splitRun(backend: Backend, shape: number[], layout: "NCHW" | "NHWC"): {
   return { f32: { y, dx, dweight: r.dweight, dbias: r.dbias }, f64: [stats.mean, stats.var, r.sumDy, r.sumDyXmu].map(bytes) };
 }
 
-function rowModuleRun(backend: Backend, kind: "layer" | "rms", R: number, L: number, affine: boolean): Outputs {
-  const m = kind === "layer" ? new LayerNorm(L, { backend, elementwiseAffine: affine }) : new RMSNorm(L, { backend, elementwiseAffine: affine });
+/** LayerNorm (bias: false: dweight alone) or RMSNorm (the pipelined backward with dweight) forward + backward. */
+function rowModuleRun(backend: Backend, kind: "layer" | "rms", R: number, L: number, affine: boolean, bias = true): Outputs {
+  const m = kind === "layer" ? new LayerNorm(L, { backend, elementwiseAffine: affine, bias }) : new RMSNorm(L, { backend, elementwiseAffine: affine });
   if (affine) m.weight!.set(values(L, 5, 0.5, 1));
   if (affine && "bias" in m && m.bias) m.bias.set(values(L, 6));
   const y = m.forward(values(R * L, 30, 2, 7), [R, L]);
@@ -136,6 +137,39 @@ function addLayerNormRun(backend: Backend, R: number, L: number): Outputs {
     y: f.y, sum: f.sum, mean: Float32Array.from(f.saveMean), invstd: Float32Array.from(f.saveInvstd),
     dx: g.dx, dweight: g.dweight, dbias: g.dbias, daddBias: g.daddBias, y2: fn.y, dx2: gn.dx, dweight2: gn.dweight,
   };
+}
+
+/** addRmsNorm and its backward (dsum, daddBias), and the functional RMS norm backward with and without a weight. */
+function addRmsNormRun(backend: Backend, R: number, L: number): Outputs {
+  const shape = [R, L];
+  const weight = values(L, 7, 0.5, 1), addBias = values(L, 9);
+  const f = addRmsNorm(values(R * L, 40), values(R * L, 41), shape, L, { backend, weight, addBias });
+  const g = addRmsNormBackward(values(R * L, 42), f.sum, shape, L, { backend, weight, dsum: values(R * L, 43), saveInvRms: f.saveInvRms });
+  const fn = rmsNorm(values(R * L, 44), shape, L, { backend });
+  const gn = rmsNormBackward(values(R * L, 45), values(R * L, 44), shape, L, { backend, weight, saveInvRms: fn.saveInvRms });
+  const gu = rmsNormBackward(values(R * L, 46), values(R * L, 44), shape, L, { backend, saveInvRms: fn.saveInvRms });
+  return {
+    y: f.y, sum: f.sum, dx: g.dx, dweight: g.dweight, daddBias: g.daddBias, y2: fn.y, dx2: gn.dx, dweight2: gn.dweight, dx3: gu.dx,
+  };
+}
+
+/**
+ * Row backwards whose parameter gradients cancel: 32-row blocks of small dy, then a block of
+ * dy ~ 2^40 and one of exactly its negation (same x), then small again. The f64 sum of the
+ * blocks' f32 sums loses the small blocks before the big pair to rounding and keeps those
+ * after it, so any other merge order (or block cut) shows in the gradients' bits.
+ */
+function cancellingGradRun(backend: Backend, L: number): Outputs {
+  const R = 32 * 5 + 3, shape = [R, L], big = 32 * 2, negated = 32 * 3;
+  const x = values(R * L, 60, 2, 3), weight = values(L, 61, 0.5, 1), dy = values(R * L, 62, 1e-3);
+  for (let i = big * L; i < negated * L; i++) dy[i] *= 2 ** 40;
+  x.copyWithin(negated * L, big * L, negated * L);
+  for (let i = 0; i < 32 * L; i++) dy[negated * L + i] = -dy[big * L + i];
+  const f = layerNorm(x, shape, L, { backend, weight });
+  const g = layerNormBackward(dy, x, shape, L, { backend, weight, saveMean: f.saveMean, saveInvstd: f.saveInvstd });
+  const fr = rmsNorm(x, shape, L, { backend, weight });
+  const gr = rmsNormBackward(dy, x, shape, L, { backend, weight, saveInvRms: fr.saveInvRms });
+  return { dx: g.dx, dweight: g.dweight, dbias: g.dbias, dxRms: gr.dx, dweightRms: gr.dweight };
 }
 
 describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
@@ -207,13 +241,17 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
       });
     }
   }
-  // Rows: odd counts, fewer rows than threads, L tiny (exact path); with and without parameter gradients.
-  for (const [R, L] of [[333, 77], [100, 128], [3, 40], [70, 5]]) {
+  // Rows: odd counts, fewer rows than threads, L tiny (exact path); with and without parameter
+  // gradients, whose backward is cut in blocks of 32 rows: fewer blocks than threads, a row
+  // count a multiple of 32, one row past it, L % 4 != 0 (the merge's scalar columns).
+  for (const [R, L] of [[333, 77], [100, 128], [3, 40], [70, 5], [96, 40], [33, 65], [161, 4099]]) {
     for (const kind of ["layer", "rms"] as const) {
       it(`${kind} norm ${R}x${L}`, async () => {
-        for (const affine of [true, false]) {
-          const expected = rowModuleRun(one, kind, R, L, affine);
-          for (const t of COUNTS) expectSameOutputs(rowModuleRun(await threaded(t, simd), kind, R, L, affine), expected, `${t} threads affine ${affine}`);
+        for (const [affine, bias] of [[true, true], [false, true], ...(kind === "layer" ? [[true, false]] : [])]) {
+          const expected = rowModuleRun(one, kind, R, L, affine, bias);
+          for (const t of COUNTS) {
+            expectSameOutputs(rowModuleRun(await threaded(t, simd), kind, R, L, affine, bias), expected, `${t} threads affine ${affine} bias ${bias}`);
+          }
         }
       });
     }
@@ -221,7 +259,15 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
       const expected = addLayerNormRun(one, R, L);
       for (const t of COUNTS) expectSameOutputs(addLayerNormRun(await threaded(t, simd), R, L), expected, `${t} threads`);
     });
+    it(`addRmsNorm and functional rmsNorm ${R}x${L}`, async () => {
+      const expected = addRmsNormRun(one, R, L);
+      for (const t of COUNTS) expectSameOutputs(addRmsNormRun(await threaded(t, simd), R, L), expected, `${t} threads`);
+    });
   }
+  it("row backwards whose parameter gradients cancel across blocks", async () => {
+    const expected = cancellingGradRun(one, 12);
+    for (const t of COUNTS) expectSameOutputs(cancellingGradRun(await threaded(t, simd), 12), expected, `${t} threads`);
+  });
 });
 
 describe("createThreadedBackend", () => {

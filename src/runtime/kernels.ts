@@ -99,6 +99,24 @@ export const KERNELS = {
   ),
 } as const;
 
+/**
+ * Kernels only the threaded backend calls (src/runtime/threads/row-plans.ts), not ops of a
+ * backend: their export's positional arguments. The row backwards with a `partials` address
+ * at the end, where the parameter gradients' f32 sums of each 32-row block go instead of
+ * dweight / dbias / daddBias; gradMerge, which adds `blocks` such slots of `arrays`
+ * gradients of P values in block order, over its columns (assembly/blocksums.ts); and
+ * groupNormParamGrads, group norm's dweight / dbias over its channels from the per-(n, c)
+ * sums in the block's scratch.
+ */
+export const THREAD_KERNELS = {
+  layerNormBackwardBlocks: [...KERNELS.layerNormBackward.args, "partials"],
+  rowNormBackwardBlocks: [...KERNELS.rowNormBackward.args, "partials"],
+  gradMerge: ["partials", "blocks", "arrays", "K", "P", "flags", "block"],
+  groupNormParamGrads: ["N", "C", "G", "flags", "block"],
+} as const;
+
+export type ThreadKernelName = keyof typeof THREAD_KERNELS;
+
 /** Bits of a kernel's flags argument (assembly/block.ts). */
 export const FLAGS = {
   channelsLast: 1,

@@ -8,12 +8,13 @@
 //   blocks of 4 channels (channel-plans.ts);
 // - batch norm inference forward and frozen-statistics backward: by rows (channel-plans.ts);
 // - the split primitives: reductions by channels or blocks of channels, element-wise by rows;
-// - the row norms (layer, RMS, and of a residual add) by rows, group / instance norm by
-//   samples (row-plans.ts).
+// - the row norms (layer, RMS, and of a residual add) by rows, their backwards' parameter
+//   gradients by 32-row blocks merged in a second phase; group / instance norm by samples
+//   (row-plans.ts).
 // Tiny channels or rows run on the calling thread alone.
 
 import type { Region } from "../backend.js";
-import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
+import { FLAGS, KERNELS, THREAD_KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
 import { byChannelsPlan, evalForward, frozenBackward, SPLIT_PLANS } from "./channel-plans.js";
@@ -31,20 +32,34 @@ export const ALL_UNITS = 0x7fffffff;
  */
 export const MIN_ELEMENTS_PER_THREAD = 1 << 19;
 
-const INDEX = Object.fromEntries(Object.keys(KERNELS).map((name, i) => [name, i])) as Record<KernelName, number>;
+/** What a program may call: every export a thread instantiates, by its index in the call table. */
+export type Callable = KernelName | ThreadKernelName;
+export const CALLABLE = [...Object.keys(KERNELS), ...Object.keys(THREAD_KERNELS)] as Callable[];
+const INDEX = Object.fromEntries(CALLABLE.map((name, i) => [name, i])) as Record<Callable, number>;
 
-/** The entries of one parallel call, per thread. */
+/**
+ * The entries of one call, per thread, in phases: every thread runs its entries of a phase,
+ * and the next phase starts once all threads are done (one parallel step of the pool each;
+ * a phase with work for the calling thread alone runs there without waking the workers).
+ * A program has one phase until barrier() starts the next.
+ */
 export class Program {
-  readonly words: number[][] = [];
+  /** phases[p][t]: thread t's entries of phase p. */
+  readonly phases: number[][][] = [];
   /** Temporary regions, freed after the call. */
   readonly temps: Region[] = [];
 
   constructor(readonly threads: number) {
-    for (let t = 0; t < threads; t++) this.words.push([]);
+    this.barrier();
+  }
+
+  /** The entries added after this run once every thread has run the entries added before it. */
+  barrier(): void {
+    this.phases.push(Array.from({ length: this.threads }, () => []));
   }
 
   /** Thread t calls kernel `name` with positional `values` on units [from, to). */
-  kernel(t: number, name: KernelName, values: readonly number[], from = 0, to = ALL_UNITS): void {
+  kernel(t: number, name: Callable, values: readonly number[], from = 0, to = ALL_UNITS): void {
     const w = this.entry(t);
     w.push(KERNEL, INDEX[name], from, to, values.length);
     for (const v of values) w.push(v);
@@ -60,7 +75,7 @@ export class Program {
   }
 
   private entry(t: number): number[] {
-    return this.words[t];
+    return this.phases[this.phases.length - 1][t];
   }
 
   /** Fills the entry just pushed up to ENTRY words. */

@@ -15,7 +15,7 @@ import { KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import {
   createKernelBackend, decodeBase64, resolveBuild, wasmBackend, type BackendOptions, type KernelExports, type WasmBuild,
 } from "../wasm-backend.js";
-import { ALL_UNITS, MIN_ELEMENTS_PER_THREAD, PLANS, Program, type PlanContext } from "./plans.js";
+import { ALL_UNITS, CALLABLE, MIN_ELEMENTS_PER_THREAD, PLANS, Program, type Callable, type PlanContext } from "./plans.js";
 import { nodeModule, ThreadPool } from "./pool.js";
 import { COPY, ENTRY, MAX_THREADS } from "./protocol.js";
 import { runEntries, type ThreadExports } from "./worker-source.js";
@@ -91,8 +91,8 @@ function sharingUnavailable(): string | null {
   return null;
 }
 
-/** A threads build's exports: the kernels and the unit range (assembly/units.ts). */
-type UnitExports = KernelExports & { setUnits(from: number, to: number): void };
+/** A threads build's exports: the kernels, the threaded backend's own kernels and the unit range (assembly/units.ts). */
+type UnitExports = KernelExports & Record<Callable, (...args: number[]) => void> & { setUnits(from: number, to: number): void };
 
 const threadModules: Partial<Record<WasmBuild, WebAssembly.Module>> = {};
 
@@ -155,7 +155,7 @@ export async function createThreadedBackend(options: ThreadedBackendOptions = {}
   let pool: ThreadPool | null = null;
   if (count > 1) {
     try {
-      pool = await ThreadPool.start(module, memory, count, Object.keys(KERNELS), timeoutMs);
+      pool = await ThreadPool.start(module, memory, count, CALLABLE, timeoutMs);
     } catch (error) {
       return oneThread(build, maxMemoryBytes, `the workers could not start (${error instanceof Error ? error.message : String(error)})`);
     }
@@ -168,37 +168,48 @@ function threaded(
   minElementsPerThread: number, cutInterleaved: boolean,
 ): ThreadedBackend {
   const own: ThreadExports = {
-    kernels: (Object.keys(KERNELS) as KernelName[]).map((name) => exports[name]),
+    kernels: CALLABLE.map((name) => exports[name]),
     setUnits: (from, to) => exports.setUnits(from, to),
   };
   let table: Region | null = null;
   let disposed = false;
   const ctx: PlanContext = { threads: pool ? pool.threads : 1, minElementsPerThread, cutInterleaved, alloc: (bytes) => base.alloc(bytes) };
 
+  // The calling thread's entries [first, end) of the table at `ptr`.
+  const runOwn = (ptr: number, first: number, end: number): void => {
+    try {
+      runEntries(memory, own, ptr, first, end, ENTRY, COPY);
+    } finally {
+      exports.setUnits(0, ALL_UNITS);
+    }
+  };
+
+  // Every phase is written into the table first (its entries from `ptr`, thread t's up to
+  // ends[t]), then the phases run one parallel step each.
   const execute = (program: Program): void => {
     try {
-      const entries = program.words.reduce((n, w) => n + w.length, 0) / ENTRY;
+      const entries = program.phases.flat().reduce((n, w) => n + w.length, 0) / ENTRY;
       if (table === null || table.byteLength < entries * ENTRY * 8) {
         table?.free();
         table = null;
         table = base.alloc(Math.max(entries, 64) * 2 * ENTRY * 8);
       }
       const words = table.f64();
-      const ends: number[] = [];
+      const steps: { ptr: number; ends: number[] }[] = [];
       let at = 0;
-      for (const w of program.words) {
-        words.set(w, at);
-        at += w.length;
-        ends.push(at / ENTRY);
-      }
-      const ptr = table.ptr;
-      (pool as ThreadPool).run(ptr, ends, (first, end) => {
-        try {
-          runEntries(memory, own, ptr, first, end, ENTRY, COPY);
-        } finally {
-          exports.setUnits(0, ALL_UNITS);
+      for (const phase of program.phases) {
+        const start = at, ends: number[] = [];
+        for (const w of phase) {
+          words.set(w, at);
+          at += w.length;
+          ends.push((at - start) / ENTRY);
         }
-      });
+        steps.push({ ptr: table.ptr + start * 8, ends });
+      }
+      for (const { ptr, ends } of steps) {
+        if (ends[ends.length - 1] === ends[0]) runOwn(ptr, 0, ends[0]);
+        else (pool as ThreadPool).run(ptr, ends, (first, end) => runOwn(ptr, first, end));
+      }
     } finally {
       for (const r of program.temps) r.free();
     }
