@@ -8,6 +8,10 @@ export { channelStats, applyStats, backwardReduce, backwardElemt } from "./split
 export { layerNormForward, layerNormBackward } from "./layernorm";
 export { groupNormForward, groupNormBackward } from "./groupnorm";
 export { rowNormForward, rowNormBackward } from "./rownorm";
+// Only the threaded backend calls these (src/runtime/kernels.ts THREAD_KERNELS).
+export {
+  batchNormStatsBlocks, batchNormStatsMerge, batchNormApplyBlocks, batchNormReduceBlocks, batchNormReduceMerge, batchNormElemtBlocks,
+} from "./rowblocks";
 export { blockBytes } from "./block";
 export { setUnits } from "./units";
 

@@ -7,7 +7,7 @@ import simdBase64 from "../src/wasm/simd.js";
 import scalarBase64 from "../src/wasm/scalar.js";
 import type { KernelBackend, Region } from "../src/runtime/backend.js";
 import { Block, blockBytes, PARAM_FIELDS, STAT_FIELDS, fieldOffset, type BlockField } from "../src/runtime/block.js";
-import { FLAGS, KERNELS, type KernelArgs, type KernelName } from "../src/runtime/kernels.js";
+import { FLAGS, KERNELS, THREAD_KERNELS, type KernelArgs, type KernelName } from "../src/runtime/kernels.js";
 import { groupScratch } from "../src/ops/norms.js";
 import { BACKENDS } from "./helpers/backends.js";
 import { seededRandom } from "./helpers/random.js";
@@ -21,9 +21,10 @@ describe("the wasm exports are the declared kernels", () => {
     it(`${build}: names and arities`, () => {
       const module = new WebAssembly.Module(bytesOf(b64));
       const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
-      expect(exported.sort()).toEqual([...NAMES, "blockBytes", "heapBase", "setUnits"].sort());
+      expect(exported.sort()).toEqual([...NAMES, ...Object.keys(THREAD_KERNELS), "blockBytes", "heapBase", "setUnits"].sort());
       const exports = new WebAssembly.Instance(module, {}).exports as Record<string, (...a: number[]) => number>;
       for (const name of NAMES) expect(exports[name].length, name).toBe(KERNELS[name].args.length);
+      for (const [name, args] of Object.entries(THREAD_KERNELS)) expect(exports[name].length, name).toBe(args.length);
       for (const [K, P, scratch] of [[1, 1, 0], [3, 5, 20 * 5], [4096, 768, 24 * 768], [7, 2, 13]]) {
         expect(exports.blockBytes(K, P, scratch), `blockBytes(${K}, ${P}, ${scratch})`).toBe(blockBytes(K, P, scratch));
       }

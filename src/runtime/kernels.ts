@@ -43,7 +43,7 @@ export const KERNELS = {
   /** Mean and biased variance per channel (a shard's statistics). */
   channelStats: kernel(
     ["x", "N", "C", "S", "flags", "block"],
-    ["x"], ["mean", "var", "scratch"],
+    ["x"], ["mean", "var", "coef", "scratch"],
   ),
   /** y = (x - mean) * invstd * weight + bias with given mean / invstd. */
   applyStats: kernel(
@@ -53,7 +53,7 @@ export const KERNELS = {
   /** sumDy = sum(dy), sumDyXmu = sum(dy * (x - mean)) per channel. */
   backwardReduce: kernel(
     ["dy", "x", "N", "C", "S", "flags", "block"],
-    ["dy", "x", "mean"], ["sumDy", "sumDyXmu", "scratch"],
+    ["dy", "x", "mean"], ["sumDy", "sumDyXmu", "coef", "scratch"],
   ),
   /** dx through batch statistics of `count` values per channel, from mean / invstd and the sums over all shards. */
   backwardElemt: kernel(
@@ -98,6 +98,34 @@ export const KERNELS = {
     ["dy", "x", "dsum", "mean", "invstd", "weight"], ["dx", "dweight", "dbias", "daddBias", "scratch"],
   ),
 } as const;
+
+/**
+ * Kernels only the threaded backend calls, each a phase of a kernel above cut by the
+ * statistics blocks of rows of an interleaved batch norm (assembly/rowblocks.ts; plans in
+ * threads/channel-plans.ts): the arguments in the export's order; R = N * S rows; partials
+ * is the address of the call's temporary slots (one per block).
+ */
+export const THREAD_KERNELS = {
+  /** Blocks [from, to) of x's column statistics into their slots. */
+  batchNormStatsBlocks: ["x", "R", "C", "partials"],
+  /** mean / var of channels [from, to) from every slot, in block order. */
+  batchNormStatsMerge: ["partials", "R", "C", "block"],
+  /** invstd and the coefficients of all channels, then y over the rows of blocks [from, to). */
+  batchNormApplyBlocks: ["x", "y", "R", "C", "flags", "eps", "block"],
+  /** Blocks [from, to) of sum(dy), sum(dy * (x - mean)) into their slots. */
+  batchNormReduceBlocks: ["dy", "x", "R", "C", "flags", "block", "partials"],
+  /** sumDy / sumDyXmu, dweight / dbias (as flagged) of channels [from, to) from every slot, in block order. */
+  batchNormReduceMerge: ["partials", "R", "C", "flags", "block"],
+  /** The backward's coefficients of all channels, then dx over the rows of blocks [from, to). */
+  batchNormElemtBlocks: ["dy", "x", "dx", "R", "C", "flags", "block"],
+} as const;
+
+export type ThreadKernelName = keyof typeof THREAD_KERNELS;
+
+/** Every export a threads-build call table can name: the kernels, then the thread kernels (table indices in this order). */
+export const CALLABLE: readonly (KernelName | ThreadKernelName)[] = [
+  ...(Object.keys(KERNELS) as KernelName[]), ...(Object.keys(THREAD_KERNELS) as ThreadKernelName[]),
+];
 
 /** Bits of a kernel's flags argument (assembly/block.ts). */
 export const FLAGS = {

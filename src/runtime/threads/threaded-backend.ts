@@ -11,7 +11,7 @@ import simdThreadsBase64 from "../../wasm/simd-threads.js";
 import scalarThreadsBase64 from "../../wasm/scalar-threads.js";
 import type { Backend, KernelBackend, Region } from "../backend.js";
 import { checkOptionKeys, checkPositiveInteger, describe, fail } from "../checks.js";
-import { KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
+import { CALLABLE, KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../kernels.js";
 import {
   createKernelBackend, decodeBase64, resolveBuild, wasmBackend, type BackendOptions, type KernelExports, type WasmBuild,
 } from "../wasm-backend.js";
@@ -27,8 +27,6 @@ export interface ThreadedBackendOptions extends BackendOptions {
   timeoutMs?: number;
   /** Elements of work per thread below which a call wakes fewer workers (tests only). @internal */
   minElementsPerThread?: number;
-  /** Cut interleaved batch norm by blocks of channels (tests only; see PlanContext.cutInterleaved). @internal */
-  cutInterleaved?: boolean;
 }
 
 /** What a threaded backend runs. */
@@ -91,8 +89,8 @@ function sharingUnavailable(): string | null {
   return null;
 }
 
-/** A threads build's exports: the kernels and the unit range (assembly/units.ts). */
-type UnitExports = KernelExports & { setUnits(from: number, to: number): void };
+/** A threads build's exports: the kernels, the thread kernels and the unit range (assembly/units.ts). */
+type UnitExports = KernelExports & Record<ThreadKernelName, (...args: number[]) => void> & { setUnits(from: number, to: number): void };
 
 const threadModules: Partial<Record<WasmBuild, WebAssembly.Module>> = {};
 
@@ -127,8 +125,8 @@ function oneThread(build: WasmBuild, maxMemoryBytes: number, fallback: string): 
  * missing or the workers cannot start; rejects only for bad options.
  */
 export async function createThreadedBackend(options: ThreadedBackendOptions = {}): Promise<ThreadedBackend> {
-  checkOptionKeys(WHERE, options, ["threads", "simd", "maxMemoryBytes", "timeoutMs", "minElementsPerThread", "cutInterleaved"]);
-  const { threads = "auto", timeoutMs = DEFAULT_TIMEOUT_MS, minElementsPerThread = MIN_ELEMENTS_PER_THREAD, cutInterleaved = false, ...rest } = options;
+  checkOptionKeys(WHERE, options, ["threads", "simd", "maxMemoryBytes", "timeoutMs", "minElementsPerThread"]);
+  const { threads = "auto", timeoutMs = DEFAULT_TIMEOUT_MS, minElementsPerThread = MIN_ELEMENTS_PER_THREAD, ...rest } = options;
   if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
     fail(WHERE, `option threads must be an integer from 1 to ${MAX_THREADS} or "auto", got ${describe(threads)}`);
   }
@@ -136,7 +134,6 @@ export async function createThreadedBackend(options: ThreadedBackendOptions = {}
     fail(WHERE, `option timeoutMs must be a positive finite number, got ${describe(timeoutMs)}`);
   }
   checkPositiveInteger(WHERE, "minElementsPerThread", minElementsPerThread);
-  if (typeof cutInterleaved !== "boolean") fail(WHERE, `option cutInterleaved must be a boolean, got ${describe(cutInterleaved)}`);
   const { build, maxMemoryBytes } = resolveBuild(WHERE, rest);
   const count = threads === "auto" ? Math.max(1, Math.min(AUTO_MAX, await coreCount())) : threads;
   const unavailable = sharingUnavailable();
@@ -155,50 +152,53 @@ export async function createThreadedBackend(options: ThreadedBackendOptions = {}
   let pool: ThreadPool | null = null;
   if (count > 1) {
     try {
-      pool = await ThreadPool.start(module, memory, count, Object.keys(KERNELS), timeoutMs);
+      pool = await ThreadPool.start(module, memory, count, CALLABLE, timeoutMs);
     } catch (error) {
       return oneThread(build, maxMemoryBytes, `the workers could not start (${error instanceof Error ? error.message : String(error)})`);
     }
   }
-  return threaded(build, wasmBackend(build, exports, maxMemoryBytes), memory, exports, pool, minElementsPerThread, cutInterleaved);
+  return threaded(build, wasmBackend(build, exports, maxMemoryBytes), memory, exports, pool, minElementsPerThread);
 }
 
 function threaded(
   build: WasmBuild, base: KernelBackend, memory: WebAssembly.Memory, exports: UnitExports, pool: ThreadPool | null,
-  minElementsPerThread: number, cutInterleaved: boolean,
+  minElementsPerThread: number,
 ): ThreadedBackend {
   const own: ThreadExports = {
-    kernels: (Object.keys(KERNELS) as KernelName[]).map((name) => exports[name]),
+    kernels: CALLABLE.map((name) => exports[name]),
     setUnits: (from, to) => exports.setUnits(from, to),
   };
   let table: Region | null = null;
   let disposed = false;
-  const ctx: PlanContext = { threads: pool ? pool.threads : 1, minElementsPerThread, cutInterleaved, alloc: (bytes) => base.alloc(bytes) };
+  const ctx: PlanContext = { threads: pool ? pool.threads : 1, minElementsPerThread, alloc: (bytes) => base.alloc(bytes) };
 
+  /** One pool step per phase; the table is rewritten between steps, when no worker reads it. */
   const execute = (program: Program): void => {
     try {
-      const entries = program.words.reduce((n, w) => n + w.length, 0) / ENTRY;
-      if (table === null || table.byteLength < entries * ENTRY * 8) {
-        table?.free();
-        table = null;
-        table = base.alloc(Math.max(entries, 64) * 2 * ENTRY * 8);
-      }
-      const words = table.f64();
-      const ends: number[] = [];
-      let at = 0;
-      for (const w of program.words) {
-        words.set(w, at);
-        at += w.length;
-        ends.push(at / ENTRY);
-      }
-      const ptr = table.ptr;
-      (pool as ThreadPool).run(ptr, ends, (first, end) => {
-        try {
-          runEntries(memory, own, ptr, first, end, ENTRY, COPY);
-        } finally {
-          exports.setUnits(0, ALL_UNITS);
+      for (const phase of program.phases) {
+        const entries = phase.reduce((n, w) => n + w.length, 0) / ENTRY;
+        if (table === null || table.byteLength < entries * ENTRY * 8) {
+          table?.free();
+          table = null;
+          table = base.alloc(Math.max(entries, 64) * 2 * ENTRY * 8);
         }
-      });
+        const words = table.f64();
+        const ends: number[] = [];
+        let at = 0;
+        for (const w of phase) {
+          words.set(w, at);
+          at += w.length;
+          ends.push(at / ENTRY);
+        }
+        const ptr = table.ptr;
+        (pool as ThreadPool).run(ptr, ends, (first, end) => {
+          try {
+            runEntries(memory, own, ptr, first, end, ENTRY, COPY);
+          } finally {
+            exports.setUnits(0, ALL_UNITS);
+          }
+        });
+      }
     } finally {
       for (const r of program.temps) r.free();
     }
