@@ -100,10 +100,10 @@ export const KERNELS = {
 } as const;
 
 /**
- * Kernels only the threaded backend calls, each a phase of a kernel above cut by the
- * statistics blocks of rows of an interleaved batch norm (assembly/rowblocks.ts; plans in
- * threads/channel-plans.ts): the arguments in the export's order; R = N * S rows; partials
- * is the address of the call's temporary slots (one per block).
+ * Kernels only the threaded backend calls, not ops of a backend: their export's positional
+ * arguments. The batch-norm ones are the phases of an interleaved batch norm cut by the
+ * statistics blocks of rows (assembly/rowblocks.ts; plans in threads/channel-plans.ts):
+ * R = N * S rows; partials is the address of the call's temporary slots (one per block).
  */
 export const THREAD_KERNELS = {
   /** Blocks [from, to) of x's column statistics into their slots. */
@@ -121,11 +121,6 @@ export const THREAD_KERNELS = {
 } as const;
 
 export type ThreadKernelName = keyof typeof THREAD_KERNELS;
-
-/** Every export a threads-build call table can name: the kernels, then the thread kernels (table indices in this order). */
-export const CALLABLE: readonly (KernelName | ThreadKernelName)[] = [
-  ...(Object.keys(KERNELS) as KernelName[]), ...(Object.keys(THREAD_KERNELS) as ThreadKernelName[]),
-];
 
 /** Bits of a kernel's flags argument (assembly/block.ts). */
 export const FLAGS = {

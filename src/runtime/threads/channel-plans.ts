@@ -77,7 +77,7 @@ function byRowBlocks<A extends Dims>(steps: (a: A, R: number, partials: number) 
     const program = new Program(T);
     program.temps.push(partials);
     steps(a, R, partials.ptr).forEach(([name, values, by], i) => {
-      if (i > 0) program.phase();
+      if (i > 0) program.barrier();
       const units = by === "blocks" ? blocks : a.C;
       for (let t = 0; t < T; t++) program.kernel(t, name, values, ...part(units, T, t));
     });

@@ -14,7 +14,7 @@
 // Tiny channels or rows run on the calling thread alone.
 
 import type { Region } from "../backend.js";
-import { CALLABLE, KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../kernels.js";
+import { KERNELS, THREAD_KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
 import { BATCH_NORM_PLANS } from "./channel-plans.js";
@@ -32,35 +32,34 @@ export const ALL_UNITS = 0x7fffffff;
  */
 export const MIN_ELEMENTS_PER_THREAD = 1 << 19;
 
-const INDEX = Object.fromEntries(CALLABLE.map((name, i) => [name, i])) as Record<KernelName | ThreadKernelName, number>;
+/** What a program may call: every export a thread instantiates, by its index in the call table. */
+export type Callable = KernelName | ThreadKernelName;
+export const CALLABLE = [...Object.keys(KERNELS), ...Object.keys(THREAD_KERNELS)] as Callable[];
+const INDEX = Object.fromEntries(CALLABLE.map((name, i) => [name, i])) as Record<Callable, number>;
 
 /**
- * The entries of one parallel call, per thread, in phases: every thread finishes a phase
- * before any starts the next (one pool step each), so a phase may read what any thread
- * wrote in the ones before.
+ * The entries of one call, per thread, in phases: every thread runs its entries of a phase,
+ * and the next phase starts once all threads are done (one parallel step of the pool each;
+ * a phase with work for the calling thread alone runs there without waking the workers).
+ * A program has one phase until barrier() starts the next.
  */
 export class Program {
-  /** Phase p's entries of thread t: phases[p][t]. */
+  /** phases[p][t]: thread t's entries of phase p. */
   readonly phases: number[][][] = [];
   /** Temporary regions, freed after the call. */
   readonly temps: Region[] = [];
 
   constructor(readonly threads: number) {
-    this.phase();
+    this.barrier();
   }
 
-  /** The entries of the phase being written, per thread. */
-  get words(): number[][] {
-    return this.phases[this.phases.length - 1];
-  }
-
-  /** Starts a new phase: the entries added from now on run after every entry added before. */
-  phase(): void {
+  /** The entries added after this run once every thread has run the entries added before it. */
+  barrier(): void {
     this.phases.push(Array.from({ length: this.threads }, () => []));
   }
 
   /** Thread t calls kernel `name` with positional `values` on units [from, to). */
-  kernel(t: number, name: KernelName | ThreadKernelName, values: readonly number[], from = 0, to = ALL_UNITS): void {
+  kernel(t: number, name: Callable, values: readonly number[], from = 0, to = ALL_UNITS): void {
     const w = this.entry(t);
     w.push(KERNEL, INDEX[name], from, to, values.length);
     for (const v of values) w.push(v);
@@ -76,7 +75,7 @@ export class Program {
   }
 
   private entry(t: number): number[] {
-    return this.words[t];
+    return this.phases[this.phases.length - 1][t];
   }
 
   /** Fills the entry just pushed up to ENTRY words. */

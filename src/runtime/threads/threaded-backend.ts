@@ -11,11 +11,11 @@ import simdThreadsBase64 from "../../wasm/simd-threads.js";
 import scalarThreadsBase64 from "../../wasm/scalar-threads.js";
 import type { Backend, KernelBackend, Region } from "../backend.js";
 import { checkOptionKeys, checkPositiveInteger, describe, fail } from "../checks.js";
-import { CALLABLE, KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../kernels.js";
+import { KERNELS, type KernelArgs, type KernelName } from "../kernels.js";
 import {
   createKernelBackend, decodeBase64, resolveBuild, wasmBackend, type BackendOptions, type KernelExports, type WasmBuild,
 } from "../wasm-backend.js";
-import { ALL_UNITS, MIN_ELEMENTS_PER_THREAD, PLANS, Program, type PlanContext } from "./plans.js";
+import { ALL_UNITS, CALLABLE, MIN_ELEMENTS_PER_THREAD, PLANS, Program, type Callable, type PlanContext } from "./plans.js";
 import { nodeModule, ThreadPool } from "./pool.js";
 import { COPY, ENTRY, MAX_THREADS } from "./protocol.js";
 import { runEntries, type ThreadExports } from "./worker-source.js";
@@ -89,8 +89,8 @@ function sharingUnavailable(): string | null {
   return null;
 }
 
-/** A threads build's exports: the kernels, the thread kernels and the unit range (assembly/units.ts). */
-type UnitExports = KernelExports & Record<ThreadKernelName, (...args: number[]) => void> & { setUnits(from: number, to: number): void };
+/** A threads build's exports: the kernels, the threaded backend's own kernels and the unit range (assembly/units.ts). */
+type UnitExports = KernelExports & Record<Callable, (...args: number[]) => void> & { setUnits(from: number, to: number): void };
 
 const threadModules: Partial<Record<WasmBuild, WebAssembly.Module>> = {};
 
@@ -172,32 +172,40 @@ function threaded(
   let disposed = false;
   const ctx: PlanContext = { threads: pool ? pool.threads : 1, minElementsPerThread, alloc: (bytes) => base.alloc(bytes) };
 
-  /** One pool step per phase; the table is rewritten between steps, when no worker reads it. */
+  // The calling thread's entries [first, end) of the table at `ptr`.
+  const runOwn = (ptr: number, first: number, end: number): void => {
+    try {
+      runEntries(memory, own, ptr, first, end, ENTRY, COPY);
+    } finally {
+      exports.setUnits(0, ALL_UNITS);
+    }
+  };
+
+  // Every phase is written into the table first (its entries from `ptr`, thread t's up to
+  // ends[t]), then the phases run one parallel step each.
   const execute = (program: Program): void => {
     try {
+      const entries = program.phases.flat().reduce((n, w) => n + w.length, 0) / ENTRY;
+      if (table === null || table.byteLength < entries * ENTRY * 8) {
+        table?.free();
+        table = null;
+        table = base.alloc(Math.max(entries, 64) * 2 * ENTRY * 8);
+      }
+      const words = table.f64();
+      const steps: { ptr: number; ends: number[] }[] = [];
+      let at = 0;
       for (const phase of program.phases) {
-        const entries = phase.reduce((n, w) => n + w.length, 0) / ENTRY;
-        if (table === null || table.byteLength < entries * ENTRY * 8) {
-          table?.free();
-          table = null;
-          table = base.alloc(Math.max(entries, 64) * 2 * ENTRY * 8);
-        }
-        const words = table.f64();
-        const ends: number[] = [];
-        let at = 0;
+        const start = at, ends: number[] = [];
         for (const w of phase) {
           words.set(w, at);
           at += w.length;
-          ends.push(at / ENTRY);
+          ends.push((at - start) / ENTRY);
         }
-        const ptr = table.ptr;
-        (pool as ThreadPool).run(ptr, ends, (first, end) => {
-          try {
-            runEntries(memory, own, ptr, first, end, ENTRY, COPY);
-          } finally {
-            exports.setUnits(0, ALL_UNITS);
-          }
-        });
+        steps.push({ ptr: table.ptr + start * 8, ends });
+      }
+      for (const { ptr, ends } of steps) {
+        if (ends[ends.length - 1] === ends[0]) runOwn(ptr, 0, ends[0]);
+        else (pool as ThreadPool).run(ptr, ends, (first, end) => runOwn(ptr, first, end));
       }
     } finally {
       for (const r of program.temps) r.free();
