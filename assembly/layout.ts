@@ -26,7 +26,7 @@ export const ROW_CHUNK: i32 = 128;
  * enough that two to four threads get even shares of the rows of a large tensor.
  */
 const BLOCK_BYTES: i32 = 512 << 10;
-const MIN_BLOCK_CHUNKS: i32 = 4;
+const MIN_BLOCK_CHUNKS: i32 = 8;
 
 /** Rows per statistics block of an interleaved tensor of C channels. */
 export function blockRows(C: i32): i32 {

@@ -36,7 +36,7 @@ interface Dims {
 const interleavedOf = (a: Dims): boolean => (a.flags & FLAGS.channelsLast) !== 0 || a.S === 1;
 
 /** assembly/layout.ts: ROW_CHUNK, BLOCK_BYTES, MIN_BLOCK_CHUNKS and blockRows. */
-const ROW_CHUNK = 128, BLOCK_BYTES = 512 << 10, MIN_BLOCK_CHUNKS = 4;
+const ROW_CHUNK = 128, BLOCK_BYTES = 512 << 10, MIN_BLOCK_CHUNKS = 8;
 export const blockRows = (C: number): number => ROW_CHUNK * Math.max(MIN_BLOCK_CHUNKS, Math.floor(BLOCK_BYTES / (ROW_CHUNK * 4) / C));
 /** assembly/layout.ts slotBytes: f32 work arrays of 3 * C, padded to 16 bytes, then two f64 arrays of C. */
 const slotBytes = (C: number): number => ((C * 12 + 15) & ~15) + C * 16;
