@@ -11,7 +11,7 @@
 // coef points at three f32 arrays of C: shift, scale, offset.
 
 import { ROW_GROUP, isInterleaved, planeBase, planeStride } from "./layout";
-import { endColumn, endUnit, firstColumn, firstUnit } from "./units";
+import { endUnit, firstUnit } from "./units";
 
 /** Bytes of x per chunk when an interleaved tensor is walked back to front. */
 const BACKWARD_WALK_BYTES: i32 = 64 << 10;
@@ -58,16 +58,16 @@ export function rowsPerBackwardChunk(C: i32): i32 {
   return max(1, BACKWARD_WALK_BYTES / (C << 2));
 }
 
-/** Applies the map to channels [c0, c1) of R rows of C channels (c0 a multiple of 4, units.ts firstColumn), chunk by chunk from the last rows to the first. */
-export function rowApply(x: usize, y: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, floor: f32): void {
+/** Applies the map to R rows of C channels, chunk by chunk from the last rows to the first. */
+export function rowApply(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
   const grouped = rowGroupOf(R, C) > 1;
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    if (grouped) rowApplyGroups(x + at, y + at, r1 - r0, C, c0, c1, coef, floor);
-    else rowApplyRows(x + at, y + at, r1 - r0, C, c0, c1, coef, floor);
+    if (grouped) rowApplyGroups(x + at, y + at, r1 - r0, C, coef, floor);
+    else rowApplyRows(x + at, y + at, r1 - r0, C, coef, floor);
   }
 }
 
@@ -90,15 +90,15 @@ export function rowGroupOf(R: i32, C: i32): i32 {
 }
 
 /** The map over R rows, ROW_GROUP rows per load of each vector of coefficients. */
-function rowApplyGroups(x: usize, y: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, floor: f32): void {
+function rowApplyGroups(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const cb = <usize>C << 2;
   const dy = y - x;
   let r = 0;
   if (ASC_FEATURE_SIMD) {
     const vf = f32x4.splat(floor);
-    const c4 = c0 + ((c1 - c0) & ~3);
+    const c4 = C & ~3;
     for (; r + ROW_GROUP <= R; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
-      for (let c = c0; c < c4; c += 4) {
+      for (let c = 0; c < c4; c += 4) {
         const q = <usize>c << 2;
         const vs = v128.load(coef + q), vk = v128.load(coef + cb + q), vo = v128.load(coef + 2 * cb + q);
         const p0 = x + q, p1 = p0 + cb, p2 = p1 + cb, p3 = p2 + cb;
@@ -107,27 +107,27 @@ function rowApplyGroups(x: usize, y: usize, R: i32, C: i32, c0: i32, c1: i32, co
         v128.store(p2 + dy, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(p2), vs), vk), vo), vf));
         v128.store(p3 + dy, f32x4.pmax(f32x4.add(f32x4.mul(f32x4.sub(v128.load(p3), vs), vk), vo), vf));
       }
-      if (c4 < c1) rowApplyColumns(x, dy, ROW_GROUP, C, c4, c1, coef, floor);
+      if (c4 < C) rowApplyColumns(x, dy, ROW_GROUP, C, c4, C, coef, floor);
     }
   }
-  if (r < R) rowApplyColumns(x, dy, R - r, C, c0, c1, coef, floor);
+  if (r < R) rowApplyColumns(x, dy, R - r, C, 0, C, coef, floor);
 }
 
 /** The map over R rows, row by row. */
-function rowApplyRows(x: usize, y: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, floor: f32): void {
+function rowApplyRows(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const cb = <usize>C << 2;
   const shifts = coef, scales = coef + cb, offsets = coef + 2 * cb;
   for (let r = 0; r < R; r++, x += cb, y += cb) {
-    let c = c0;
+    let c = 0;
     if (ASC_FEATURE_SIMD) {
       const vf = f32x4.splat(floor);
-      for (; c + 4 <= c1; c += 4) {
+      for (; c + 4 <= C; c += 4) {
         const q = <usize>c << 2;
         const v = f32x4.mul(f32x4.sub(v128.load(x + q), v128.load(shifts + q)), v128.load(scales + q));
         v128.store(y + q, f32x4.pmax(f32x4.add(v, v128.load(offsets + q)), vf));
       }
     }
-    for (; c < c1; c++) {
+    for (; c < C; c++) {
       const q = <usize>c << 2;
       const v = (load<f32>(x + q) - load<f32>(shifts + q)) * load<f32>(scales + q) + load<f32>(offsets + q);
       store<f32>(y + q, floorAt(v, floor));
@@ -150,7 +150,7 @@ function rowApplyColumns(x: usize, dy: usize, rows: i32, C: i32, c0: i32, c1: i3
 /** y = max((x - shift[c]) * scale[c] + offset[c], floor) over an (N, C, S) tensor in either layout. */
 export function applyChannels(x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize, floor: f32): void {
   if (isInterleaved(S, channelsLast)) {
-    rowApply(x, y, N * S, C, firstColumn(C), endColumn(C), coef, floor);
+    rowApply(x, y, N * S, C, coef, floor);
   } else {
     // In memory order, run after run: walking a channel's N runs (a plane apart) costs the
     // hardware prefetchers their stream at every run (measured on (32, 64, 56, 56): 2.1 ms

@@ -9,9 +9,9 @@
 // The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
-  CHUNK, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  CHUNK, ROW_CHUNK, ROW_GROUP, blockRows, rowBlocks, slotBytes, slotResults, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
-import { endColumn, endUnit, firstColumn, firstUnit } from "./units";
+import { endUnit, firstUnit } from "./units";
 import { rowGroupOf, rowsPerBackwardChunk } from "./apply";
 import { hsum64 } from "./simd";
 import { masked } from "./mask";
@@ -181,37 +181,96 @@ export function planeReduce<M>(
 }
 
 /**
- * Reductions over R rows of C channels. scratch: 3 * C f32 (centers, chunk sums of dy,
- * chunk sums of dy * (x - center)). When masked, fcoef holds the forward's coefficients.
+ * Reductions over R rows of C channels, block by block (layout.ts blockRows), each block
+ * reduced in `slot` (layout.ts oneSlot) and its f64 sums added into the totals in block
+ * order, as the threaded backend's rowReduceBlocks and rowReduceMerge do over many slots.
+ * When masked, fcoef holds the forward's coefficients.
  */
 export function rowReduce<M>(
-  dy: usize, x: usize, R: i32, C: i32, c0: i32, c1: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
+  dy: usize, x: usize, R: i32, C: i32, mean64: usize, sumDy64: usize, sumDyXmu64: usize, slot: usize, fcoef: usize,
 ): void {
-  const rowBytes = <usize>C << 2;
-  const centers = scratch, gs = scratch + rowBytes, hs = gs + rowBytes;
-  const fscales = fcoef + rowBytes, foffsets = fcoef + 2 * rowBytes;
-  for (let c = c0; c < c1; c++) store<f32>(centers + (<usize>c << 2), <f32>load<f64>(mean64 + (<usize>c << 3)));
+  memory.fill(sumDy64, 0, <usize>C << 3);
+  memory.fill(sumDyXmu64, 0, <usize>C << 3);
+  reduceBlocks<M>(dy, x, R, C, mean64, 0, rowBlocks(R, C), slot, 0, fcoef, sumDy64, sumDyXmu64);
+  endRowReduce(0, C, mean64, sumDy64, sumDyXmu64);
+}
+
+/** The threaded backend's first phase of rowReduce: blocks [from, to) (units.ts) reduced into their slots at `partials`. */
+export function rowReduceBlocks<M>(dy: usize, x: usize, R: i32, C: i32, mean64: usize, partials: usize, fcoef: usize): void {
+  reduceBlocks<M>(dy, x, R, C, mean64, firstUnit(), endUnit(rowBlocks(R, C)), partials, slotBytes(C), fcoef, 0, 0);
+}
+
+/**
+ * Blocks [b0, b1) reduced into slots `step` bytes apart from `slots`; with totals (not 0:
+ * one thread, one slot, step 0) each block's sums are added into them right after.
+ */
+function reduceBlocks<M>(
+  dy: usize, x: usize, R: i32, C: i32, mean64: usize, b0: i32, b1: i32, slots: usize, step: usize, fcoef: usize,
+  sumDy64: usize, sumDyXmu64: usize,
+): void {
+  const rows = blockRows(C), rowBytes = <usize>C << 2;
+  for (let b = b0; b < b1; b++) {
+    const r0 = b * rows, at = <usize>r0 * rowBytes, slot = slots + <usize>b * step;
+    blockReduce<M>(dy + at, x + at, min(rows, R - r0), C, mean64, slot, fcoef);
+    if (sumDy64) addBlockSums(slot, C, 0, C, sumDy64, sumDyXmu64);
+  }
+}
+
+/** The second phase: the slots' sums added in block order, as rowReduce adds them, over channels [from, to). */
+export function rowReduceMerge(partials: usize, R: i32, C: i32, mean64: usize, sumDy64: usize, sumDyXmu64: usize): void {
+  const c0 = firstUnit(), c1 = endUnit(C), slot = slotBytes(C);
+  if (c0 >= c1) return;
   memory.fill(sumDy64 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
   memory.fill(sumDyXmu64 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
-  for (let r0 = 0; r0 < R; r0 += ROW_CHUNK) {
-    const rows = min(ROW_CHUNK, R - r0);
+  for (let b = 0, blocks = rowBlocks(R, C); b < blocks; b++) addBlockSums(partials + <usize>b * slot, C, c0, c1, sumDy64, sumDyXmu64);
+  endRowReduce(c0, c1, mean64, sumDy64, sumDyXmu64);
+}
+
+/** Adds a block's f64 sums (its slot's results) into the totals of columns [c0, c1). */
+function addBlockSums(slot: usize, C: i32, c0: i32, c1: i32, sumDy64: usize, sumDyXmu64: usize): void {
+  const g = slot + slotResults(C), h = g + (<usize>C << 3);
+  for (let c = c0; c < c1; c++) {
+    const o8 = <usize>c << 3;
+    store<f64>(sumDy64 + o8, load<f64>(sumDy64 + o8) + load<f64>(g + o8));
+    store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) + load<f64>(h + o8));
+  }
+}
+
+/** x - mean = (x - center) - (mean - center), center the f32 mean the blocks were reduced around. */
+function endRowReduce(c0: i32, c1: i32, mean64: usize, sumDy64: usize, sumDyXmu64: usize): void {
+  for (let c = c0; c < c1; c++) {
+    const o8 = <usize>c << 3;
+    const mean = load<f64>(mean64 + o8);
+    store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) - (mean - <f64><f32>mean) * load<f64>(sumDy64 + o8));
+  }
+}
+
+/**
+ * sum(dy) and sum(dy * (x - center)), center = f32(mean), of the C columns of one block of
+ * `rows` rows into the f64 arrays of its slot (layout.ts slotResults): ROW_CHUNK rows at a
+ * time in f32 (the slot's f32 arrays: centers, chunk sums), widened and added in f64.
+ */
+function blockReduce<M>(dy: usize, x: usize, rows: i32, C: i32, mean64: usize, slot: usize, fcoef: usize): void {
+  const rowBytes = <usize>C << 2;
+  const centers = slot, gs = slot + rowBytes, hs = gs + rowBytes;
+  const sumDy64 = slot + slotResults(C), sumDyX64 = sumDy64 + (<usize>C << 3);
+  const fscales = fcoef + rowBytes, foffsets = fcoef + 2 * rowBytes;
+  for (let c = 0; c < C; c++) store<f32>(centers + (<usize>c << 2), <f32>load<f64>(mean64 + (<usize>c << 3)));
+  memory.fill(sumDy64, 0, <usize>C << 3);
+  memory.fill(sumDyX64, 0, <usize>C << 3);
+  for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
+    const n = min(ROW_CHUNK, rows - r0);
     const at = <usize>r0 * rowBytes;
-    rowReduceChunk<M>(dy + at, x + at, rows, C, c0, c1, centers, gs, hs, fscales, foffsets);
-    for (let c = c0; c < c1; c++) {
+    rowReduceChunk<M>(dy + at, x + at, n, C, 0, C, centers, gs, hs, fscales, foffsets);
+    for (let c = 0; c < C; c++) {
       const q = <usize>c << 2, o8 = <usize>c << 3;
       partDy = <f64>load<f32>(gs + q);
       partDyX = <f64>load<f32>(hs + q);
       const fscale: f32 = masked<M>() ? load<f32>(fscales + q) : 0, foffset: f32 = masked<M>() ? load<f32>(foffsets + q) : 0;
-      checkPartSums(dy + at + q, x + at + q, rows, 1, rowBytes, load<f32>(centers + q), masked<M>(), fscale, foffset);
+      checkPartSums(dy + at + q, x + at + q, n, 1, rowBytes, load<f32>(centers + q), masked<M>(), fscale, foffset);
       store<f64>(sumDy64 + o8, load<f64>(sumDy64 + o8) + partDy);
-      store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) + partDyX);
+      store<f64>(sumDyX64 + o8, load<f64>(sumDyX64 + o8) + partDyX);
     }
-  }
-  for (let c = c0; c < c1; c++) {
-    const o8 = <usize>c << 3;
-    const lost = load<f64>(mean64 + o8) - <f64>load<f32>(centers + (<usize>c << 2));
-    store<f64>(sumDyXmu64 + o8, load<f64>(sumDyXmu64 + o8) - lost * load<f64>(sumDy64 + o8));
   }
 }
 
@@ -307,16 +366,16 @@ export function planeElemt<M>(
   );
 }
 
-/** dx = a * (dy + h * (x - shift) + k) over channels [c0, c1) of R rows of C channels, from the last rows to the first. */
-export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, fcoef: usize): void {
+/** dx = a * (dy + h * (x - shift) + k) over R rows of C channels, from the last rows to the first. */
+export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
   const rowBytes = <usize>C << 2;
   const step = rowsPerBackwardChunk(C);
   const grouped = rowGroupOf(R, C) > 1;
   for (let r1 = R; r1 > 0; r1 -= step) {
     const r0 = max(0, r1 - step);
     const at = <usize>r0 * rowBytes;
-    if (grouped) rowElemtGroups<M>(dy + at, x + at, dx + at, r1 - r0, C, c0, c1, coef, fcoef);
-    else rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, c0, c1, coef, fcoef);
+    if (grouped) rowElemtGroups<M>(dy + at, x + at, dx + at, r1 - r0, C, 0, C, coef, fcoef);
+    else rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, 0, C, coef, fcoef);
   }
 }
 
@@ -386,14 +445,14 @@ function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, c0: i3
 
 /**
  * sum(dy), sum(dy * (x - mean)) per channel over an (N, C, S) tensor in either layout;
- * when masked, fcoef holds the forward's coefficients. scratch: see rowReduce.
+ * when masked, fcoef holds the forward's coefficients. slot: see rowReduce (interleaved only).
  */
 export function reduceChannels<M>(
   dy: usize, x: usize, N: i32, C: i32, S: i32, channelsLast: i32,
-  mean64: usize, sumDy64: usize, sumDyXmu64: usize, scratch: usize, fcoef: usize,
+  mean64: usize, sumDy64: usize, sumDyXmu64: usize, slot: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowReduce<M>(dy, x, N * S, C, firstColumn(C), endColumn(C), mean64, sumDy64, sumDyXmu64, scratch, fcoef);
+    rowReduce<M>(dy, x, N * S, C, mean64, sumDy64, sumDyXmu64, slot, fcoef);
   } else if (inMemoryOrder(S)) {
     planeReduceInOrder<M>(dy, x, N, C, S, mean64, sumDy64, sumDyXmu64, fcoef);
   } else {
@@ -406,7 +465,7 @@ export function elemtChannels<M>(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, coef: usize, fcoef: usize,
 ): void {
   if (isInterleaved(S, channelsLast)) {
-    rowElemt<M>(dy, x, dx, N * S, C, firstColumn(C), endColumn(C), coef, fcoef);
+    rowElemt<M>(dy, x, dx, N * S, C, coef, fcoef);
   } else if (inMemoryOrder(S)) {
     // Run after run in memory order, as applyChannels (apply.ts).
     const cb = <usize>C << 2, run = <usize>S << 2;

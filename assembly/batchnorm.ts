@@ -14,10 +14,10 @@
 // differentiated more than once.
 
 import {
-  EXACT_COUNT, chunkBlocks, inMemoryOrder, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  EXACT_COUNT, oneSlot, chunkBlocks, inMemoryOrder, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import {
-  beginPlaneStats, checkChunkSums, endPlaneStats, exactStats, mergeChunk, planeStats, planeStatsInOrder, rowStats, runningCenter,
+  beginPlaneStats, checkChunkSums, endPlaneStats, exactStats, mergeChunk, planeStats, planeStatsInOrder, interleavedStats, runningCenter,
 } from "./stats";
 import { applyChannels, applyRuns, rowApply } from "./apply";
 import {
@@ -26,14 +26,14 @@ import {
 } from "./backward";
 import { applyWithSums, elemtWithReduce } from "./pipeline";
 import { masked, Plain, Relu } from "./mask";
-import { endColumn, endUnit, firstColumn, firstUnit, unitFrom, unitTo } from "./units";
+import { endUnit, firstUnit, unitFrom, unitTo } from "./units";
 import {
   forwardCoefficient, forwardCoefficients, backwardCoefficient, backwardCoefficients,
   affineGrads, widenStats, frozenCoefficients, applyCoefficients,
 } from "./coefficients";
 import {
   BIAS, BIAS_AT, CHANNELS_LAST, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN, RELU, RUN_MEAN_AT, RUN_VAR_AT,
-  SUM_DY, SUM_DY_XMU, TRAINING, VAR, WEIGHT, WEIGHT_AT, coefOf, optional, param, scratchOf, stat,
+  SUM_DY, SUM_DY_XMU, TRAINING, VAR, WEIGHT, WEIGHT_AT, coefOf, optional, param, stat,
 } from "./block";
 
 
@@ -41,18 +41,6 @@ import {
 // @ts-ignore: decorator
 @inline function floorOf(relu: i32): f32 {
   return relu ? 0 : -Infinity;
-}
-
-/** This instance's first channel (units.ts): of a block of 4 of an interleaved tensor, or of a planar one. */
-// @ts-ignore: decorator
-@inline function channelFrom(C: i32, S: i32, channelsLast: i32): i32 {
-  return isInterleaved(S, channelsLast) ? firstColumn(C) : firstUnit();
-}
-
-/** The end of this instance's channels (see channelFrom). */
-// @ts-ignore: decorator
-@inline function channelEnd(C: i32, S: i32, channelsLast: i32): i32 {
-  return isInterleaved(S, channelsLast) ? endColumn(C) : endUnit(C);
 }
 
 /** Where the backward's coefficients start: after the forward's 3 * C. */
@@ -64,19 +52,20 @@ import {
 /**
  * Training forward: batch statistics into the block's mean / var (biased) / invstd, and
  * y = (x - mean) * invstd * weight + bias (then max(y, 0) with RELU). Block (K = P = C):
- * reads weight / bias as flagged; scratch 3 * C f32 + C f64 (interleaved tensors only).
+ * reads weight / bias as flagged; an interleaved tensor's blocks are reduced in coef and
+ * scratch (5 * C floats, layout.ts oneSlot).
  */
 export function batchNormTrainForward(x: usize, y: usize, N: i32, C: i32, S: i32, flags: i32, eps: f64, block: usize): void {
   trainForward(
     x, y, N, C, S, flags & CHANNELS_LAST, eps, optional(block, C, C, WEIGHT_AT, flags, WEIGHT),
     optional(block, C, C, BIAS_AT, flags, BIAS), stat(block, C, MEAN), stat(block, C, VAR), stat(block, C, INVSTD),
-    coefOf(block, C, C), scratchOf(block, C, C), flags & RELU,
+    coefOf(block, C, C), flags & RELU,
   );
 }
 
 function trainForward(
   x: usize, y: usize, N: i32, C: i32, S: i32, channelsLast: i32, eps: f64,
-  weight: usize, bias: usize, mean64: usize, var64: usize, invstd64: usize, coef: usize, scratch: usize, relu: i32,
+  weight: usize, bias: usize, mean64: usize, var64: usize, invstd64: usize, coef: usize, relu: i32,
 ): void {
   const floor = floorOf(relu);
   if (N * S <= EXACT_COUNT) {
@@ -86,11 +75,10 @@ function trainForward(
     return;
   }
   if (isInterleaved(S, channelsLast)) {
-    // This instance's blocks of channels (units.ts): the columns are independent.
-    const c0 = firstColumn(C), c1 = endColumn(C);
-    rowStats(x, N * S, C, c0, c1, mean64, var64, scratch);
-    for (let c = c0; c < c1; c++) forwardCoefficient(c, C, mean64, var64, eps, weight, bias, coef, invstd64);
-    rowApply(x, y, N * S, C, c0, c1, coef, floor);
+    // The threaded backend runs these steps as phases (rowblocks.ts).
+    interleavedStats(x, N * S, C, mean64, var64, oneSlot(coef, C));
+    forwardCoefficients(C, mean64, var64, eps, weight, bias, coef, invstd64);
+    rowApply(x, y, N * S, C, coef, floor);
     return;
   }
   if (inMemoryOrder(S)) {
@@ -175,42 +163,45 @@ export function batchNormEvalForward(x: usize, y: usize, N: i32, C: i32, S: i32,
 export function batchNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, flags: i32, block: usize): void {
   const mean64 = stat(block, C, MEAN), invstd64 = stat(block, C, INVSTD), coef = coefOf(block, C, C);
   const weight = optional(block, C, C, WEIGHT_AT, flags, WEIGHT);
-  const relu = flags & RELU;
-  // The mask needs the forward's exact f32 coefficients: the same formula on the same f64
-  // mean / invstd gives them bit for bit.
-  const cl = flags & CHANNELS_LAST;
-  if (relu) applyCoefficients(C, mean64, invstd64, weight, optional(block, C, C, BIAS_AT, flags, BIAS), coef, channelFrom(C, S, cl), channelEnd(C, S, cl));
-  backwardPass(
-    dy, x, dx, N, C, S, flags & CHANNELS_LAST, (flags & TRAINING) != 0 ? 1 : 0, mean64, invstd64, weight,
-    optional(block, C, C, DWEIGHT_AT, flags, DWEIGHT), optional(block, C, C, DBIAS_AT, flags, DBIAS),
-    stat(block, C, SUM_DY), stat(block, C, SUM_DY_XMU), coef, scratchOf(block, C, C), relu,
+  const relu = flags & RELU, training = (flags & TRAINING) != 0 ? 1 : 0, cl = flags & CHANNELS_LAST;
+  const paramGrads = (flags & (DWEIGHT | DBIAS)) != 0, sumDy64 = stat(block, C, SUM_DY), sumDyXmu64 = stat(block, C, SUM_DY_XMU);
+  forwardMask(C, flags, block, firstUnit(), endUnit(C));
+  if (relu) {
+    backward<Relu>(dy, x, dx, N, C, S, cl, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, paramGrads);
+  } else {
+    backward<Plain>(dy, x, dx, N, C, S, cl, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, paramGrads);
+  }
+  unitAffineGrads(C, flags, block);
+}
+
+/**
+ * RELU: the forward's coefficients of channels [from, to) from the block's mean / invstd,
+ * for the backward's mask: the same formula on the same f64 mean / invstd gives the
+ * forward's f32 coefficients bit for bit.
+ */
+export function forwardMask(C: i32, flags: i32, block: usize, from: i32, to: i32): void {
+  if (!(flags & RELU)) return;
+  applyCoefficients(
+    C, stat(block, C, MEAN), stat(block, C, INVSTD), optional(block, C, C, WEIGHT_AT, flags, WEIGHT),
+    optional(block, C, C, BIAS_AT, flags, BIAS), coefOf(block, C, C), from, to,
   );
 }
 
-function backwardPass(
-  dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, training: i32,
-  mean64: usize, invstd64: usize, weight: usize, dweight: usize, dbias: usize,
-  sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize, relu: i32,
-): void {
-  if (relu) {
-    backward<Relu>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
-  } else {
-    backward<Plain>(dy, x, dx, N, C, S, channelsLast, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, coef, scratch, dweight != 0 || dbias != 0);
-  }
-  // This call's channels only (all of them unless a thread's share is set, units.ts).
-  const c0 = channelFrom(C, S, channelsLast), n = channelEnd(C, S, channelsLast) - c0;
-  if (n > 0) {
-    const o8 = <usize>c0 << 3, o4 = <usize>c0 << 2;
-    affineGrads(
-      n, sumDy64 + o8, sumDyXmu64 + o8, invstd64 + o8, dweight ? dweight + o4 : 0, dbias ? dbias + o4 : 0,
-    );
-  }
+/** dweight / dbias as flagged from the block's sums, over this call's channels (all of them unless a thread's share is set, units.ts). */
+export function unitAffineGrads(C: i32, flags: i32, block: usize): void {
+  const c0 = firstUnit(), n = endUnit(C) - c0;
+  if (n <= 0) return;
+  const o8 = <usize>c0 << 3, o4 = <usize>c0 << 2;
+  const dweight = optional(block, C, C, DWEIGHT_AT, flags, DWEIGHT), dbias = optional(block, C, C, DBIAS_AT, flags, DBIAS);
+  affineGrads(
+    n, stat(block, C, SUM_DY) + o8, stat(block, C, SUM_DY_XMU) + o8, stat(block, C, INVSTD) + o8, dweight ? dweight + o4 : 0, dbias ? dbias + o4 : 0,
+  );
 }
 
 /** batchNormBackward without the parameter gradients, for one mask type (mask.ts). */
 function backward<M>(
   dy: usize, x: usize, dx: usize, N: i32, C: i32, S: i32, channelsLast: i32, training: i32,
-  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize, coef: usize, scratch: usize,
+  mean64: usize, invstd64: usize, weight: usize, sumDy64: usize, sumDyXmu64: usize, coef: usize,
   paramGrads: bool,
 ): void {
   const count = <f64>N * <f64>S;
@@ -220,9 +211,9 @@ function backward<M>(
     exactBackward(dy, x, dx, N, C, S, channelsLast, mean64, invstd64, weight, sumDy64, sumDyXmu64, masked<M>(), coef);
   } else if (isInterleaved(S, channelsLast) || inMemoryOrder(S)) {
     // A reduction pass, then the element-wise pass (planar: both in memory order, see trainForward).
-    if (needSums) reduceChannels<M>(dy, x, N, C, S, channelsLast, mean64, sumDy64, sumDyXmu64, scratch, coef);
+    if (needSums) reduceChannels<M>(dy, x, N, C, S, channelsLast, mean64, sumDy64, sumDyXmu64, oneSlot(coef, C), coef);
     if (dx && (training || masked<M>())) {
-      for (let c = channelFrom(C, S, channelsLast), end = channelEnd(C, S, channelsLast); c < end; c++) {
+      for (let c = firstUnit(), end = endUnit(C); c < end; c++) {
         backwardCoefficient(c, C, training, mean64, invstd64, weight, sumDy64, sumDyXmu64, count, bcoef);
       }
       elemtChannels<M>(dy, x, dx, N, C, S, channelsLast, bcoef, coef);

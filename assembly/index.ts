@@ -1,6 +1,6 @@
 // The kernels' exports, one per entry of src/runtime/kernels.ts KERNELS, and the threaded
-// backend's own (THREAD_KERNELS: the *Blocks backwards, gradMerge, groupNormParamGrads;
-// test/kernel-abi.test.ts checks names and arities): tensor pointers (byte offsets into this module's memory),
+// backend's own (THREAD_KERNELS: batch norm's row-block phases, the *Blocks backwards,
+// gradMerge, groupNormParamGrads; test/kernel-abi.test.ts checks names and arities): tensor pointers (byte offsets into this module's memory),
 // dims, a flags word, scalars and one argument block (block.ts). Nothing is allocated;
 // the TypeScript layer owns the memory above heapBase().
 
@@ -10,6 +10,9 @@ export { layerNormForward, layerNormBackward, layerNormBackwardBlocks } from "./
 export { groupNormForward, groupNormBackward, groupNormParamGrads } from "./groupnorm";
 export { rowNormForward, rowNormBackward, rowNormBackwardBlocks } from "./rownorm";
 export { gradMerge } from "./blocksums";
+export {
+  batchNormStatsBlocks, batchNormStatsMerge, batchNormApplyBlocks, batchNormReduceBlocks, batchNormReduceMerge, batchNormElemtBlocks,
+} from "./rowblocks";
 export { blockBytes } from "./block";
 export { setUnits } from "./units";
 

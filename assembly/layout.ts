@@ -16,6 +16,56 @@ export const CHUNK: i32 = 2048;
 export const ROW_CHUNK: i32 = 128;
 
 /**
+ * Statistics blocks of an interleaved tensor: the rows are cut into blocks of blockRows(C)
+ * rows (whole ROW_CHUNKs, about BLOCK_BYTES of x, at least MIN_BLOCK_CHUNKS chunks), a
+ * grid that depends on the tensor alone. Each block is reduced on its own (stats.ts
+ * blockStats, backward.ts blockReduce) into a slot of slotBytes(C), and the slots are merged
+ * in block order in f64, so the threaded backend, which gives each thread whole blocks and
+ * merges the slots afterwards, has the one-thread bits. Big enough that a block's first
+ * rows, read twice for its own first centers (FIRST_ROWS), cost a few percent; small
+ * enough that two to four threads get even shares of the rows of a large tensor.
+ */
+const BLOCK_BYTES: i32 = 512 << 10;
+const MIN_BLOCK_CHUNKS: i32 = 8;
+
+/** Rows per statistics block of an interleaved tensor of C channels. */
+export function blockRows(C: i32): i32 {
+  return ROW_CHUNK * max(MIN_BLOCK_CHUNKS, BLOCK_BYTES / (ROW_CHUNK << 2) / C);
+}
+
+/** Statistics blocks of R rows of C channels. */
+export function rowBlocks(R: i32, C: i32): i32 {
+  const rows = blockRows(C);
+  return (R + rows - 1) / rows;
+}
+
+/**
+ * A block's slot: f32 work arrays of C (centers, then two arrays of sums), padded to 16
+ * bytes, then its two f64 results of C at slotResults (mean and M2, or sum(dy) and
+ * sum(dy * (x - mean))).
+ */
+// @ts-ignore: decorator
+@inline export function slotResults(C: i32): usize {
+  return (<usize>C * 12 + 15) & ~15;
+}
+
+/** Bytes of a block's slot (see slotResults). */
+// @ts-ignore: decorator
+@inline export function slotBytes(C: i32): usize {
+  return slotResults(C) + (<usize>C << 4);
+}
+
+/**
+ * Where a one-thread call reduces its blocks: one slot in the argument block's coef and
+ * scratch (block.ts), after the forward's three f32 coefficient arrays, which a ReLU
+ * backward reads while it reduces (7 * C floats of coef and 5 * C of scratch hold it).
+ */
+// @ts-ignore: decorator
+@inline export function oneSlot(coef: usize, C: i32): usize {
+  return coef + slotResults(C);
+}
+
+/**
  * Rows an interleaved kernel walks together: each vector of per-channel coefficients or
  * sums is loaded once per group of rows and serves the same channels of each.
  */

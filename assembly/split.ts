@@ -4,15 +4,16 @@
 import { applyChannels } from "./apply";
 import { elemtChannels, reduceChannels } from "./backward";
 import {
-  BIAS, BIAS_AT, CHANNELS_LAST, INVSTD, MEAN, SUM_DY, SUM_DY_XMU, VAR, WEIGHT, WEIGHT_AT, coefOf, optional, scratchOf, stat,
+  BIAS, BIAS_AT, CHANNELS_LAST, INVSTD, MEAN, SUM_DY, SUM_DY_XMU, VAR, WEIGHT, WEIGHT_AT, coefOf, optional, stat,
 } from "./block";
 import { applyCoefficients, backwardCoefficients } from "./coefficients";
 import { momentsOfChannels } from "./stats";
+import { oneSlot } from "./layout";
 import { Plain } from "./mask";
 
-/** Mean and biased variance per channel into the block's mean / var (scratch: 3 * C f32 + C f64). */
+/** Mean and biased variance per channel into the block's mean / var (an interleaved tensor's blocks reduced in coef and scratch). */
 export function channelStats(x: usize, N: i32, C: i32, S: i32, flags: i32, block: usize): void {
-  momentsOfChannels(x, N, C, S, flags & CHANNELS_LAST, stat(block, C, MEAN), stat(block, C, VAR), scratchOf(block, C, C));
+  momentsOfChannels(x, N, C, S, flags & CHANNELS_LAST, stat(block, C, MEAN), stat(block, C, VAR), oneSlot(coefOf(block, C, C), C));
 }
 
 /** y = (x - mean) * invstd * weight + bias with the block's mean / invstd (given, not computed). */
@@ -29,7 +30,7 @@ export function applyStats(x: usize, y: usize, N: i32, C: i32, S: i32, flags: i3
 export function backwardReduce(dy: usize, x: usize, N: i32, C: i32, S: i32, flags: i32, block: usize): void {
   reduceChannels<Plain>(
     dy, x, N, C, S, flags & CHANNELS_LAST, stat(block, C, MEAN), stat(block, C, SUM_DY), stat(block, C, SUM_DY_XMU),
-    scratchOf(block, C, C), 0,
+    oneSlot(coefOf(block, C, C), C), 0,
   );
 }
 

@@ -1,9 +1,9 @@
 // Per-channel batch statistics: mean and biased variance, in f64.
 //
 // Stability: each channel is cut into chunks (CHUNK floats of a planar channel, ROW_CHUNK
-// rows of an interleaved tensor). A chunk is summed in f32 lanes as d = x - center, with
+// rows of a block of an interleaved tensor, layout.ts blockRows; blocks are merged alike). A chunk is summed in f32 lanes as d = x - center, with
 // center the channel's running mean so far, and merged into the running (count, mean, M2)
-// in f64 with Chan's formula. The first chunk (FIRST_ROWS rows of an interleaved tensor)
+// in f64 with Chan's formula. The first chunk (FIRST_ROWS rows of an interleaved block)
 // has no running mean yet, so it is read twice: its own mean first, while it is in L1.
 // A center that is off by g adds about n * g^2 to a chunk's f32 sum of squares, but the
 // merge adds a term of the same size from the same g, so the error stays relative to the
@@ -16,9 +16,10 @@
 // right statistics, and only truly non-finite data give NaN or Infinity.
 
 import {
-  CHUNK, EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  CHUNK, EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, blockRows, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved,
+  planeBase, planeChunk, planeChunks, planeStride, rowBlocks, slotBytes, slotResults,
 } from "./layout";
-import { endColumn, endUnit, firstColumn, firstUnit } from "./units";
+import { endUnit, firstUnit } from "./units";
 import { hsum64 } from "./simd";
 
 // Running (count, mean, M2) of the planar channel being reduced, and the shifted sums of
@@ -186,21 +187,111 @@ export function planeStatsInOrder(x: usize, N: i32, C: i32, S: i32, mean64: usiz
 }
 
 /**
- * Mean and biased variance of columns [c0, c1) of R rows of C floats (c0 a multiple of 4, units.ts firstColumn).
- * scratch: 3 * C f32 (centers, chunk sums, chunk squared sums) and C f64 (M2).
+ * Mean and biased variance of the C columns of R rows into mean64 / var64: block by block
+ * (layout.ts blockRows), each block reduced in `slot` (layout.ts oneSlot) and merged
+ * into the totals in block order, as the threaded backend's rowStatsBlocks and
+ * rowStatsMerge do over many slots.
+ */
+export function interleavedStats(x: usize, R: i32, C: i32, mean64: usize, var64: usize, slot: usize): void {
+  beginMerge(0, C, mean64, var64);
+  statsBlocks(x, R, C, 0, rowBlocks(R, C), slot, 0, mean64, var64);
+  endMerge(R, 0, C, var64);
+}
+
+/** The threaded backend's first phase of interleavedStats: blocks [from, to) (units.ts) reduced into their slots at `partials`. */
+export function rowStatsBlocks(x: usize, R: i32, C: i32, partials: usize): void {
+  statsBlocks(x, R, C, firstUnit(), endUnit(rowBlocks(R, C)), partials, slotBytes(C), 0, 0);
+}
+
+/**
+ * Blocks [b0, b1) reduced into slots `step` bytes apart from `slots`; with totals (m2 not 0:
+ * one thread, one slot, step 0) each block is merged into mean64 / m2 right after.
+ */
+function statsBlocks(x: usize, R: i32, C: i32, b0: i32, b1: i32, slots: usize, step: usize, mean64: usize, m2: usize): void {
+  const rows = blockRows(C), rowBytes = <usize>C << 2;
+  for (let b = b0; b < b1; b++) {
+    const r0 = b * rows, n = min(rows, R - r0), slot = slots + <usize>b * step;
+    blockStats(x + <usize>r0 * rowBytes, n, C, slot);
+    if (m2) mergeBlock(slot, C, <f64>r0, <f64>n, 0, C, mean64, m2);
+  }
+}
+
+/** The second phase: the slots merged in block order, as interleavedStats merges them, over channels [from, to). */
+export function rowStatsMerge(partials: usize, R: i32, C: i32, mean64: usize, var64: usize): void {
+  const c0 = firstUnit(), c1 = endUnit(C), rows = blockRows(C), slot = slotBytes(C);
+  if (c0 >= c1) return;
+  beginMerge(c0, c1, mean64, var64);
+  for (let b = 0, r0 = 0; r0 < R; b++, r0 += rows) mergeBlock(partials + <usize>b * slot, C, <f64>r0, <f64>min(rows, R - r0), c0, c1, mean64, var64);
+  endMerge(R, c0, c1, var64);
+}
+
+// @ts-ignore: decorator
+@inline function beginMerge(c0: i32, c1: i32, mean64: usize, m2: usize): void {
+  memory.fill(mean64 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  memory.fill(m2 + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+}
+
+/** M2 into the biased variance. */
+// @ts-ignore: decorator
+@inline function endMerge(R: i32, c0: i32, c1: i32, var64: usize): void {
+  const invR = 1.0 / <f64>R;
+  for (let c = c0; c < c1; c++) {
+    const o8 = <usize>c << 3;
+    store<f64>(var64 + o8, load<f64>(var64 + o8) * invR);
+  }
+}
+
+/**
+ * Folds a block's (mean, M2) of n rows, in the f64 arrays of its slot, into the totals of
+ * the `done` rows before it (mean64, m2) over columns [c0, c1): Chan's formula.
+ */
+function mergeBlock(slot: usize, C: i32, done: f64, n: f64, c0: i32, c1: i32, mean64: usize, m2: usize): void {
+  const means = slot + slotResults(C), squares = means + (<usize>C << 3);
+  const total = done + n, wNew = n / total, wCross = done * n / total;
+  for (let c = c0; c < c1; c++) {
+    const o8 = <usize>c << 3;
+    const mean = load<f64>(mean64 + o8);
+    const delta = load<f64>(means + o8) - mean;
+    store<f64>(mean64 + o8, mean + delta * wNew);
+    store<f64>(m2 + o8, load<f64>(m2 + o8) + load<f64>(squares + o8) + delta * delta * wCross);
+  }
+}
+
+/** Mean and M2 of the C columns of one block of `rows` rows into the f64 arrays of its slot (layout.ts slotResults). */
+function blockStats(x: usize, rows: i32, C: i32, slot: usize): void {
+  const means = slot + slotResults(C);
+  columnMoments(x, rows, C, 0, C, slot, means, means + (<usize>C << 3));
+}
+
+/**
+ * Mean and biased variance of columns [c0, c1) of R rows of C floats, as one block
+ * (group norm's channels-last samples). scratch: 3 * C f32 and C f64 (M2).
  */
 export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usize, var64: usize, scratch: usize): void {
+  const m2 = scratch + <usize>C * 12;
+  columnMoments(x, R, C, c0, c1, scratch, mean64, m2);
+  const invR = 1.0 / <f64>R;
+  for (let c = c0; c < c1; c++) {
+    const o8 = <usize>c << 3;
+    store<f64>(var64 + o8, load<f64>(m2 + o8) * invR);
+  }
+}
+
+/**
+ * Mean and M2 of columns [c0, c1) of `rows` rows into mean64 / m2; work: 3 * C f32
+ * (centers, chunk sums, chunk squared sums).
+ */
+function columnMoments(x: usize, rows: i32, C: i32, c0: i32, c1: i32, work: usize, mean64: usize, m2: usize): void {
   const rowBytes = <usize>C << 2;
-  const centers = scratch;
+  const centers = work;
   const sums = centers + rowBytes;
   const squares = sums + rowBytes;
-  const m2 = squares + rowBytes;
   const b8 = <usize>c0 << 3, b4 = <usize>c0 << 2, n = <usize>(c1 - c0);
   memory.fill(mean64 + b8, 0, n << 3);
   memory.fill(m2 + b8, 0, n << 3);
   // The first rows, summed around 0, give the first centers; then every chunk from row 0
   // on is summed around the running mean.
-  const first = min(FIRST_ROWS, R);
+  const first = min(FIRST_ROWS, rows);
   memory.fill(centers + b4, 0, n << 2);
   shiftedColumnSums(x, first, C, c0, c1, centers, sums, squares);
   for (let c = c0; c < c1; c++) {
@@ -212,17 +303,12 @@ export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usi
     }
     store<f32>(centers + o, <f32>(s / <f64>first));
   }
-  for (let r0 = 0; r0 < R;) {
-    const rows = min(r0 == 0 ? first : ROW_CHUNK, R - r0);
+  for (let r0 = 0; r0 < rows;) {
+    const k = min(r0 == 0 ? first : ROW_CHUNK, rows - r0);
     const chunk = x + <usize>r0 * rowBytes;
-    shiftedColumnSums(chunk, rows, C, c0, c1, centers, sums, squares);
-    mergeColumns(chunk, rows, C, c0, c1, <f64>r0, centers, sums, squares, mean64, m2);
-    r0 += rows;
-  }
-  const invR = 1.0 / <f64>R;
-  for (let c = c0; c < c1; c++) {
-    const o8 = <usize>c << 3;
-    store<f64>(var64 + o8, load<f64>(m2 + o8) * invR);
+    shiftedColumnSums(chunk, k, C, c0, c1, centers, sums, squares);
+    mergeColumns(chunk, k, C, c0, c1, <f64>r0, centers, sums, squares, mean64, m2);
+    r0 += k;
   }
 }
 
@@ -322,16 +408,16 @@ export function exactStats(x: usize, N: i32, C: i32, S: i32, channelsLast: i32, 
 
 /**
  * Per-channel mean and biased variance (f64) of an (N, C, S) tensor in either layout.
- * scratch: see rowStats (unused for planar tensors).
+ * slot: where interleaved blocks are reduced (layout.ts oneSlot; unused for planar tensors).
  */
 export function momentsOfChannels(
   x: usize, N: i32, C: i32, S: i32, channelsLast: i32,
-  mean64: usize, var64: usize, scratch: usize,
+  mean64: usize, var64: usize, slot: usize,
 ): void {
   if (N * S <= EXACT_COUNT) {
     exactStats(x, N, C, S, channelsLast, mean64, var64);
   } else if (isInterleaved(S, channelsLast)) {
-    rowStats(x, N * S, C, firstColumn(C), endColumn(C), mean64, var64, scratch);
+    interleavedStats(x, N * S, C, mean64, var64, slot);
   } else if (inMemoryOrder(S)) {
     planeStatsInOrder(x, N, C, S, mean64, var64);
   } else {

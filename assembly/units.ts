@@ -1,7 +1,8 @@
 // The unit range of the threaded backend (src/runtime/threads/): which channels of a planar
-// batch norm this instance computes. Each thread's instance has its own globals, so the
+// batch norm, or which statistics blocks or channels of an interleaved one's phases
+// (rowblocks.ts), this instance computes. Each thread's instance has its own globals, so the
 // calling thread and every worker set their own range before a call over the shared
-// memory; the one-thread backends never call setUnits and get every channel.
+// memory; the one-thread backends never call setUnits and get every unit.
 
 export let unitFrom: i32 = 0;
 export let unitTo: i32 = i32.MAX_VALUE;
@@ -19,17 +20,16 @@ export let unitTo: i32 = i32.MAX_VALUE;
 }
 
 /**
- * Units of an interleaved tensor (channels last, or S = 1) are blocks of 4 channels, one
- * f32x4: the column kernels take channels [c0, c0 + 4 * k) in vectors and the rest one at a
- * time exactly as over all C (a channel's sums are computed alike in both), so a range of
- * whole blocks gives each channel the bits of the one-thread call.
+ * Column units of 4 columns, one f32x4 (a merge split by columns that keeps its vectors
+ * whole): columns [c0, c0 + 4 * k) in vectors and the rest one at a time exactly as over
+ * all of them. (Batch norm's interleaved kernels are cut by row blocks, rowblocks.ts.)
  */
 // @ts-ignore: decorator
 @inline export function firstColumn(C: i32): i32 {
   return min(min(firstUnit(), (C + 3) >> 2) << 2, C);
 }
 
-/** The end of this instance's channels of an interleaved tensor (see firstColumn). */
+/** The end of this instance's column units (see firstColumn). */
 // @ts-ignore: decorator
 @inline export function endColumn(C: i32): i32 {
   return min(endUnit((C + 3) >> 2) << 2, C);

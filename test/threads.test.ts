@@ -23,7 +23,7 @@ const created: ThreadedBackend[] = [];
 afterAll(() => created.forEach((b) => b.dispose()));
 
 async function threaded(threads: number, simd: boolean, extra: object = {}): Promise<ThreadedBackend> {
-  const b = await createThreadedBackend({ threads, simd, minElementsPerThread: 1, cutInterleaved: true, ...extra });
+  const b = await createThreadedBackend({ threads, simd, minElementsPerThread: 1, ...extra });
   created.push(b);
   return b;
 }
@@ -186,11 +186,13 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
       for (const t of COUNTS) expectSameOutputs(batchNormRun(await threaded(t, simd), shape, "NCHW", affine, activation), expected, `${t} threads`);
     });
   }
-  // Interleaved, cut by blocks of 4 channels: C below 4 * threads, C % 4 != 0 (the scalar
-  // columns), rows fewer than a row group, and (N, C) as NCHW with S = 1.
+  // Interleaved, cut by statistics blocks of rows (blockRows: 2048 rows of 64 channels, 1024
+  // of 128 or more): 2 or 3 blocks (fewer than the threads), a short last block, C % 4 != 0
+  // (the scalar columns), (N, C) as NCHW with S = 1; and tensors of one block (on one
+  // thread), rows fewer than a row group.
   const INTERLEAVED_CASES: [number[], "NCHW" | "NHWC", boolean, Activation][] = [
-    [[3, 6, 5, 7], "NHWC", true, "none"], [[4, 5, 9, 37], "NHWC", true, "relu"], [[2, 3, 3, 64], "NHWC", false, "none"],
-    [[3, 1, 3, 13], "NHWC", true, "none"], [[40, 13, 1, 1], "NCHW", true, "relu"], [[70, 32, 1, 1], "NCHW", false, "none"],
+    [[3, 40, 40, 64], "NHWC", true, "none"], [[4, 30, 20, 261], "NHWC", true, "relu"], [[1100, 300, 1, 1], "NCHW", false, "relu"],
+    [[2100, 200, 1, 1], "NCHW", true, "none"], [[3, 6, 5, 7], "NHWC", true, "none"], [[40, 13, 1, 1], "NCHW", true, "relu"],
   ];
   for (const [shape, layout, affine, activation] of INTERLEAVED_CASES) {
     it(`BatchNorm2d interleaved ${layout} ${shape.join("x")} affine ${affine} ${activation}`, async () => {
@@ -199,10 +201,11 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
     });
   }
   // Inference and frozen backward, cut by rows: samples (NCHW) or rows of C (NHWC, S = 1);
-  // affine true keeps the backward (dweight / dbias wanted) on one thread.
+  // affine true wants dweight / dbias: on one thread when planar, by statistics blocks when
+  // interleaved (2 blocks of 2048 rows of 64 channels).
   const EVAL_CASES: [number[], "NCHW" | "NHWC", Activation][] = [
     [[4, 37, 31, 29], "NCHW", "none"], [[5, 3, 9, 11], "NCHW", "relu"], [[3, 6, 1, 1], "NCHW", "none"],
-    [[3, 6, 5, 7], "NHWC", "none"], [[2, 5, 7, 19], "NHWC", "relu"],
+    [[3, 6, 5, 7], "NHWC", "none"], [[2, 5, 7, 19], "NHWC", "relu"], [[2, 40, 40, 64], "NHWC", "relu"],
   ];
   for (const [shape, layout, activation] of EVAL_CASES) {
     it(`BatchNorm2d eval forward and frozen backward ${layout} ${shape.join("x")} ${activation}`, async () => {
@@ -214,9 +217,11 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
       }
     });
   }
-  // The split primitives: planar in memory order (S >= 1024), planar pipelined, interleaved, S = 1.
+  // The split primitives: planar in memory order (S >= 1024), planar pipelined, interleaved
+  // (one block, and 2 blocks of 1280 rows of 97 channels), S = 1 (one block, 2 blocks of 1024 rows of 150).
   const SPLIT_CASES: [number[], "NCHW" | "NHWC"][] = [
     [[2, 5, 32, 40], "NCHW"], [[3, 7, 9, 11], "NCHW"], [[3, 5, 7, 19], "NHWC"], [[50, 13, 1, 1], "NCHW"],
+    [[4, 25, 25, 97], "NHWC"], [[1500, 150, 1, 1], "NCHW"],
   ];
   for (const [shape, layout] of SPLIT_CASES) {
     it(`split primitives ${layout} ${shape.join("x")}`, async () => {

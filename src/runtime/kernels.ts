@@ -43,7 +43,7 @@ export const KERNELS = {
   /** Mean and biased variance per channel (a shard's statistics). */
   channelStats: kernel(
     ["x", "N", "C", "S", "flags", "block"],
-    ["x"], ["mean", "var", "scratch"],
+    ["x"], ["mean", "var", "coef", "scratch"],
   ),
   /** y = (x - mean) * invstd * weight + bias with given mean / invstd. */
   applyStats: kernel(
@@ -53,7 +53,7 @@ export const KERNELS = {
   /** sumDy = sum(dy), sumDyXmu = sum(dy * (x - mean)) per channel. */
   backwardReduce: kernel(
     ["dy", "x", "N", "C", "S", "flags", "block"],
-    ["dy", "x", "mean"], ["sumDy", "sumDyXmu", "scratch"],
+    ["dy", "x", "mean"], ["sumDy", "sumDyXmu", "coef", "scratch"],
   ),
   /** dx through batch statistics of `count` values per channel, from mean / invstd and the sums over all shards. */
   backwardElemt: kernel(
@@ -100,15 +100,29 @@ export const KERNELS = {
 } as const;
 
 /**
- * Kernels only the threaded backend calls (src/runtime/threads/row-plans.ts), not ops of a
- * backend: their export's positional arguments. The row backwards with a `partials` address
- * at the end, where the parameter gradients' f32 sums of each 32-row block go instead of
- * dweight / dbias / daddBias; gradMerge, which adds `blocks` such slots of `arrays`
- * gradients of P values in block order, over its columns (assembly/blocksums.ts); and
- * groupNormParamGrads, group norm's dweight / dbias over its channels from the per-(n, c)
- * sums in the block's scratch.
+ * Kernels only the threaded backend calls, not ops of a backend: their export's positional
+ * arguments. The batch-norm ones are the phases of an interleaved batch norm cut by the
+ * statistics blocks of rows (assembly/rowblocks.ts; plans in threads/channel-plans.ts):
+ * R = N * S rows; partials is the address of the call's temporary slots (one per block).
+ * The row backwards take a `partials` address at the end, where the parameter gradients'
+ * f32 sums of each 32-row block go instead of dweight / dbias / daddBias; gradMerge adds
+ * `blocks` such slots of `arrays` gradients of P values in block order, over its columns
+ * (assembly/blocksums.ts); groupNormParamGrads is group norm's dweight / dbias over its
+ * channels from the per-(n, c) sums in the block's scratch (plans in threads/row-plans.ts).
  */
 export const THREAD_KERNELS = {
+  /** Blocks [from, to) of x's column statistics into their slots. */
+  batchNormStatsBlocks: ["x", "R", "C", "partials"],
+  /** mean / var of channels [from, to) from every slot, in block order. */
+  batchNormStatsMerge: ["partials", "R", "C", "block"],
+  /** invstd and the coefficients of all channels, then y over the rows of blocks [from, to). */
+  batchNormApplyBlocks: ["x", "y", "R", "C", "flags", "eps", "block"],
+  /** Blocks [from, to) of sum(dy), sum(dy * (x - mean)) into their slots. */
+  batchNormReduceBlocks: ["dy", "x", "R", "C", "flags", "block", "partials"],
+  /** sumDy / sumDyXmu, dweight / dbias (as flagged) of channels [from, to) from every slot, in block order. */
+  batchNormReduceMerge: ["partials", "R", "C", "flags", "block"],
+  /** The backward's coefficients of all channels, then dx over the rows of blocks [from, to). */
+  batchNormElemtBlocks: ["dy", "x", "dx", "R", "C", "flags", "block"],
   layerNormBackwardBlocks: [...KERNELS.layerNormBackward.args, "partials"],
   rowNormBackwardBlocks: [...KERNELS.rowNormBackward.args, "partials"],
   gradMerge: ["partials", "blocks", "arrays", "K", "P", "flags", "block"],

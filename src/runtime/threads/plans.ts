@@ -4,20 +4,21 @@
 //   channels; each thread runs the kernel on its channel range (assembly/units.ts): the
 //   in-memory-order passes walk only its channels, and in the pipelined loop a range
 //   starting at channel c computes c's statistics as the one-thread loop does;
-// - interleaved batch norm (channels last, or S = 1), training forward and backward: by
-//   blocks of 4 channels (channel-plans.ts);
+// - interleaved batch norm (channels last, or S = 1), training forward and backward, the
+//   frozen backward with dweight / dbias: by statistics blocks of rows, in phases (a
+//   Program's phases run one after the other, channel-plans.ts);
 // - batch norm inference forward and frozen-statistics backward: by rows (channel-plans.ts);
-// - the split primitives: reductions by channels or blocks of channels, element-wise by rows;
+// - the split primitives: reductions as the training kernels, element-wise by rows;
 // - the row norms (layer, RMS, and of a residual add) by rows, their backwards' parameter
 //   gradients by 32-row blocks merged in a second phase; group / instance norm by samples
 //   (row-plans.ts).
 // Tiny channels or rows run on the calling thread alone.
 
 import type { Region } from "../backend.js";
-import { FLAGS, KERNELS, THREAD_KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../kernels.js";
+import { KERNELS, THREAD_KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../kernels.js";
 import { positional } from "../wasm-backend.js";
 import { COPY, ENTRY, KERNEL } from "./protocol.js";
-import { byChannelsPlan, evalForward, frozenBackward, SPLIT_PLANS } from "./channel-plans.js";
+import { BATCH_NORM_PLANS } from "./channel-plans.js";
 import { ROW_PLANS } from "./row-plans.js";
 
 /** Channels (rows) of at most this many values take the exact f64 paths, which ignore unit ranges (EXACT_COUNT, EXACT_ROW). */
@@ -89,12 +90,6 @@ export interface PlanContext {
   readonly threads: number;
   /** Elements of work per thread below which fewer threads are woken (MIN_ELEMENTS_PER_THREAD; the tests lower it). */
   readonly minElementsPerThread: number;
-  /**
-   * Whether interleaved (channels-last, S = 1) tensors are cut by blocks of channels. Off by
-   * default: bit-exact, but measured slower than one thread on an idle machine (docs/threads.md);
-   * the tests turn it on to keep the cut's bits checked until it pays.
-   */
-  readonly cutInterleaved: boolean;
   alloc(bytes: number): Region;
 }
 
@@ -116,25 +111,10 @@ export function argsWith(name: KernelName, a: object, replace: Record<string, nu
   return values;
 }
 
-const ptrOf = (r: Region | null): number => (r === null ? 0 : r.ptr);
 export const shifted = (r: Region | null, bytes: number): number => (r === null ? 0 : r.ptr + bytes);
-
-/** Planar batch norm by channel ranges, when every channel goes through the pipelined loop; interleaved by blocks of channels. */
-const trainForward = byChannelsPlan("batchNormTrainForward");
-const backwardByChannels = byChannelsPlan("batchNormBackward");
 
 /** The plan of each threaded kernel (the others always run on the calling thread). */
 export const PLANS: { readonly [K in KernelName]?: Plan<KernelArgs<K>> } = {
-  // y must not alias x: a thread's first channel writes y before reading x on (batchnorm.ts).
-  batchNormTrainForward: (a, ctx) => (a.x.ptr === a.y.ptr ? null : trainForward(a, ctx)),
-  batchNormEvalForward: evalForward,
-  ...SPLIT_PLANS,
-  batchNormBackward: (a, ctx) => {
-    // Through the batch statistics with dx wanted: the pipelined loop (batchnorm.ts), whose
-    // dx must not alias its inputs (a thread's first channel writes dx before reading on).
-    if (!(a.flags & FLAGS.training)) return frozenBackward(a, ctx);
-    if (a.dx === null || ptrOf(a.dx) === a.dy.ptr || ptrOf(a.dx) === a.x.ptr) return null;
-    return backwardByChannels(a, ctx);
-  },
+  ...BATCH_NORM_PLANS,
   ...ROW_PLANS,
 };

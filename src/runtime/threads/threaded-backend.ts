@@ -27,8 +27,6 @@ export interface ThreadedBackendOptions extends BackendOptions {
   timeoutMs?: number;
   /** Elements of work per thread below which a call wakes fewer workers (tests only). @internal */
   minElementsPerThread?: number;
-  /** Cut interleaved batch norm by blocks of channels (tests only; see PlanContext.cutInterleaved). @internal */
-  cutInterleaved?: boolean;
 }
 
 /** What a threaded backend runs. */
@@ -127,8 +125,8 @@ function oneThread(build: WasmBuild, maxMemoryBytes: number, fallback: string): 
  * missing or the workers cannot start; rejects only for bad options.
  */
 export async function createThreadedBackend(options: ThreadedBackendOptions = {}): Promise<ThreadedBackend> {
-  checkOptionKeys(WHERE, options, ["threads", "simd", "maxMemoryBytes", "timeoutMs", "minElementsPerThread", "cutInterleaved"]);
-  const { threads = "auto", timeoutMs = DEFAULT_TIMEOUT_MS, minElementsPerThread = MIN_ELEMENTS_PER_THREAD, cutInterleaved = false, ...rest } = options;
+  checkOptionKeys(WHERE, options, ["threads", "simd", "maxMemoryBytes", "timeoutMs", "minElementsPerThread"]);
+  const { threads = "auto", timeoutMs = DEFAULT_TIMEOUT_MS, minElementsPerThread = MIN_ELEMENTS_PER_THREAD, ...rest } = options;
   if (threads !== "auto" && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
     fail(WHERE, `option threads must be an integer from 1 to ${MAX_THREADS} or "auto", got ${describe(threads)}`);
   }
@@ -136,7 +134,6 @@ export async function createThreadedBackend(options: ThreadedBackendOptions = {}
     fail(WHERE, `option timeoutMs must be a positive finite number, got ${describe(timeoutMs)}`);
   }
   checkPositiveInteger(WHERE, "minElementsPerThread", minElementsPerThread);
-  if (typeof cutInterleaved !== "boolean") fail(WHERE, `option cutInterleaved must be a boolean, got ${describe(cutInterleaved)}`);
   const { build, maxMemoryBytes } = resolveBuild(WHERE, rest);
   const count = threads === "auto" ? Math.max(1, Math.min(AUTO_MAX, await coreCount())) : threads;
   const unavailable = sharingUnavailable();
@@ -160,12 +157,12 @@ export async function createThreadedBackend(options: ThreadedBackendOptions = {}
       return oneThread(build, maxMemoryBytes, `the workers could not start (${error instanceof Error ? error.message : String(error)})`);
     }
   }
-  return threaded(build, wasmBackend(build, exports, maxMemoryBytes), memory, exports, pool, minElementsPerThread, cutInterleaved);
+  return threaded(build, wasmBackend(build, exports, maxMemoryBytes), memory, exports, pool, minElementsPerThread);
 }
 
 function threaded(
   build: WasmBuild, base: KernelBackend, memory: WebAssembly.Memory, exports: UnitExports, pool: ThreadPool | null,
-  minElementsPerThread: number, cutInterleaved: boolean,
+  minElementsPerThread: number,
 ): ThreadedBackend {
   const own: ThreadExports = {
     kernels: CALLABLE.map((name) => exports[name]),
@@ -173,7 +170,7 @@ function threaded(
   };
   let table: Region | null = null;
   let disposed = false;
-  const ctx: PlanContext = { threads: pool ? pool.threads : 1, minElementsPerThread, cutInterleaved, alloc: (bytes) => base.alloc(bytes) };
+  const ctx: PlanContext = { threads: pool ? pool.threads : 1, minElementsPerThread, alloc: (bytes) => base.alloc(bytes) };
 
   // The calling thread's entries [first, end) of the table at `ptr`.
   const runOwn = (ptr: number, first: number, end: number): void => {
