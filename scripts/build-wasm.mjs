@@ -16,7 +16,9 @@ const targets = [...RELEASES, ...(process.argv.includes("--debug") ? ["simd-debu
 mkdirSync(join(root, "build"), { recursive: true });
 mkdirSync(join(root, "src", "wasm"), { recursive: true });
 for (const target of targets) {
-  execFileSync(asc, ["--config", "asconfig.json", "--target", target], { cwd: root, stdio: "inherit" });
+  // The threads builds add the threaded backend's own kernels (assembly/threads.ts).
+  const entry = target.endsWith("-threads") ? "assembly/threads.ts" : "assembly/index.ts";
+  execFileSync(asc, [entry, "--config", "asconfig.json", "--target", target], { cwd: root, stdio: "inherit" });
 }
 for (const target of RELEASES) {
   const bytes = readFileSync(join(root, "build", `${target}.wasm`));

@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import simdBase64 from "../src/wasm/simd.js";
 import scalarBase64 from "../src/wasm/scalar.js";
+import simdThreadsBase64 from "../src/wasm/simd-threads.js";
+import scalarThreadsBase64 from "../src/wasm/scalar-threads.js";
 import type { KernelBackend, Region } from "../src/runtime/backend.js";
 import { Block, blockBytes, PARAM_FIELDS, STAT_FIELDS, fieldOffset, type BlockField } from "../src/runtime/block.js";
 import { FLAGS, KERNELS, THREAD_KERNELS, type KernelArgs, type KernelName, type ThreadKernelName } from "../src/runtime/kernels.js";
@@ -13,6 +15,7 @@ import { BACKENDS } from "./helpers/backends.js";
 import { seededRandom } from "./helpers/random.js";
 
 const BUILDS = { simd: simdBase64, scalar: scalarBase64 };
+const THREADS_BUILDS = { "simd-threads": simdThreadsBase64, "scalar-threads": scalarThreadsBase64 };
 const bytesOf = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 const NAMES = Object.keys(KERNELS) as KernelName[];
 const THREAD_NAMES = Object.keys(THREAD_KERNELS) as ThreadKernelName[];
@@ -22,13 +25,24 @@ describe("the wasm exports are the declared kernels", () => {
     it(`${build}: names and arities`, () => {
       const module = new WebAssembly.Module(bytesOf(b64));
       const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
-      expect(exported.sort()).toEqual([...NAMES, ...THREAD_NAMES, "blockBytes", "heapBase", "setUnits"].sort());
+      expect(exported.sort()).toEqual([...NAMES, "blockBytes", "heapBase"].sort());
       const exports = new WebAssembly.Instance(module, {}).exports as Record<string, (...a: number[]) => number>;
       for (const name of NAMES) expect(exports[name].length, name).toBe(KERNELS[name].args.length);
-      for (const name of THREAD_NAMES) expect(exports[name].length, name).toBe(THREAD_KERNELS[name].length);
       for (const [K, P, scratch] of [[1, 1, 0], [3, 5, 20 * 5], [4096, 768, 24 * 768], [7, 2, 13]]) {
         expect(exports.blockBytes(K, P, scratch), `blockBytes(${K}, ${P}, ${scratch})`).toBe(blockBytes(K, P, scratch));
       }
+    });
+  }
+  // The threads builds (assembly/threads.ts) add the threaded backend's own kernels and setUnits.
+  for (const [build, b64] of Object.entries(THREADS_BUILDS)) {
+    it(`${build}: names and arities, the threaded backend's kernels included`, () => {
+      const module = new WebAssembly.Module(bytesOf(b64));
+      const exported = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
+      expect(exported.sort()).toEqual([...NAMES, ...THREAD_NAMES, "blockBytes", "heapBase", "setUnits"].sort());
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+      const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...a: number[]) => number>;
+      for (const name of NAMES) expect(exports[name].length, name).toBe(KERNELS[name].args.length);
+      for (const name of THREAD_NAMES) expect(exports[name].length, name).toBe(THREAD_KERNELS[name].length);
     });
   }
 });

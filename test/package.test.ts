@@ -51,6 +51,9 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
 // assembly/rowblocks.ts and the block loops in all four builds, the row-block plans): 135,400 measured.
 const TARBALL_MAX_BYTES = 60 * 1024 + 8_700 + 6_350 + 2_400 + 23_100 + 27_500 + 1_300 + 2_000 + 1_700 + 3_000;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
+// The threads builds also carry the threaded backend's own kernels (assembly/threads.ts: batch norm's row-block
+// phases, the row backwards by 32-row blocks and the merges): 16,727 gzipped measured for SIMD.
+const THREADS_WASM_GZIP_MAX_BYTES = 17 * 1024;
 
 /** Fixture cases the consumers compute: 1d, 2d over steps, 3d channels-last, no affine. */
 const CASE_NAMES = ["bn2d-train2-eval", "bn1d-2d-train-eval", "bn3d-nhwc-train2", "bn2d-affine-false"];
@@ -194,7 +197,7 @@ describe("the tarball", () => {
     for (const name of ["@tensorflow/tfjs-core", "@tensorflow/tfjs-layers"]) expect(pkg.peerDependenciesMeta[name].optional, name).toBe(true);
   });
 
-  it(`is under ${TARBALL_MAX_BYTES / 1024} KB, and each wasm build under ${WASM_GZIP_MAX_BYTES / 1024} KB gzipped`, () => {
+  it(`is under ${TARBALL_MAX_BYTES / 1024} KB, and each wasm build under ${WASM_GZIP_MAX_BYTES / 1024} KB gzipped (threads builds ${THREADS_WASM_GZIP_MAX_BYTES / 1024} KB)`, () => {
     const size = statSync(tarball).size;
     const rows = [`tarball ${size} bytes`];
     expect(size).toBeLessThan(TARBALL_MAX_BYTES);
@@ -207,7 +210,7 @@ describe("the tarball", () => {
         const bytes = Buffer.from(b64!, "base64");
         expect(WebAssembly.validate(bytes), `${dir}/${build}.js is a valid wasm module`).toBe(true);
         const gz = gzipSync(bytes, { level: 9 }).length;
-        expect(gz).toBeLessThan(WASM_GZIP_MAX_BYTES);
+        expect(gz, build).toBeLessThan(build.endsWith("-threads") ? THREADS_WASM_GZIP_MAX_BYTES : WASM_GZIP_MAX_BYTES);
         if (dir === "dist/wasm") rows.push(`wasm ${build} ${bytes.length} bytes, ${gz} gzipped`);
       }
     }
