@@ -6,8 +6,9 @@
 //   3. each thread maps the rows of the blocks it reduced (unit range: blocks).
 // Each step is the one the one-thread kernel takes (batchnorm.ts trainForward / backward,
 // split.ts), with the one-thread merge's adds in its order, so the bits are the same. The
-// per-channel coefficients of step 3 are computed by every thread, all C of them, from the
-// same inputs: the racing writes store identical bytes. R = N * S rows of C channels.
+// per-channel coefficients (a ReLU backward's mask in step 1, the maps' in step 3) are
+// computed by every thread, all C of them, from the same inputs: the racing writes store
+// identical bytes. R = N * S rows of C channels.
 
 import { blockRows, rowBlocks } from "./layout";
 import { rowStatsMerge } from "./stats";
