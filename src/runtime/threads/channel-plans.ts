@@ -35,12 +35,6 @@ interface Dims {
 /** Channels last, or S = 1: rows of C values. */
 const interleavedOf = (a: Dims): boolean => (a.flags & FLAGS.channelsLast) !== 0 || a.S === 1;
 
-/** assembly/layout.ts: ROW_CHUNK, BLOCK_BYTES, MIN_BLOCK_CHUNKS and blockRows. */
-const ROW_CHUNK = 128, BLOCK_BYTES = 512 << 10, MIN_BLOCK_CHUNKS = 8;
-export const blockRows = (C: number): number => ROW_CHUNK * Math.max(MIN_BLOCK_CHUNKS, Math.floor(BLOCK_BYTES / (ROW_CHUNK * 4) / C));
-/** assembly/layout.ts slotBytes: f32 work arrays of 3 * C, padded to 16 bytes, then two f64 arrays of C. */
-const slotBytes = (C: number): number => ((C * 12 + 15) & ~15) + C * 16;
-
 /** A planar kernel call cut into channel ranges, unless its channels hold at most EXACT values (the exact f64 path ignores ranges). */
 function byChannels(name: KernelName, a: Dims, ctx: PlanContext): Program | null {
   if (a.N * a.S <= EXACT) return null;
@@ -64,13 +58,13 @@ type Step = readonly [name: ThreadKernelName, values: readonly number[], by: "bl
 function byRowBlocks<A extends Dims>(steps: (a: A, R: number, partials: number) => readonly Step[]): Plan<A> {
   return (a, ctx) => {
     const R = a.N * a.S;
-    const blocks = Math.ceil(R / blockRows(a.C));
+    const blocks = Math.ceil(R / ctx.geometry.statsBlockRows(a.C));
     if (R <= EXACT) return null;
     const T = threadsFor(ctx, R * a.C, blocks);
     if (T < 2) return null;
     let partials: Region;
     try {
-      partials = ctx.alloc(blocks * slotBytes(a.C));
+      partials = ctx.alloc(blocks * ctx.geometry.statsSlotBytes(a.C));
     } catch {
       return null;
     }

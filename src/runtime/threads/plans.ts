@@ -86,8 +86,19 @@ export class Program {
 }
 
 /** What a plan may use of its backend. */
+/** Where the kernels' blocks end (assembly/threads.ts exports): the plans cut there. */
+export interface BlockGeometry {
+  /** Rows per statistics block of an interleaved batch norm of C channels. */
+  statsBlockRows(C: number): number;
+  /** Bytes of a statistics block's slot in the partials. */
+  statsSlotBytes(C: number): number;
+  /** Rows per f32 block of the row backwards' parameter gradients. */
+  readonly gradBlockRows: number;
+}
+
 export interface PlanContext {
   readonly threads: number;
+  readonly geometry: BlockGeometry;
   /** Elements of work per thread below which fewer threads are woken (MIN_ELEMENTS_PER_THREAD; the tests lower it). */
   readonly minElementsPerThread: number;
   alloc(bytes: number): Region;

@@ -54,8 +54,6 @@ interface Cut {
 const rowCut = (name: RowKernel, a: RowArgs): Cut =>
   ({ count: "R", units: a.R, statsPer: 1, P: a.L, unitBytes: a.L * 4, stats: statsOf(name, a.flags) });
 
-/** Rows per f32 block of the row backwards' parameter gradients (assembly/blocksums.ts FLUSH_ROWS). */
-const FLUSH_ROWS = 32;
 /** Columns per unit of gradMerge (assembly/units.ts firstColumn). */
 const COLUMN_BLOCK = 4;
 
@@ -136,7 +134,7 @@ function rowForward(name: "layerNormForward" | "rowNormForward"): Plan<RowArgs> 
 
 /**
  * Row backwards, by rows. The parameter gradients are sums over rows that the kernel adds in
- * f32 over blocks of FLUSH_ROWS rows, then block after block in f64 (assembly/blocksums.ts):
+ * f32 over blocks of rows (ctx.geometry.gradBlockRows), then block after block in f64 (assembly/blocksums.ts):
  * with any wanted, each thread takes whole blocks and stores their f32 sums in their slots,
  * and a second phase (gradMerge, columns cut across threads) adds the slots in block order,
  * as the one-thread kernel adds its blocks. Rows of at most EXACT values (the exact f64
@@ -147,7 +145,7 @@ function rowBackward(name: "layerNormBackward" | "rowNormBackward"): Plan<RowArg
     const { R, L, flags } = a;
     if (L <= EXACT) return null;
     const grads = flags & (FLAGS.dweight | FLAGS.dbias | (a.dx ? FLAGS.daddBias : 0));
-    const align = grads ? FLUSH_ROWS : 1, blocks = Math.ceil(R / align);
+    const align = grads ? ctx.geometry.gradBlockRows : 1, blocks = Math.ceil(R / align);
     const T = threadsFor(ctx, R * L, blocks);
     if (T < 2) return null;
     if (!grads) return unitRanges(name, a, rowCut(name, a), ctx, T);

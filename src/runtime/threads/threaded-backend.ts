@@ -90,7 +90,12 @@ function sharingUnavailable(): string | null {
 }
 
 /** A threads build's exports: the kernels, the threaded backend's own kernels and the unit range (assembly/units.ts). */
-type UnitExports = KernelExports & Record<Callable, (...args: number[]) => void> & { setUnits(from: number, to: number): void };
+type UnitExports = KernelExports & Record<Callable, (...args: number[]) => void> & {
+  setUnits(from: number, to: number): void;
+  statsBlockRows(C: number): number;
+  statsSlotBytes(C: number): number;
+  gradBlockRows(): number;
+};
 
 const threadModules: Partial<Record<WasmBuild, WebAssembly.Module>> = {};
 
@@ -170,7 +175,8 @@ function threaded(
   };
   let table: Region | null = null;
   let disposed = false;
-  const ctx: PlanContext = { threads: pool ? pool.threads : 1, minElementsPerThread, alloc: (bytes) => base.alloc(bytes) };
+  const geometry = { statsBlockRows: exports.statsBlockRows, statsSlotBytes: exports.statsSlotBytes, gradBlockRows: exports.gradBlockRows() };
+  const ctx: PlanContext = { threads: pool ? pool.threads : 1, geometry, minElementsPerThread, alloc: (bytes) => base.alloc(bytes) };
 
   // The calling thread's entries [first, end) of the table at `ptr`.
   const runOwn = (ptr: number, first: number, end: number): void => {
