@@ -334,6 +334,30 @@ describe("createThreadedBackend", () => {
     expect(() => rowModuleRun(b, "layer", 4, 16, true)).toThrow(/worker 1/);
   });
 
+  it("runs thousands of back-to-back programs of several phases on 4 threads, each phase after the last", async () => {
+    // A stress test of the pool's per-call count and of the phase order: in phase p thread t
+    // copies the word thread t + 1 wrote in phase p - 1, so a phase that ran early, twice or
+    // not at all leaves a wrong word, and a lost or extra count fails or hangs the wait.
+    const T = 4, PHASES = 4, CALLS = 2000;
+    const b = await threaded(T, true);
+    const internals = (b as unknown as { threadInternals: { execute(p: Program): void } }).threadInternals;
+    const words = b.alloc(4 * T * (PHASES + 1));
+    const at = (phase: number, t: number) => words.ptr + 4 * (phase * T + t);
+    for (let call = 0; call < CALLS; call++) {
+      const seed = words.f32();
+      for (let t = 0; t < T; t++) seed[t] = call * T + t;
+      const program = new Program(T);
+      for (let phase = 1; phase <= PHASES; phase++) {
+        if (phase > 1) program.barrier();
+        for (let t = 0; t < T; t++) program.copy(t, at(phase, t), at(phase - 1, (t + 1) % T), 4);
+      }
+      internals.execute(program);
+      const out = words.f32().subarray(PHASES * T);
+      for (let t = 0; t < T; t++) expect(out[t]).toBe(call * T + ((t + PHASES) % T));
+    }
+    words.free();
+  });
+
   it("a worker that is gone breaks the backend after the bounded wait, no hang", async () => {
     const b = await threaded(2, true, { timeoutMs: 300 });
     const pool = (b as unknown as { threadInternals: { pool: ThreadPool } }).threadInternals.pool;
