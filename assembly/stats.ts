@@ -265,16 +265,12 @@ function blockStats(x: usize, rows: i32, C: i32, slot: usize): void {
 
 /**
  * Mean and biased variance of columns [c0, c1) of R rows of C floats, as one block
- * (group norm's channels-last samples). scratch: 3 * C f32 and C f64 (M2).
+ * (group norm's channels-last samples): M2 summed in var64, then scaled by endMerge.
+ * scratch: 3 * C f32.
  */
 export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usize, var64: usize, scratch: usize): void {
-  const m2 = scratch + <usize>C * 12;
-  columnMoments(x, R, C, c0, c1, scratch, mean64, m2);
-  const invR = 1.0 / <f64>R;
-  for (let c = c0; c < c1; c++) {
-    const o8 = <usize>c << 3;
-    store<f64>(var64 + o8, load<f64>(m2 + o8) * invR);
-  }
+  columnMoments(x, R, C, c0, c1, scratch, mean64, var64);
+  endMerge(R, c0, c1, var64);
 }
 
 /**
