@@ -103,8 +103,9 @@ function channelDims(shape: readonly number[], axis: number): Dims {
 export function createTfjsLayers<L extends TfjsLayersLike>(tfc: TfjsCoreLike, tfl: L, options: CreateTfjsLayersOptions = {}): TfjsLayers<L> {
   if (typeof tfc !== "object" || tfc === null || typeof tfc.customGrad !== "function" || typeof tfc.tidy !== "function" ||
     typeof tfc.tensor !== "function" || typeof tfc.transpose !== "function" || typeof tfc.getBackend !== "function" ||
+    typeof tfc.backend !== "function" ||
     typeof tfc.serialization?.SerializationMap?.register !== "function") {
-    fail(WHERE, `tfc must be the TensorFlow.js core namespace (with customGrad, tidy, tensor, transpose, getBackend, serialization), got ${describe(tfc)}`);
+    fail(WHERE, `tfc must be the TensorFlow.js core namespace (with customGrad, tidy, tensor, transpose, getBackend, backend, serialization), got ${describe(tfc)}`);
   }
   if (typeof tfl !== "object" || tfl === null || typeof tfl.layers !== "object" || tfl.layers === null) {
     fail(WHERE, `tfl must be TensorFlow.js layers (@tensorflow/tfjs-layers or @tensorflow/tfjs), got ${describe(tfl)}`);

@@ -18,7 +18,8 @@ export type TfjsDataType = "float32" | "int32" | "bool" | "complex64" | "string"
 
 /** The public KernelBackend methods the adapter calls. */
 export interface TfjsKernelBackend {
-  readSync(dataId: object): ArrayLike<number> | unknown;
+  /** Elements [start, end) where the backend takes a range (wasm); others answer with the whole tensor. */
+  readSync(dataId: object, start?: number, end?: number): ArrayLike<number> | unknown;
   write(values: Float32Array, shape: number[], dtype: TfjsDataType): object;
 }
 
@@ -66,6 +67,7 @@ export interface RegisterTfjsOptions {
 export interface TfjsTensor {
   readonly shape: number[];
   readonly dtype: string;
+  readonly dataId: object;
   dataSync(): ArrayLike<number>;
 }
 
@@ -74,6 +76,8 @@ export interface TfjsCoreLike {
   tensor(values: Float32Array, shape: number[], dtype: "float32"): TfjsTensor;
   /** The active TF.js backend's name. */
   getBackend(): string;
+  /** The active TF.js backend (its readSync / write). */
+  backend(): TfjsKernelBackend;
   // Typed loosely: TF.js's own signatures are generic over its Tensor (layers.ts and fused.ts cast them once).
   tidy(fn: never): unknown;
   transpose(x: never, perm: number[]): unknown;
