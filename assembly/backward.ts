@@ -12,7 +12,7 @@ import {
   CHUNK, ROW_CHUNK, ROW_GROUP, blockRows, rowBlocks, slotBytes, slotResults, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { endUnit, firstUnit } from "./units";
-import { rowGroupOf, rowsPerBackwardChunk } from "./apply";
+import { rowGroupOf } from "./apply";
 import { hsum64 } from "./simd";
 import { masked } from "./mask";
 
@@ -366,17 +366,10 @@ export function planeElemt<M>(
   );
 }
 
-/** dx = a * (dy + h * (x - shift) + k) over R rows of C channels, from the last rows to the first. */
+/** dx = a * (dy + h * (x - shift) + k) over R rows of C channels, front to back (see rowApply in apply.ts). */
 export function rowElemt<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, coef: usize, fcoef: usize): void {
-  const rowBytes = <usize>C << 2;
-  const step = rowsPerBackwardChunk(C);
-  const grouped = rowGroupOf(R, C) > 1;
-  for (let r1 = R; r1 > 0; r1 -= step) {
-    const r0 = max(0, r1 - step);
-    const at = <usize>r0 * rowBytes;
-    if (grouped) rowElemtGroups<M>(dy + at, x + at, dx + at, r1 - r0, C, 0, C, coef, fcoef);
-    else rowElemtRange<M>(dy + at, x + at, dx + at, r1 - r0, C, 0, C, coef, fcoef);
-  }
+  if (rowGroupOf(R, C) > 1) rowElemtGroups<M>(dy, x, dx, R, C, 0, C, coef, fcoef);
+  else rowElemtRange<M>(dy, x, dx, R, C, 0, C, coef, fcoef);
 }
 
 /** rowElemtRange ROW_GROUP rows per load of each vector of coefficients (see rowGroupOf in apply.ts). */
