@@ -115,11 +115,7 @@ function rowApplyRows(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f3
         applyVector(px, py, ps, cb, vf, 48);
       }
       c = C & ~15;
-      for (; c + 4 <= C; c += 4) {
-        const q = <usize>c << 2;
-        const v = f32x4.mul(f32x4.sub(v128.load(x + q), v128.load(shifts + q)), v128.load(scales + q));
-        v128.store(y + q, f32x4.pmax(f32x4.add(v, v128.load(offsets + q)), vf));
-      }
+      for (; c + 4 <= C; c += 4) applyVector(x, y, shifts, cb, vf, <usize>c << 2);
     }
     for (; c < C; c++) {
       const q = <usize>c << 2;
