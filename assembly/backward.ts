@@ -9,7 +9,7 @@
 // The slow paths (f64 redo, tiny channels) take the same choice as a runtime flag.
 
 import {
-  CHUNK, ROW_CHUNK, ROW_GROUP, blockRows, rowBlocks, slotBytes, slotResults, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
+  CHUNK, ROW_CHUNK, ROW_GROUP, blockRows, groupedReduction, rowBlocks, slotBytes, slotResults, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved, planeBase, planeChunk, planeChunks, planeStride,
 } from "./layout";
 import { endUnit, firstUnit } from "./units";
 import { rowGroupOf } from "./apply";
@@ -208,10 +208,10 @@ function reduceBlocks<M>(
   dy: usize, x: usize, R: i32, C: i32, mean64: usize, b0: i32, b1: i32, slots: usize, step: usize, fcoef: usize,
   sumDy64: usize, sumDyXmu64: usize,
 ): void {
-  const rows = blockRows(C), rowBytes = <usize>C << 2;
+  const rows = blockRows(C), rowBytes = <usize>C << 2, grouped = groupedReduction(R, C, 2);
   for (let b = b0; b < b1; b++) {
     const r0 = b * rows, at = <usize>r0 * rowBytes, slot = slots + <usize>b * step;
-    blockReduce<M>(dy + at, x + at, min(rows, R - r0), C, mean64, slot, fcoef);
+    blockReduce<M>(dy + at, x + at, min(rows, R - r0), C, mean64, slot, fcoef, grouped);
     if (sumDy64) addBlockSums(slot, C, 0, C, sumDy64, sumDyXmu64);
   }
 }
@@ -250,7 +250,7 @@ function endRowReduce(c0: i32, c1: i32, mean64: usize, sumDy64: usize, sumDyXmu6
  * `rows` rows into the f64 arrays of its slot (layout.ts slotResults): ROW_CHUNK rows at a
  * time in f32 (the slot's f32 arrays: centers, chunk sums), widened and added in f64.
  */
-function blockReduce<M>(dy: usize, x: usize, rows: i32, C: i32, mean64: usize, slot: usize, fcoef: usize): void {
+function blockReduce<M>(dy: usize, x: usize, rows: i32, C: i32, mean64: usize, slot: usize, fcoef: usize, grouped: bool): void {
   const rowBytes = <usize>C << 2;
   const centers = slot, gs = slot + rowBytes, hs = gs + rowBytes;
   const sumDy64 = slot + slotResults(C), sumDyX64 = sumDy64 + (<usize>C << 3);
@@ -261,7 +261,7 @@ function blockReduce<M>(dy: usize, x: usize, rows: i32, C: i32, mean64: usize, s
   for (let r0 = 0; r0 < rows; r0 += ROW_CHUNK) {
     const n = min(ROW_CHUNK, rows - r0);
     const at = <usize>r0 * rowBytes;
-    rowReduceChunk<M>(dy + at, x + at, n, C, 0, C, centers, gs, hs, fscales, foffsets);
+    rowReduceChunk<M>(dy + at, x + at, n, C, 0, C, centers, gs, hs, fscales, foffsets, grouped);
     for (let c = 0; c < C; c++) {
       const q = <usize>c << 2, o8 = <usize>c << 3;
       partDy = <f64>load<f32>(gs + q);
@@ -276,10 +276,12 @@ function blockReduce<M>(dy: usize, x: usize, rows: i32, C: i32, mean64: usize, s
 
 /**
  * gs[c] = sum(dy), hs[c] = sum(dy * (x - centers[c])) over the rows, in f32, each column
- * summed over the rows in order; ROW_GROUP rows at a time, as shiftedColumnSums (stats.ts).
+ * summed over the rows in order; ROW_GROUP rows at a time when `grouped`, else row by row,
+ * as shiftedColumnSums (stats.ts).
  */
 function rowReduceChunk<M>(
   dy: usize, x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
+  grouped: bool,
 ): void {
   const cb = <usize>C << 2, b4 = <usize>c0 << 2, nb = <usize>(c1 - c0) << 2;
   memory.fill(gs + b4, 0, nb);
@@ -287,6 +289,21 @@ function rowReduceChunk<M>(
   let r = 0;
   if (ASC_FEATURE_SIMD) {
     const c4 = c0 + ((c1 - c0) & ~3), ddy = dy - x;
+    if (!grouped) {
+      // Pointers that move together, 16 channels per step at constant offsets from them.
+      const c16 = c0 + ((c1 - c0) & ~15), dg = gs - centers, dh = hs - centers;
+      const dfs = fscales - centers, dfo = foffsets - centers;
+      for (let row = x; r < rows; r++, row += cb) {
+        let pc = centers + b4, px = row + b4;
+        for (let end = centers + (<usize>c16 << 2); pc < end; pc += 64, px += 64) {
+          reduceVector<M>(px, ddy, pc, dg, dh, dfs, dfo, 0); reduceVector<M>(px, ddy, pc, dg, dh, dfs, dfo, 16);
+          reduceVector<M>(px, ddy, pc, dg, dh, dfs, dfo, 32); reduceVector<M>(px, ddy, pc, dg, dh, dfs, dfo, 48);
+        }
+        for (let end = centers + (<usize>c4 << 2); pc < end; pc += 16, px += 16) reduceVector<M>(px, ddy, pc, dg, dh, dfs, dfo, 0);
+      }
+      if (c4 < c1) reduceColumnsScalar<M>(dy, x, rows, C, c4, c1, centers, gs, hs, fscales, foffsets);
+      return;
+    }
     for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
       for (let c = c0; c < c4; c += 4) {
         const o = <usize>c << 2;
@@ -309,6 +326,20 @@ function rowReduceChunk<M>(
     dy = x + ddy;
   }
   if (r < rows) reduceColumnsScalar<M>(dy, x, rows - r, C, c0, c1, centers, gs, hs, fscales, foffsets);
+}
+
+/**
+ * One vector of rowReduceChunk's row-by-row walk: x at px + o, dy ddy bytes further; centers
+ * at pc + o and, dg, dh, dfs, dfo bytes from them, the sums and the forward's scales and offsets.
+ */
+// @ts-ignore: decorator
+@inline function reduceVector<M>(px: usize, ddy: usize, pc: usize, dg: usize, dh: usize, dfs: usize, dfo: usize, o: usize): void {
+  const d = f32x4.sub(v128.load(px + o), v128.load(pc + o));
+  let g = v128.load(px + ddy + o);
+  if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(pc + dfs + o), v128.load(pc + dfo + o)));
+  const pg = pc + dg + o, ph = pc + dh + o;
+  v128.store(pg, f32x4.add(v128.load(pg), g));
+  v128.store(ph, f32x4.add(v128.load(ph), f32x4.mul(g, d)));
 }
 
 /** rowReduceChunk over columns [c0, c1), one float at a time (gs / hs already hold the earlier rows). */

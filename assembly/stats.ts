@@ -16,7 +16,7 @@
 // right statistics, and only truly non-finite data give NaN or Infinity.
 
 import {
-  CHUNK, EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, blockRows, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved,
+  CHUNK, EXACT_COUNT, FIRST_ROWS, ROW_CHUNK, ROW_GROUP, blockRows, groupedReduction, chunkBlocks, inMemoryOrder, elementIndex, chunkLen, chunkOffset, isInterleaved,
   planeBase, planeChunk, planeChunks, planeStride, rowBlocks, slotBytes, slotResults,
 } from "./layout";
 import { endUnit, firstUnit } from "./units";
@@ -208,10 +208,10 @@ export function rowStatsBlocks(x: usize, R: i32, C: i32, partials: usize): void 
  * one thread, one slot, step 0) each block is merged into mean64 / m2 right after.
  */
 function statsBlocks(x: usize, R: i32, C: i32, b0: i32, b1: i32, slots: usize, step: usize, mean64: usize, m2: usize): void {
-  const rows = blockRows(C), rowBytes = <usize>C << 2;
+  const rows = blockRows(C), rowBytes = <usize>C << 2, grouped = groupedReduction(R, C, 1);
   for (let b = b0; b < b1; b++) {
     const r0 = b * rows, n = min(rows, R - r0), slot = slots + <usize>b * step;
-    blockStats(x + <usize>r0 * rowBytes, n, C, slot);
+    blockStats(x + <usize>r0 * rowBytes, n, C, slot, grouped);
     if (m2) mergeBlock(slot, C, <f64>r0, <f64>n, 0, C, mean64, m2);
   }
 }
@@ -258,9 +258,9 @@ function mergeBlock(slot: usize, C: i32, done: f64, n: f64, c0: i32, c1: i32, me
 }
 
 /** Mean and M2 of the C columns of one block of `rows` rows into the f64 arrays of its slot (layout.ts slotResults). */
-function blockStats(x: usize, rows: i32, C: i32, slot: usize): void {
+function blockStats(x: usize, rows: i32, C: i32, slot: usize, grouped: bool): void {
   const means = slot + slotResults(C);
-  columnMoments(x, rows, C, 0, C, slot, means, means + (<usize>C << 3));
+  columnMoments(x, rows, C, 0, C, slot, means, means + (<usize>C << 3), grouped);
 }
 
 /**
@@ -269,7 +269,7 @@ function blockStats(x: usize, rows: i32, C: i32, slot: usize): void {
  * scratch: 3 * C f32.
  */
 export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usize, var64: usize, scratch: usize): void {
-  columnMoments(x, R, C, c0, c1, scratch, mean64, var64);
+  columnMoments(x, R, C, c0, c1, scratch, mean64, var64, groupedReduction(R, C, 1));
   endMerge(R, c0, c1, var64);
 }
 
@@ -277,7 +277,7 @@ export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usi
  * Mean and M2 of columns [c0, c1) of `rows` rows into mean64 / m2; work: 3 * C f32
  * (centers, chunk sums, chunk squared sums).
  */
-function columnMoments(x: usize, rows: i32, C: i32, c0: i32, c1: i32, work: usize, mean64: usize, m2: usize): void {
+function columnMoments(x: usize, rows: i32, C: i32, c0: i32, c1: i32, work: usize, mean64: usize, m2: usize, grouped: bool): void {
   const rowBytes = <usize>C << 2;
   const centers = work;
   const sums = centers + rowBytes;
@@ -289,7 +289,7 @@ function columnMoments(x: usize, rows: i32, C: i32, c0: i32, c1: i32, work: usiz
   // on is summed around the running mean.
   const first = min(FIRST_ROWS, rows);
   memory.fill(centers + b4, 0, n << 2);
-  shiftedColumnSums(x, first, C, c0, c1, centers, sums, squares);
+  shiftedColumnSums(x, first, C, c0, c1, centers, sums, squares, grouped);
   for (let c = c0; c < c1; c++) {
     const o = <usize>c << 2;
     let s = <f64>load<f32>(sums + o);
@@ -302,7 +302,7 @@ function columnMoments(x: usize, rows: i32, C: i32, c0: i32, c1: i32, work: usiz
   for (let r0 = 0; r0 < rows;) {
     const k = min(r0 == 0 ? first : ROW_CHUNK, rows - r0);
     const chunk = x + <usize>r0 * rowBytes;
-    shiftedColumnSums(chunk, k, C, c0, c1, centers, sums, squares);
+    shiftedColumnSums(chunk, k, C, c0, c1, centers, sums, squares, grouped);
     mergeColumns(chunk, k, C, c0, c1, <f64>r0, centers, sums, squares, mean64, m2);
     r0 += k;
   }
@@ -310,16 +310,30 @@ function columnMoments(x: usize, rows: i32, C: i32, c0: i32, c1: i32, work: usiz
 
 /**
  * sums[c] = sum(x - centers[c]), squares[c] = sum((x - centers[c])^2) over the rows, in f32,
- * each column summed over the rows in order. ROW_GROUP rows at a time: each vector of sums
- * is loaded and stored once per group of rows rather than once per row.
+ * each column summed over the rows in order: ROW_GROUP rows at a time when `grouped` (each
+ * vector of sums loaded and stored once per group of rows), else row by row
+ * (layout.ts groupedReduction).
  */
-function shiftedColumnSums(x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, sums: usize, squares: usize): void {
+function shiftedColumnSums(x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, sums: usize, squares: usize, grouped: bool): void {
   const cb = <usize>C << 2, b4 = <usize>c0 << 2, nb = <usize>(c1 - c0) << 2;
   memory.fill(sums + b4, 0, nb);
   memory.fill(squares + b4, 0, nb);
   let r = 0;
   if (ASC_FEATURE_SIMD) {
     const c4 = c0 + ((c1 - c0) & ~3);
+    if (!grouped) {
+      // Pointers that move together, 16 channels per step at constant offsets from them.
+      const c16 = c0 + ((c1 - c0) & ~15), ds = sums - centers, dq = squares - centers;
+      for (let row = x; r < rows; r++, row += cb) {
+        let pc = centers + b4, px = row + b4;
+        for (let end = centers + (<usize>c16 << 2); pc < end; pc += 64, px += 64) {
+          sumVector(px, pc, ds, dq, 0); sumVector(px, pc, ds, dq, 16); sumVector(px, pc, ds, dq, 32); sumVector(px, pc, ds, dq, 48);
+        }
+        for (let end = centers + (<usize>c4 << 2); pc < end; pc += 16, px += 16) sumVector(px, pc, ds, dq, 0);
+      }
+      if (c4 < c1) columnSumsScalar(x, rows, C, c4, c1, centers, sums, squares);
+      return;
+    }
     for (; r + ROW_GROUP <= rows; r += ROW_GROUP, x += <usize>ROW_GROUP * cb) {
       for (let c = c0; c < c4; c += 4) {
         const o = <usize>c << 2;
@@ -335,6 +349,15 @@ function shiftedColumnSums(x: usize, rows: i32, C: i32, c0: i32, c1: i32, center
     }
   }
   if (r < rows) columnSumsScalar(x, rows - r, C, c0, c1, centers, sums, squares);
+}
+
+/** One vector of the row-by-row walk: the floats at px + o, their centers at pc + o, sums at pc + ds + o, squared sums at pc + dq + o. */
+// @ts-ignore: decorator
+@inline function sumVector(px: usize, pc: usize, ds: usize, dq: usize, o: usize): void {
+  const u = f32x4.sub(v128.load(px + o), v128.load(pc + o));
+  const ps = pc + ds + o, pq = pc + dq + o;
+  v128.store(ps, f32x4.add(v128.load(ps), u));
+  v128.store(pq, f32x4.add(v128.load(pq), f32x4.mul(u, u)));
 }
 
 /** shiftedColumnSums over columns [c0, c1), one float at a time (sums / squares already hold the earlier rows). */

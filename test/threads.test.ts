@@ -193,6 +193,8 @@ describe.each([true, false])("bits for any thread count (simd %s)", (simd) => {
   const INTERLEAVED_CASES: [number[], "NCHW" | "NHWC", boolean, Activation][] = [
     [[3, 40, 40, 64], "NHWC", true, "none"], [[4, 30, 20, 261], "NHWC", true, "relu"], [[1100, 300, 1, 1], "NCHW", false, "relu"],
     [[2100, 200, 1, 1], "NCHW", true, "none"], [[3, 6, 5, 7], "NHWC", true, "none"], [[40, 13, 1, 1], "NCHW", true, "relu"],
+    // Over 8 MiB: the column reductions walk row by row (layout.ts groupedReduction).
+    [[2, 64, 64, 261], "NHWC", true, "relu"],
   ];
   for (const [shape, layout, affine, activation] of INTERLEAVED_CASES) {
     it(`BatchNorm2d interleaved ${layout} ${shape.join("x")} affine ${affine} ${activation}`, async () => {
