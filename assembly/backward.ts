@@ -443,28 +443,31 @@ function elemtColumns<M>(x: usize, ddy: usize, ddx: usize, rows: i32, C: i32, c0
 }
 
 function rowElemtRange<M>(dy: usize, x: usize, dx: usize, R: i32, C: i32, c0: i32, c1: i32, coef: usize, fcoef: usize): void {
-  const cb = <usize>C << 2;
-  const shifts = coef, as = coef + cb, hs = coef + 2 * cb, ks = coef + 3 * cb;
-  const fscales = fcoef + cb, foffsets = fcoef + 2 * cb;
-  for (let r = 0; r < R; r++, dy += cb, x += cb, dx += cb) {
+  const cb = <usize>C << 2, ddy = dy - x, ddx = dx - x, dfc = fcoef - coef;
+  for (let r = 0; r < R; r++, x += cb) {
     let c = c0;
     if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= c1; c += 4) {
-        const q = <usize>c << 2;
-        const d = f32x4.sub(v128.load(x + q), v128.load(shifts + q));
-        let g = v128.load(dy + q);
-        if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(fscales + q), v128.load(foffsets + q)));
-        const t = f32x4.add(g, f32x4.mul(v128.load(hs + q), d));
-        v128.store(dx + q, f32x4.mul(v128.load(as + q), f32x4.add(t, v128.load(ks + q))));
+      // 16 channels per step at constant offsets from pointers that move together, as rowApplyRows.
+      let pc = coef + (<usize>c0 << 2), px = x + (<usize>c0 << 2);
+      for (let end = pc + (<usize>((c1 - c0) & ~15) << 2); pc < end; pc += 64, px += 64) {
+        elemtVector<M>(px, ddy, ddx, pc, cb, dfc, 0); elemtVector<M>(px, ddy, ddx, pc, cb, dfc, 16);
+        elemtVector<M>(px, ddy, ddx, pc, cb, dfc, 32); elemtVector<M>(px, ddy, ddx, pc, cb, dfc, 48);
       }
+      c = c0 + ((c1 - c0) & ~15);
+      for (; c + 4 <= c1; c += 4) elemtVector<M>(x, ddy, ddx, coef, cb, dfc, <usize>c << 2);
     }
-    for (; c < c1; c++) {
-      const q = <usize>c << 2;
-      const d = load<f32>(x + q) - load<f32>(shifts + q);
-      const g = masked<M>() ? maskedGrad(load<f32>(dy + q), d, load<f32>(fscales + q), load<f32>(foffsets + q)) : load<f32>(dy + q);
-      store<f32>(dx + q, load<f32>(as + q) * (g + load<f32>(hs + q) * d + load<f32>(ks + q)));
-    }
+    if (c < c1) elemtColumns<M>(x, ddy, ddx, 1, C, c, c1, coef, fcoef);
   }
+}
+
+/** One vector of rowElemtRange: x at px + o, dy and dx ddy / ddx bytes further, its coefficients at pc + o + k * cb, the forward's dfc bytes from them. */
+// @ts-ignore: decorator
+@inline function elemtVector<M>(px: usize, ddy: usize, ddx: usize, pc: usize, cb: usize, dfc: usize, o: usize): void {
+  const d = f32x4.sub(v128.load(px + o), v128.load(pc + o));
+  let g = v128.load(px + ddy + o);
+  if (masked<M>()) g = v128.and(g, reluMask(d, v128.load(pc + dfc + cb + o), v128.load(pc + dfc + 2 * cb + o)));
+  const t = f32x4.add(g, f32x4.mul(v128.load(pc + 2 * cb + o), d));
+  v128.store(px + ddx + o, f32x4.mul(v128.load(pc + cb + o), f32x4.add(t, v128.load(pc + 3 * cb + o))));
 }
 
 /**

@@ -52,8 +52,9 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
 const TARBALL_MAX_BYTES = 60 * 1024 + 8_700 + 6_350 + 2_400 + 23_100 + 27_500 + 1_300 + 2_000 + 1_700 + 3_000;
 const WASM_GZIP_MAX_BYTES = 16 * 1024;
 // The threads builds also carry the threaded backend's own kernels (assembly/threads.ts: batch norm's row-block
-// phases, the row backwards by 32-row blocks, the merges and the block geometry): 16,777 gzipped measured for SIMD.
-const THREADS_WASM_GZIP_MAX_BYTES = 17 * 1024;
+// phases, the row backwards by 32-row blocks, the merges and the block geometry): 16,777 gzipped measured for SIMD;
+// + 1 KB for issue 13's row-by-row column reductions and 16-channel backward steps (unrolled, once per mask type): 17,575.
+const THREADS_WASM_GZIP_MAX_BYTES = 18 * 1024;
 
 /** Fixture cases the consumers compute: 1d, 2d over steps, 3d channels-last, no affine. */
 const CASE_NAMES = ["bn2d-train2-eval", "bn1d-2d-train-eval", "bn3d-nhwc-train2", "bn2d-affine-false"];
