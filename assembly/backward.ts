@@ -279,7 +279,7 @@ function blockReduce<M>(dy: usize, x: usize, rows: i32, C: i32, mean64: usize, s
  * summed over the rows in order; ROW_GROUP rows at a time when `grouped`, else row by row,
  * as shiftedColumnSums (stats.ts).
  */
-function rowReduceChunk<M>(
+export function rowReduceChunk<M>(
   dy: usize, x: usize, rows: i32, C: i32, c0: i32, c1: i32, centers: usize, gs: usize, hs: usize, fscales: usize, foffsets: usize,
   grouped: bool,
 ): void {

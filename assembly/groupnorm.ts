@@ -19,7 +19,9 @@
 import { runMoments, momentMean, momentM2, runDotSums, dotSumDy, dotSumDyX } from "./rowstats";
 import { runApply, runElemt } from "./runmaps";
 import { rowStats } from "./stats";
-import { ROW_CHUNK } from "./layout";
+import { rowReduceChunk } from "./backward";
+import { Plain } from "./mask";
+import { ROW_CHUNK, groupedReduction } from "./layout";
 import { endUnit, firstUnit } from "./units";
 import {
   BIAS, BIAS_AT, CHANNELS_LAST, DBIAS, DBIAS_AT, DWEIGHT, DWEIGHT_AT, INVSTD, MEAN, VAR, WEIGHT, WEIGHT_AT,
@@ -57,10 +59,10 @@ export function groupNormForward(x: usize, y: usize, N: i32, C: i32, S: i32, G: 
   const mean64 = stat(block, K, MEAN), invstd64 = stat(block, K, INVSTD), var64 = stat(block, K, VAR);
   const coef = coefOf(block, K, C), scratch = scratchOf(block, K, C);
   // With one position per sample both layouts are the same memory.
-  const last = (flags & CHANNELS_LAST) != 0 && S > 1;
+  const last = (flags & CHANNELS_LAST) != 0 && S > 1, grouped = groupedReduction(N * S, C, 1);
   for (let n = 0; n < N; n++) {
     const at = <usize>n * ((<usize>C * <usize>S) << 2), st = <usize>(n * G) << 3;
-    if (last) forwardSampleLast(x + at, y + at, C, S, G, eps, weight, bias, mean64 + st, invstd64 + st, var64 + st, coef, scratch);
+    if (last) forwardSampleLast(x + at, y + at, C, S, G, eps, weight, bias, mean64 + st, invstd64 + st, var64 + st, coef, scratch, grouped);
     else forwardSample(x + at, y + at, C, S, G, eps, weight, bias, mean64 + st, invstd64 + st, var64 + st, coef);
   }
 }
@@ -138,14 +140,14 @@ function exactMoments(p: usize, Cg: i32, S: i32, jStride: usize, sStride: usize)
 /** One channels-last sample, S rows of C floats: per-channel moments (rowStats) merged into groups, then one apply pass over its rows. */
 function forwardSampleLast(
   x: usize, y: usize, C: i32, S: i32, G: i32, eps: f64,
-  weight: usize, bias: usize, mean64: usize, invstd64: usize, var64: usize, coef: usize, scratch: usize,
+  weight: usize, bias: usize, mean64: usize, invstd64: usize, var64: usize, coef: usize, scratch: usize, grouped: bool,
 ): void {
   const Cg = C / G;
   const L = Cg * S;
   const rowBytes = <usize>C << 2;
   const chMean = scratch, chVar = scratch + (<usize>C << 3);
   const short = L <= SHORT_GROUP;
-  if (!short) rowStats(x, S, C, 0, C, chMean, chVar, scratch + (<usize>C << 4));
+  if (!short) rowStats(x, S, C, 0, C, chMean, chVar, scratch + (<usize>C << 4), grouped);
   for (let g = 0; g < G; g++) {
     const c0 = g * Cg;
     let mean: f64 = 0, m2: f64 = 0;
@@ -201,11 +203,11 @@ export function groupNormBackward(dy: usize, x: usize, dx: usize, N: i32, C: i32
   const mean64 = stat(block, K, MEAN), invstd64 = stat(block, K, INVSTD);
   const sumDy = scratchOf(block, K, C), sumDyXmu = sumDy + ((<usize>N * <usize>C) << 3);
   const coef = coefOf(block, K, C);
-  const last = (flags & CHANNELS_LAST) != 0 && S > 1;
+  const last = (flags & CHANNELS_LAST) != 0 && S > 1, grouped = groupedReduction(N * S, C, 2);
   for (let n = 0; n < N; n++) {
     const at = <usize>n * ((<usize>C * <usize>S) << 2), st = <usize>(n * G) << 3, su = (<usize>n * <usize>C) << 3;
     const dxs = dx ? dx + at : 0;
-    if (last) backwardSampleLast(dy + at, x + at, dxs, C, S, G, weight, mean64 + st, invstd64 + st, sumDy + su, sumDyXmu + su, coef);
+    if (last) backwardSampleLast(dy + at, x + at, dxs, C, S, G, weight, mean64 + st, invstd64 + st, sumDy + su, sumDyXmu + su, coef, grouped);
     else backwardSample(dy + at, x + at, dxs, C, S, G, weight, mean64 + st, invstd64 + st, sumDy + su, sumDyXmu + su, coef);
   }
   if (dweight || dbias) paramGrads(N, C, G, invstd64, sumDy, sumDyXmu, dweight, dbias, 0, C);
@@ -298,7 +300,7 @@ function backwardSample(
 /** One channels-last sample: per-channel sums over its rows, each group's coefficients, then one elementwise pass. */
 function backwardSampleLast(
   dy: usize, x: usize, dx: usize, C: i32, S: i32, G: i32,
-  weight: usize, mean64: usize, invstd64: usize, sumDy: usize, sumDyXmu: usize, coef: usize,
+  weight: usize, mean64: usize, invstd64: usize, sumDy: usize, sumDyXmu: usize, coef: usize, grouped: bool,
 ): void {
   const Cg = C / G;
   const rowBytes = <usize>C << 2;
@@ -312,7 +314,7 @@ function backwardSampleLast(
     }
   }
   if (Cg * S <= EXACT_RUN) return;
-  columnDotSums(dy, x, S, C, coef, sumDy, sumDyXmu);
+  columnDotSums(dy, x, S, C, coef, sumDy, sumDyXmu, grouped);
   for (let g = 0; g < G; g++) {
     const c0 = g * Cg, o8 = <usize>c0 << 3;
     backwardCoefs(weight, c0, Cg, Cg * S, load<f64>(mean64 + (<usize>g << 3)), load<f64>(invstd64 + (<usize>g << 3)), sumDy + o8, sumDyXmu + o8, coef, C);
@@ -322,10 +324,10 @@ function backwardSampleLast(
 
 /**
  * sd[c] = sum(dy), sdx[c] = sum(dy * (x - shift[c])) over R rows of C floats (f64 out): f32
- * lanes across the channels over chunks of ROW_CHUNK rows, widened between chunks; a
+ * lanes across the channels over chunks of ROW_CHUNK rows (backward.ts rowReduceChunk), widened between chunks; a
  * chunk's column whose f32 sums overflowed is summed again in f64 (as rowstats.ts's pieces).
  */
-function columnDotSums(dy: usize, x: usize, R: i32, C: i32, coef: usize, sd: usize, sdx: usize): void {
+function columnDotSums(dy: usize, x: usize, R: i32, C: i32, coef: usize, sd: usize, sdx: usize, grouped: bool): void {
   const shift = coefArray(coef, C, SHIFT), partDy = coefArray(coef, C, PART_DY), partDyX = coefArray(coef, C, PART_DYX);
   const rowBytes = <usize>C << 2;
   memory.fill(sd, 0, <usize>C << 3);
@@ -333,26 +335,7 @@ function columnDotSums(dy: usize, x: usize, R: i32, C: i32, coef: usize, sd: usi
   for (let r0 = 0; r0 < R; r0 += ROW_CHUNK) {
     const rows = min(ROW_CHUNK, R - r0);
     const dy0 = dy + <usize>r0 * rowBytes, x0 = x + <usize>r0 * rowBytes;
-    memory.fill(partDy, 0, rowBytes);
-    memory.fill(partDyX, 0, rowBytes);
-    let pd = dy0, px = x0;
-    for (let r = 0; r < rows; r++, pd += rowBytes, px += rowBytes) {
-      let c = 0;
-      if (ASC_FEATURE_SIMD) {
-        for (; c + 4 <= C; c += 4) {
-          const o = <usize>c << 2;
-          const u = v128.load(pd + o);
-          v128.store(partDy + o, f32x4.add(v128.load(partDy + o), u));
-          v128.store(partDyX + o, f32x4.add(v128.load(partDyX + o), f32x4.mul(u, f32x4.sub(v128.load(px + o), v128.load(shift + o)))));
-        }
-      }
-      for (; c < C; c++) {
-        const o = <usize>c << 2;
-        const u = load<f32>(pd + o);
-        store<f32>(partDy + o, load<f32>(partDy + o) + u);
-        store<f32>(partDyX + o, load<f32>(partDyX + o) + u * (load<f32>(px + o) - load<f32>(shift + o)));
-      }
-    }
+    rowReduceChunk<Plain>(dy0, x0, rows, C, 0, C, shift, partDy, partDyX, 0, 0, grouped);
     for (let c = 0; c < C; c++) {
       const o = <usize>c << 2, o8 = <usize>c << 3;
       let a = <f64>load<f32>(partDy + o), b = <f64>load<f32>(partDyX + o);

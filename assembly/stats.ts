@@ -266,10 +266,11 @@ function blockStats(x: usize, rows: i32, C: i32, slot: usize, grouped: bool): vo
 /**
  * Mean and biased variance of columns [c0, c1) of R rows of C floats, as one block
  * (group norm's channels-last samples): M2 summed in var64, then scaled by endMerge.
- * scratch: 3 * C f32.
+ * scratch: 3 * C f32. grouped: the walk (layout.ts groupedReduction) for the whole tensor
+ * these rows are part of, which decides whether they come from cache.
  */
-export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usize, var64: usize, scratch: usize): void {
-  columnMoments(x, R, C, c0, c1, scratch, mean64, var64, groupedReduction(R, C, 1));
+export function rowStats(x: usize, R: i32, C: i32, c0: i32, c1: i32, mean64: usize, var64: usize, scratch: usize, grouped: bool): void {
+  columnMoments(x, R, C, c0, c1, scratch, mean64, var64, grouped);
   endMerge(R, c0, c1, var64);
 }
 
