@@ -98,7 +98,7 @@ function rowApplyGroups(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: 
 }
 
 /** The map over R rows, row by row. */
-function rowApplyRows(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
+export function rowApplyRows(x: usize, y: usize, R: i32, C: i32, coef: usize, floor: f32): void {
   const cb = <usize>C << 2;
   const shifts = coef, scales = coef + cb, offsets = coef + 2 * cb;
   for (let r = 0; r < R; r++, x += cb, y += cb) {

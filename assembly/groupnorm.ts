@@ -19,6 +19,7 @@
 import { runMoments, momentMean, momentM2, runDotSums, dotSumDy, dotSumDyX } from "./rowstats";
 import { runApply, runElemt } from "./runmaps";
 import { rowStats } from "./stats";
+import { rowApplyRows } from "./apply";
 import { rowReduceChunk } from "./backward";
 import { Plain } from "./mask";
 import { ROW_CHUNK, groupedReduction } from "./layout";
@@ -167,26 +168,7 @@ function forwardSampleLast(
     const invstd = storeStats(g, mean, m2 / <f64>L, eps, mean64, invstd64, var64);
     forwardCoefs(weight, bias, c0, Cg, mean, invstd, coef, C);
   }
-  applyRows(x, y, S, C, coef);
-}
-
-/** y = (x - shift[c]) * scale[c] + offset[c] over R rows of C floats. */
-function applyRows(x: usize, y: usize, R: i32, C: i32, coef: usize): void {
-  const shift = coefArray(coef, C, SHIFT), scale = coefArray(coef, C, SCALE), offset = coefArray(coef, C, OFFSET);
-  const rowBytes = <usize>C << 2;
-  for (let r = 0; r < R; r++, x += rowBytes, y += rowBytes) {
-    let c = 0;
-    if (ASC_FEATURE_SIMD) {
-      for (; c + 4 <= C; c += 4) {
-        const o = <usize>c << 2;
-        v128.store(y + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(x + o), v128.load(shift + o)), v128.load(scale + o)), v128.load(offset + o)));
-      }
-    }
-    for (; c < C; c++) {
-      const o = <usize>c << 2;
-      store<f32>(y + o, (load<f32>(x + o) - load<f32>(shift + o)) * load<f32>(scale + o) + load<f32>(offset + o));
-    }
-  }
+  rowApplyRows(x, y, S, C, coef, -Infinity);
 }
 
 /**
