@@ -11,6 +11,9 @@
 // faster than one on the big training forward + backward rows, every two-thread training
 // row in at most half of PyTorch's two-thread time, and no two-thread row slower than the
 // one-thread row beyond noise (taken as 10%: the spread of one row between runs here).
+// Issue 13 (the paths users take): target 1, the Float32Array path at its floor of copies;
+// targets 2-6, the copy ratios of channels-last, 2-D, small, layer, group and instance norm
+// rows, and the 2-D rows against PyTorch.
 import { OP_LABELS, type OpName } from "./case.js";
 import type { OverheadResult, RowResult } from "./results.js";
 
@@ -41,6 +44,26 @@ const TRANSFORMER_LIMITS: Record<string, Partial<Record<OpName, readonly [copy: 
   addLayerNorm: { train: [1.3, 3] },
   addRmsNorm: { train: [1.3, 3] },
 };
+
+/**
+ * Issue 13 targets 2-6, the zero-copy SIMD row against the copy: [family, workload (a
+ * prefix of its label), target, limits per op]. Target 6 is every GroupNorm and
+ * InstanceNorm2d workload, in both layouts (GROUP_INSTANCE_LIMITS).
+ */
+const ISSUE13_COPY_LIMITS: ReadonlyArray<readonly [string, string, number, Partial<Record<OpName, number>>]> = [
+  ["BatchNorm", "64x56x56x128 NHWC", 2, { train: 1.5, infer: 1.2, trainBackward: 3.5 }],
+  ["BatchNorm", "32x56x56x64 NHWC", 2, { train: 1.4, infer: 1.2, trainBackward: 3.5 }],
+  ["BatchNorm", "4096x512 2-D", 3, { train: 2.5 }],
+  ["BatchNorm", "8x32x32x32 NCHW", 4, { train: 3 }],
+  ["BatchNorm", "8x32x32x32 NHWC", 4, { train: 3 }],
+  ["BatchNorm", "256x1024 2-D", 4, { train: 3 }],
+  ["LayerNorm", "4096x768 2-D", 5, { train: 1.5, trainBackward: 3.5 }],
+  ["LayerNorm", "64x197x768", 5, { train: 1.5, trainBackward: 3.5 }],
+  ["LayerNorm", "2048x4096 2-D", 5, { train: 1.5, trainBackward: 3.5 }],
+];
+const GROUP_INSTANCE_LIMITS: Partial<Record<OpName, number>> = { train: 1.8, trainBackward: 4 };
+/** Issue 13 target 3: the 2-D batch norms at most this fraction of PyTorch's time. */
+const ISSUE13_2D_TORCH = 0.6;
 
 /** Issue 14 target 1: the training forward + backward rows two threads must speed up 1.6x ("family workload"). */
 const THREAD_SPEEDUP_ROWS = ["BatchNorm 64x128x56x56 NCHW", "BatchNorm 64x56x56x128 NHWC", "LayerNorm 64x197x768", "LayerNorm 2048x4096 2-D"];
@@ -112,6 +135,20 @@ export function checkTargets(rows: readonly RowResult[], overhead: readonly Over
       const measured = array.stats!.median / (zero.stats!.median + floor.stats!.median);
       const what = `${array.family} ${array.workload} ${OP_LABELS[array.op as OpName]} ${array.implLabel}`;
       checks.push({ issue: 13, target: 1, what, measured, limit: 1.15, unit: "x (zero-copy + floor)", met: measured <= 1.15 });
+    }
+  }
+  // Issue 13 targets 2-6: the copy ratios of the rows it names, and the 2-D rows against PyTorch.
+  for (const ours of rows.filter((r) => r.impl === "simd-tensor" && r.stats && r.ratioToCopy !== undefined)) {
+    const op = ours.op as OpName;
+    const named = ISSUE13_COPY_LIMITS.find(([family, workload]) => ours.family === family && ours.workload.startsWith(workload));
+    const groupInstance = ours.family === "GroupNorm" || ours.family === "InstanceNorm2d";
+    const [target, limit] = named ? [named[2], named[3][op]] : groupInstance ? [6, GROUP_INSTANCE_LIMITS[op]] : [0, undefined];
+    const what = `${ours.family} ${ours.workload} ${OP_LABELS[op]}`;
+    if (limit !== undefined) checks.push({ issue: 13, target, what, measured: ours.ratioToCopy!, limit, unit: "x copy", met: ours.ratioToCopy! <= limit });
+    const torch = find(ours.family, ours.workload, op, "torch");
+    if (ours.family === "BatchNorm" && ours.workload.endsWith("2-D") && op !== "infer" && torch) {
+      const r = ours.stats!.median / torch.stats!.median;
+      checks.push({ issue: 13, target: 3, what, measured: r, limit: ISSUE13_2D_TORCH, unit: "x PyTorch's time", met: r <= ISSUE13_2D_TORCH });
     }
   }
   // Issue 16: each layer row of ours against TF.js's own layer, same workload and TF.js backend.

@@ -163,6 +163,30 @@ describe("bench report", () => {
   });
 });
 
+describe("issue 13's targets", () => {
+  it("check the channels-last, 2-D and family rows against the copy, and the 2-D rows against PyTorch", () => {
+    const nhwc = "64x56x56x128 NHWC", shape = [64, 56, 56, 128];
+    const rows = [
+      row(nhwc, shape, "NHWC", "copy", "copy", 10),
+      row(nhwc, shape, "NHWC", "train", "simd-tensor", 14),
+      row(nhwc, shape, "NHWC", "trainBackward", "simd-tensor", 40),
+      row("4096x512 2-D", [4096, 512], "NCHW", "copy", "copy", 1),
+      row("4096x512 2-D", [4096, 512], "NCHW", "train", "simd-tensor", 3),
+      row("4096x512 2-D", [4096, 512], "NCHW", "train", "torch", 4),
+      { ...row("32x56x56x64 NHWC, 32 groups", [32, 56, 56, 64], "NHWC", "copy", "copy", 1), family: "GroupNorm" },
+      { ...row("32x56x56x64 NHWC, 32 groups", [32, 56, 56, 64], "NHWC", "train", "simd-tensor", 1.7), family: "GroupNorm" },
+    ];
+    relate(rows);
+    const checks = checkTargets(rows, []).filter((c) => c.issue === 13);
+    const got = (what: string, unit: string) => checks.find((c) => c.what === what && c.unit === unit)!;
+    expect(got("BatchNorm 64x56x56x128 NHWC training forward", "x copy")).toMatchObject({ target: 2, measured: 1.4, limit: 1.5, met: true });
+    expect(got("BatchNorm 64x56x56x128 NHWC training forward + backward", "x copy")).toMatchObject({ target: 2, measured: 4, limit: 3.5, met: false });
+    expect(got("BatchNorm 4096x512 2-D training forward", "x copy")).toMatchObject({ target: 3, measured: 3, limit: 2.5, met: false });
+    expect(got("BatchNorm 4096x512 2-D training forward", "x PyTorch's time")).toMatchObject({ target: 3, measured: 0.75, limit: 0.6, met: false });
+    expect(got("GroupNorm 32x56x56x64 NHWC, 32 groups training forward", "x copy")).toMatchObject({ target: 6, measured: 1.7, limit: 1.8, met: true });
+  });
+});
+
 describe("rows measured only with --all", () => {
   // Building cases does not touch the backends (prepare does), so an empty context serves.
   const cases = layerNormFamily.workloads.flatMap((w) => layerNormFamily.cases(w, {} as BenchContext));
