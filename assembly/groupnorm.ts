@@ -52,7 +52,7 @@ const SHIFT: i32 = 0, SCALE: i32 = 1, OFFSET: i32 = 2, W: i32 = 1, B: i32 = 2, K
  * Forward: per (n, g) run r = n * G + g, the block's mean[r] / var[r] (biased: instance
  * norm's running statistics need it) / invstd[r] (K = N * G), with per-channel weight /
  * bias (P = C) as flagged. Channels last: (N, S, C) memory. Coef: 3 * C f32; scratch
- * (channels last): 36 * C bytes.
+ * (channels last): 28 * C bytes (per-channel mean and variance in f64, rowStats's 3 * C f32).
  */
 export function groupNormForward(x: usize, y: usize, N: i32, C: i32, S: i32, G: i32, flags: i32, eps: f64, block: usize): void {
   const K = N * G;

@@ -28,10 +28,11 @@ function blockOf(g: Geometry): readonly [number, number, number] {
 
 /**
  * Group norm's scratch bytes (assembly/groupnorm.ts): the backward's two f64 sums per
- * (n, c); the channels-last forward's per-channel moments and column statistics.
+ * (n, c); the channels-last forward's per-channel moments (2 * C f64) and column statistics
+ * (stats.ts rowStats: 3 * C f32).
  */
 export function groupScratch(N: number, C: number): number {
-  return Math.max(16 * N * C, 36 * C);
+  return Math.max(16 * N * C, 28 * C);
 }
 
 /** The statistics a backward is given instead of recomputing them (RMS norm has no mean). */
