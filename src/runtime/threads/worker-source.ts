@@ -70,7 +70,12 @@ function threadMain(init: WorkerInit, post: (message: unknown) => void, run: typ
   let seen = 0;
   for (;;) {
     Atomics.wait(control, L.EPOCH, seen);
-    seen = Atomics.load(control, L.EPOCH);
+    const epoch = Atomics.load(control, L.EPOCH);
+    // Woken with no new call (the wait returned with the epoch unchanged: seen under
+    // Vitest on Node 20, where a second run of the same slice counted twice in PENDING and
+    // let the calling thread start the next phase early): wait again.
+    if (epoch === seen) continue;
+    seen = epoch;
     if (Atomics.load(control, L.STOP) !== 0) return;
     try {
       const first = control[L.SLICES + 2 * index], end = control[L.SLICES + 2 * index + 1];
